@@ -1,0 +1,402 @@
+"""Case files -> validated, immutable Case objects, or every problem found in them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slugify import slugify
+
+from site_builder import markdown
+from site_builder.config import Settings
+from site_builder.errors import InputError, Problem
+from site_builder.frontmatter import Parsed, parse
+from site_builder.i18n import heading_aliases
+from site_builder.sections import classify
+
+MAX_BYTES = 1024 * 1024
+COSTS = ("economic", "time", "social", "emotional")
+FIELDS = (
+    "title",
+    "date",
+    "received",
+    "resolved",
+    "customer",
+    "consent",
+    "slug",
+    "industry",
+    "tags",
+    "costs",
+    "compensation",
+    "language",
+    "summary",
+    "draft",
+)
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+
+Moment = dt.date | dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One section of a case: which one it is, its heading as written, and safe HTML."""
+
+    key: str
+    heading: str
+    html: str
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A resolved complaint, fully checked: nothing downstream needs to check it again."""
+
+    source: Path
+    slug: str
+    title: str
+    date: dt.date
+    received: Moment | None
+    resolved: Moment | None
+    customer: str | None  # the name, only when the customer consented; otherwise None
+    industry: str | None
+    tags: tuple[str, ...]
+    costs: tuple[str, ...]
+    compensation: str | None
+    language: str
+    summary: str
+    draft: bool
+    sections: tuple[Section, ...]
+
+    def section(self, key: str) -> Section:
+        """The required section `key` (problem, cause, fix or thanks)."""
+        return next(s for s in self.sections if s.key == key)
+
+    @property
+    def extra_sections(self) -> tuple[Section, ...]:
+        """Sections beyond the four, shown after Fix."""
+        return tuple(s for s in self.sections if s.key == "extra")
+
+    @property
+    def response_time(self) -> dt.timedelta | None:
+        """Time from complaint to fix; whole days unless both moments have a time of day."""
+        if self.received is None or self.resolved is None:
+            return None
+        if isinstance(self.received, dt.datetime) and isinstance(self.resolved, dt.datetime):
+            return self.resolved - self.received
+        return _day(self.resolved) - _day(self.received)
+
+
+def _day(value: Moment) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+class _Fields:
+    """Reads one file's front matter field by field, collecting problems with their lines."""
+
+    def __init__(self, path: Path, parsed: Parsed, problems: list[Problem]) -> None:
+        self.path, self.parsed, self.problems = path, parsed, problems
+
+    def line(self, name: str) -> int | None:
+        return self.parsed.lines.get(name)
+
+    def fail(self, name: str, message: str, expected: str) -> None:
+        self.problems.append(Problem(self.path, self.line(name), name, message, expected))
+
+    def get(
+        self, name: str, check: Callable[[Any], Any], expected: str, default: Any = None
+    ) -> Any:
+        # An empty value is a blank left to fill in, as `site-builder new` writes them.
+        if self.parsed.fields.get(name) in (None, ""):
+            return default
+        value = self.parsed.fields[name]
+        try:
+            return check(value)
+        except (TypeError, ValueError) as exc:
+            detail = str(exc) or f"{value!r} is not valid"
+            self.fail(name, detail, expected)
+            return default
+
+    def required(self, name: str, check: Callable[[Any], Any], expected: str) -> Any:
+        if self.parsed.fields.get(name) in (None, ""):
+            self.problems.append(
+                Problem(self.path, self.line(name) or 2, name, "is missing", f"{name}: {expected}")
+            )
+            return None
+        return self.get(name, check, expected)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise TypeError(f"{value!r} is not text")
+    text = " ".join(str(value).split())
+    if not text:
+        raise ValueError("is empty")
+    return text
+
+
+def _date(value: Any) -> dt.date:
+    text = str(value).strip()
+    if not _DATE.match(text):
+        raise ValueError(f"{text!r} is not a date")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date") from None
+
+
+def _moment(value: Any) -> Moment:
+    text = str(value).strip()
+    if not _MOMENT.match(text):
+        raise ValueError(f"{text!r} is not a date or date and time")
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("T", " "))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date or time") from None
+    return moment if len(text) > 10 else moment.date()
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} is not true or false")
+    return value
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f"{value!r} is not a list")
+    return tuple(dict.fromkeys(_text(v) for v in value))
+
+
+def _choice(options: Iterable[str], what: str) -> Callable[[Any], str]:
+    options = tuple(options)
+
+    def check(value: Any) -> str:
+        text = _text(value)
+        if text not in options:
+            close = difflib.get_close_matches(text, options, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"{text!r} is not a known {what}{hint}")
+        return text
+
+    return check
+
+
+def _slug(value: Any) -> str:
+    text = _text(value)
+    if "/" in text or "\\" in text or ".." in text:
+        raise ValueError(f"{text!r} would point outside the site's cases folder")
+    if not _SLUG.match(text):
+        raise ValueError(f"{text!r} is not a valid slug")
+    return text
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    tags = _strings(value)
+    for tag in tags:
+        if not slugify(tag):
+            raise ValueError(f"tag {tag!r} has no letters or digits to make a URL from")
+    return tags
+
+
+def _costs(value: Any) -> tuple[str, ...]:
+    check = _choice(COSTS, "cost")
+    return tuple(check(v) for v in _strings(value))
+
+
+def _read(path: Path, problems: list[Problem]) -> str | None:
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        problems.append(
+            Problem(
+                path,
+                None,
+                "file",
+                f"is {size:,} bytes, larger than 1 MiB",
+                "a case of a few pages; move big files out of cases/",
+            )
+        )
+        return None
+    data = path.read_bytes()
+    if not data.strip():
+        problems.append(
+            Problem(
+                path,
+                None,
+                "file",
+                "is empty",
+                "front matter and the four sections; 'site-builder new' writes a template",
+            )
+        )
+        return None
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(
+                path,
+                line,
+                "file",
+                f"is not valid UTF-8 (byte {exc.start} is {data[exc.start]:#04x})",
+                "save the file as UTF-8",
+            )
+        )
+        return None
+
+
+def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case | None:
+    """Read and check one case file; problems go to `problems`, None when it is unusable."""
+    shown = path
+    text = _read(path, problems)
+    if text is None:
+        return None
+    parsed = parse(shown, text)
+    if isinstance(parsed, Problem):
+        problems.append(parsed)
+        return None
+    before = len(problems)
+    f = _Fields(shown, parsed, problems)
+    for name in parsed.fields:
+        if name not in FIELDS:
+            close = difflib.get_close_matches(name, FIELDS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "known fields: " + ", ".join(FIELDS)
+            f.fail(name, "is not a known field", hint)
+    title = f.required("title", _text, "a headline in quotes")
+    date = f.required("date", _date, "a date written YYYY-MM-DD, like 2026-03-14")
+    moment = "a date YYYY-MM-DD or date and time YYYY-MM-DD HH:MM"
+    received = f.get("received", _moment, moment)
+    resolved = f.get("resolved", _moment, moment)
+    if received is not None and resolved is not None and _earlier(resolved, received):
+        f.fail(
+            "resolved",
+            f"{resolved} is before received {received}",
+            "the day the complaint was fixed, on or after received",
+        )
+    consent = f.get("consent", _bool, "true or false", default=False)
+    customer = f.get("customer", _text, "the customer's name in quotes")
+    default_slug = slugify(path.stem)
+    slug = f.get(
+        "slug", _slug, "lowercase letters, digits and '-', like hotel-lost-booking", default_slug
+    )
+    if not slug:
+        problems.append(
+            Problem(
+                shown,
+                None,
+                "slug",
+                "the file name gives no URL name",
+                "add 'slug: some-name' or rename the file",
+            )
+        )
+    language = f.get(
+        "language",
+        _choice(settings.languages, "language"),
+        "one of " + ", ".join(settings.languages),
+        settings.language,
+    )
+    industry = f.get("industry", _text, "a word or short phrase, like hotels")
+    if industry is not None and not slugify(industry):
+        f.fail(
+            "industry",
+            f"{industry!r} has no letters or digits to make a URL from",
+            "a word like hotels",
+        )
+    tags = f.get("tags", _tags, "a list like [delivery, refund]", ())
+    costs = f.get("costs", _costs, "a list with some of " + ", ".join(COSTS), ())
+    compensation = f.get("compensation", _text, "what the customer got, in quotes")
+    summary = f.get("summary", _text, "one sentence in quotes")
+    draft = f.get("draft", _bool, "true or false", default=False)
+    raw, section_problems = classify(
+        shown, parsed.body, parsed.body_line, heading_aliases(language, settings)
+    )
+    problems.extend(section_problems)
+    if len(problems) > before:
+        return None
+    sections = tuple(Section(s.key, s.heading, markdown.to_html(s.text)) for s in raw)
+    problem_html = next(s.html for s in sections if s.key == "problem")
+    return Case(
+        source=shown,
+        slug=slug,
+        title=title,
+        date=date,
+        received=received,
+        resolved=resolved,
+        customer=customer if consent else None,
+        industry=industry,
+        tags=tags,
+        costs=costs,
+        compensation=compensation,
+        language=language,
+        summary=summary or markdown.first_sentence(markdown.to_text(problem_html)),
+        draft=draft,
+        sections=sections,
+    )
+
+
+def _earlier(a: Moment, b: Moment) -> bool:
+    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
+        return a < b
+    return _day(a) < _day(b)
+
+
+def case_files(folder: Path) -> list[Path]:
+    """Every .md file under `folder`, skipping names that start with '_' or '.'."""
+    return sorted(
+        p
+        for p in folder.rglob("*.md")
+        if p.is_file()
+        and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts)
+    )
+
+
+def check_cases(
+    folder: Path, settings: Settings, progress: Callable[[list[Path]], Iterable[Path]] = iter
+) -> tuple[tuple[Case, ...], tuple[Problem, ...]]:
+    """Load every case under `folder`; return the good ones and every problem found."""
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        problems.append(
+            Problem(folder, None, "cases", "folder not found", "a folder of .md case files")
+        )
+        return (), tuple(problems)
+    cases: list[Case] = []
+    owners: dict[str, Case] = {}
+    for path in progress(case_files(folder)):
+        case = load_case(path, settings, problems)
+        if case is None:
+            continue
+        if case.slug in owners:
+            first = owners[case.slug].source
+            problems.append(
+                Problem(
+                    case.source,
+                    None,
+                    "slug",
+                    f"'{case.slug}' is already used by {first}",
+                    f"a slug of its own: set 'slug:' in {case.source} or {first}",
+                )
+            )
+            continue
+        owners[case.slug] = case
+        cases.append(case)
+    cases.sort(key=lambda c: (c.date, c.title, c.slug), reverse=True)
+    return tuple(cases), tuple(problems)
+
+
+def load_cases(folder: Path, settings: Settings) -> tuple[Case, ...]:
+    """Every case under `folder`, newest first; raises InputError listing all problems."""
+    cases, problems = check_cases(folder, settings)
+    if problems:
+        raise InputError(problems)
+    return cases
+
+
+def published(cases: Iterable[Case], drafts: bool = False) -> tuple[Case, ...]:
+    """The cases to publish: drafts only when asked for."""
+    return tuple(c for c in cases if drafts or not c.draft)

@@ -1,0 +1,217 @@
+"""UI strings, heading aliases and localized dates for every language a case can be in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from babel.dates import format_date, format_time
+from babel.units import format_unit
+
+from site_builder.config import SECTION_KEYS, Settings
+
+# English is complete; other languages fall back to it key by key.
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "a_customer": "a customer",
+        "problem": "Problem",
+        "cause": "Cause",
+        "fix": "Fix",
+        "thanks": "Thanks",
+        "resolved_in": "Resolved in {duration}",
+        "resolved_same_day": "Resolved the same day",
+        "received": "Complaint received",
+        "resolved": "Resolved",
+        "published": "Published",
+        "raised_by": "Raised by",
+        "costs": "What it cost the customer",
+        "cost_economic": "Money",
+        "cost_time": "Time",
+        "cost_social": "Reputation",
+        "cost_emotional": "Stress and frustration",
+        "compensation": "What we offered",
+        "tags": "Tags",
+        "industry": "Industry",
+        "industries": "Industries",
+        "previous": "Previous case",
+        "next": "Next case",
+        "all_cases": "All cases",
+        "read_case": "Read the case",
+        "page_of": "Page {page} of {pages}",
+        "newer": "Newer cases",
+        "older": "Older cases",
+        "not_found": "Page not found",
+        "not_found_text": "There is no page at this address. It may have moved.",
+        "tagged": "Cases tagged “{name}”",
+        "in_industry": "Cases in {name}",
+        "skip": "Skip to content",
+        "feed": "Atom feed",
+        "published_by": "Published by {company}",
+        "case_facts": "Case facts",
+        "pagination": "Pages",
+        "breadcrumb": "You are here",
+        "intro": "Every case here began with a customer telling us something went wrong. "
+        "Here is what happened, why, what we did about it, and whom we thank for it.",
+    },
+    "ru": {
+        "a_customer": "клиент",
+        "problem": "Проблема",
+        "cause": "Причина",
+        "fix": "Решение",
+        "thanks": "Спасибо",
+        "resolved_in": "Решено за {duration}",
+        "resolved_same_day": "Решено в тот же день",
+        "received": "Жалоба получена",
+        "resolved": "Решено",
+        "published": "Опубликовано",
+        "raised_by": "Обратился",
+        "costs": "Чего это стоило клиенту",
+        "cost_economic": "Деньги",
+        "cost_time": "Время",
+        "cost_social": "Репутация",
+        "cost_emotional": "Нервы и разочарование",
+        "compensation": "Что мы предложили",
+        "tags": "Метки",
+        "industry": "Отрасль",
+        "industries": "Отрасли",
+        "previous": "Предыдущий случай",
+        "next": "Следующий случай",
+        "all_cases": "Все случаи",
+        "read_case": "Читать случай",
+        "page_of": "Страница {page} из {pages}",
+        "newer": "Более новые",
+        "older": "Более ранние",
+        "not_found": "Страница не найдена",
+        "not_found_text": "По этому адресу ничего нет. Возможно, страница переехала.",
+        "tagged": "Случаи с меткой «{name}»",
+        "in_industry": "Случаи в отрасли «{name}»",
+        "skip": "Перейти к содержанию",
+        "feed": "Лента Atom",
+        "published_by": "Публикует {company}",
+        "case_facts": "Факты",
+        "pagination": "Страницы",
+        "breadcrumb": "Вы здесь",
+        "intro": "Каждый случай здесь начался с того, что клиент сказал нам: что-то пошло не так. "
+        "Что случилось, почему, что мы сделали и кого благодарим.",
+    },
+    "da": {
+        "a_customer": "en kunde",
+        "problem": "Problem",
+        "cause": "Årsag",
+        "fix": "Løsning",
+        "thanks": "Tak",
+        "resolved_in": "Løst på {duration}",
+        "resolved_same_day": "Løst samme dag",
+        "received": "Klage modtaget",
+        "resolved": "Løst",
+        "published": "Offentliggjort",
+        "raised_by": "Rejst af",
+        "costs": "Hvad det kostede kunden",
+        "cost_economic": "Penge",
+        "cost_time": "Tid",
+        "cost_social": "Omdømme",
+        "cost_emotional": "Stress og frustration",
+        "compensation": "Hvad vi tilbød",
+        "tags": "Emner",
+        "industry": "Branche",
+        "industries": "Brancher",
+        "previous": "Forrige sag",
+        "next": "Næste sag",
+        "all_cases": "Alle sager",
+        "read_case": "Læs sagen",
+        "page_of": "Side {page} af {pages}",
+        "newer": "Nyere sager",
+        "older": "Ældre sager",
+        "not_found": "Siden findes ikke",
+        "not_found_text": "Der er ingen side på denne adresse. Den kan være flyttet.",
+        "tagged": "Sager med emnet “{name}”",
+        "in_industry": "Sager i branchen “{name}”",
+        "skip": "Gå til indhold",
+        "feed": "Atom-feed",
+        "published_by": "Udgivet af {company}",
+        "case_facts": "Fakta",
+        "pagination": "Sider",
+        "breadcrumb": "Du er her",
+        "intro": "Hver sag her begyndte med en kunde, der fortalte os, at noget gik galt. "
+        "Her er, hvad der skete, hvorfor, hvad vi gjorde, og hvem vi takker.",
+    },
+}
+
+HEADINGS: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {"problem": ("Problem",), "cause": ("Cause",), "fix": ("Fix",), "thanks": ("Thanks",)},
+    "ru": {
+        "problem": ("Проблема",),
+        "cause": ("Причина",),
+        "fix": ("Решение",),
+        "thanks": ("Спасибо", "Благодарность"),
+    },
+    "da": {"problem": ("Problem",), "cause": ("Årsag",), "fix": ("Løsning",), "thanks": ("Tak",)},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Translator:
+    """UI text and date formatting for one language."""
+
+    language: str
+    table: Mapping[str, str]
+
+    def __call__(self, key: str, **values: object) -> str:
+        """The text for `key` in this language, with `{name}` placeholders filled in."""
+        return self.table[key].format(**values) if values else self.table[key]
+
+    def date(self, value: dt.date) -> str:
+        """A date as people write it in this language (14 October 2026, 14 октября 2026 г.)."""
+        if isinstance(value, dt.datetime):
+            day = format_date(value, format="long", locale=self.language)
+            return f"{day}, {format_time(value, format='short', locale=self.language)}"
+        return format_date(value, format="long", locale=self.language)
+
+    def duration(self, delta: dt.timedelta) -> str:
+        """A response time in plain words: 'Resolved in 2 days'."""
+        if delta <= dt.timedelta(0):
+            return self("resolved_same_day")
+        value, unit = _span(delta)
+        span = format_unit(value, unit, length="long", locale=self.language)
+        for nominative, accusative in _ACCUSATIVE.get(self.language, {}).items():
+            span = span.removesuffix(nominative) + accusative if span.endswith(nominative) else span
+        return self("resolved_in", duration=span)
+
+
+def _span(delta: dt.timedelta) -> tuple[int, str]:
+    """The unit people would use: 9 days stays '9 days', not babel's rounded '1 week'."""
+    hours = delta.total_seconds() / 3600
+    if hours < 1:
+        return max(1, round(hours * 60)), "duration-minute"
+    if hours < 24:
+        return round(hours), "duration-hour"
+    days = hours / 24
+    if days < 14:
+        return round(days), "duration-day"
+    if days < 63:
+        return round(days / 7), "duration-week"
+    return round(days / 30.44), "duration-month"
+
+
+# "Решено за 1 неделю": after "за" Russian feminine units take the accusative.
+_ACCUSATIVE = {"ru": {"неделя": "неделю", "минута": "минуту", "секунда": "секунду"}}
+
+
+def translator(language: str, settings: Settings) -> Translator:
+    """Built-in strings for `language`, then site.toml's overrides, falling back to English."""
+    table = {**STRINGS["en"], **STRINGS.get(language, {}), **settings.strings.get(language, {})}
+    return Translator(language, table)
+
+
+def heading_aliases(language: str, settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Headings accepted for each section: the case's language first, English always works."""
+    result: dict[str, tuple[str, ...]] = {}
+    for key in SECTION_KEYS:
+        names = [
+            *HEADINGS.get(language, {}).get(key, ()),
+            *settings.sections.get(language, {}).get(key, ()),
+            *HEADINGS["en"][key],
+        ]
+        result[key] = tuple(dict.fromkeys(n.casefold() for n in names))
+    return result

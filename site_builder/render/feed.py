@@ -1,0 +1,45 @@
+"""The Atom feed of published cases (feedgen), with absolute URLs from base_url."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from feedgen.feed import FeedGenerator
+
+from site_builder.cases import Case
+from site_builder.config import Settings
+from site_builder.render.links import Links
+
+FEED_SIZE = 50
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def render_feed(cases: tuple[Case, ...], settings: Settings, contents: dict[str, str]) -> bytes:
+    """Atom XML of the newest cases; `contents` maps a slug to its HTML body for the entry."""
+    links = Links(settings)
+    fg = FeedGenerator()
+    fg.id(links.absolute(""))
+    fg.title(settings.title)
+    fg.subtitle(settings.description)
+    fg.author({"name": settings.company.name, "email": settings.company.email or None})
+    fg.link(href=links.absolute(""), rel="alternate")
+    fg.link(href=links.absolute("feed.xml"), rel="self")
+    fg.language(settings.language)
+    # The newest case date, not the clock: the same cases give the same feed.
+    fg.updated(_midnight(cases[0].date) if cases else _midnight(dt.date(2000, 1, 1)))
+    for case in reversed(cases[:FEED_SIZE]):
+        entry = fg.add_entry()
+        url = links.absolute(links.case(case))
+        entry.id(url)
+        entry.title(case.title)
+        entry.link(href=url, rel="alternate")
+        entry.published(_midnight(case.date))
+        entry.updated(_midnight(case.date))
+        entry.summary(case.summary)
+        entry.content(contents[case.slug], type="html")
+        for tag in case.tags:
+            entry.category(term=tag)
+    return bytes(fg.atom_str(pretty=True))

@@ -1,0 +1,53 @@
+"""Where each page lives, as a path in the output folder and as an absolute URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from slugify import slugify
+
+from site_builder.cases import Case
+from site_builder.config import Settings
+
+
+def tag_slug(tag: str) -> str:
+    """URL name of a tag or industry (transliterated, lowercase, hyphens)."""
+    return str(slugify(tag))
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Site paths (relative to the site root, no leading slash) and absolute URLs."""
+
+    settings: Settings
+
+    def case(self, case: Case) -> str:
+        """Path of a case page."""
+        return f"cases/{case.slug}/"
+
+    def tag(self, tag: str) -> str:
+        """Path of a tag page."""
+        return f"tags/{tag_slug(tag)}/"
+
+    def industry(self, industry: str) -> str:
+        """Path of an industry page."""
+        return f"industries/{tag_slug(industry)}/"
+
+    def index(self, page: int) -> str:
+        """Path of page `page` (1-based) of the case index."""
+        return "" if page == 1 else f"page/{page}/"
+
+    def absolute(self, path: str) -> str:
+        """The public URL of a site path, from base_url."""
+        return urljoin(self.settings.base_url, path)
+
+
+def file_for(path: str) -> str:
+    """The file that serves a directory-style path ('' -> index.html)."""
+    return path + "index.html" if path == "" or path.endswith("/") else path
+
+
+def root_for(path: str) -> str:
+    """Relative prefix from a page at `path` back to the site root."""
+    return "../" * path.count("/")

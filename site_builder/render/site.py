@@ -1,0 +1,179 @@
+"""Cases -> every page of the website, as artifacts in memory (pure: nothing is written)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+
+from site_builder.cases import Case, Section
+from site_builder.config import Settings
+from site_builder.i18n import Translator, translator
+from site_builder.output import Artifact
+from site_builder.render.feed import render_feed
+from site_builder.render.links import Links, file_for, root_for, tag_slug
+from site_builder.templates import environment, static_files
+
+
+def ordered_sections(case: Case) -> tuple[Section, ...]:
+    """Problem, Cause, Fix, the extra sections, then Thanks."""
+    main = tuple(case.section(k) for k in ("problem", "cause", "fix"))
+    return (*main, *case.extra_sections, case.section("thanks"))
+
+
+class SiteRenderer:
+    """Renders pages with the shared context every template gets."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.links = Links(settings)
+        self.env: jinja2.Environment = environment(settings, "site")
+        self._translators: dict[str, Translator] = {}
+
+    def tr(self, language: str) -> Translator:
+        """A cached translator for `language`."""
+        if language not in self._translators:
+            self._translators[language] = translator(language, self.settings)
+        return self._translators[language]
+
+    def page(
+        self, template: str, path: str, language: str, root: str | None = None, **context: Any
+    ) -> Artifact:
+        """Render one page at site path `path` in `language`."""
+        html = self.env.get_template(template).render(
+            settings=self.settings,
+            links=self.links,
+            tr=self.tr,
+            t=self.tr(language),
+            site_t=self.tr(self.settings.language),
+            lang=language,
+            path=path,
+            root=root_for(file_for(path)) if root is None else root,
+            url=self.links.absolute(path),
+            **context,
+        )
+        return Artifact(file_for(path), html.encode("utf-8"))
+
+    def case_page(self, case: Case, previous: Case | None, next_: Case | None) -> Artifact:
+        """The page of one case."""
+        t = self.tr(case.language)
+        json_ld = {
+            "@context": "https://schema.org",
+            "@type": "Article",
+            "headline": case.title,
+            "description": case.summary,
+            "datePublished": case.date.isoformat(),
+            "inLanguage": case.language,
+            "url": self.links.absolute(self.links.case(case)),
+            "keywords": list(case.tags),
+            "publisher": {"@type": "Organization", "name": self.settings.company.name},
+            "about": case.industry or t("a_customer"),
+        }
+        return self.page(
+            "case.html",
+            self.links.case(case),
+            case.language,
+            case=case,
+            previous=previous,
+            next=next_,
+            ordered_sections=ordered_sections(case),
+            json_ld=json_ld,
+        )
+
+    def index_pages(self, cases: tuple[Case, ...]) -> Iterable[Artifact]:
+        """The case index, split into pages of `per_page`."""
+        size = self.settings.per_page
+        pages = max(1, -(-len(cases) // size))
+        for number in range(1, pages + 1):
+            chunk = cases[(number - 1) * size : number * size]
+            yield self.page(
+                "index.html",
+                self.links.index(number),
+                self.settings.language,
+                cases=chunk,
+                page=number,
+                pages=pages,
+            )
+
+    def grouped(
+        self,
+        cases: tuple[Case, ...],
+        keys: Callable[[Case], Iterable[str]],
+        path: Callable[[str], str],
+        heading: str,
+        all_heading: str,
+        folder: str,
+    ) -> Iterable[Artifact]:
+        """One page per tag or industry, and a page listing them all."""
+        groups: dict[str, list[Case]] = defaultdict(list)
+        names: dict[str, str] = {}
+        for case in cases:
+            for key in keys(case):
+                names.setdefault(tag_slug(key), key)
+                groups[tag_slug(key)].append(case)
+        t = self.tr(self.settings.language)
+        for slug, members in sorted(groups.items()):
+            yield self.page(
+                "list.html",
+                path(names[slug]),
+                self.settings.language,
+                heading=t(heading, name=names[slug]),
+                cases=tuple(members),
+            )
+        terms = [(names[s], path(names[s]), len(m)) for s, m in sorted(groups.items())]
+        yield self.page(
+            "terms.html", f"{folder}/", self.settings.language, heading=t(all_heading), terms=terms
+        )
+
+    def render(self, cases: tuple[Case, ...]) -> list[Artifact]:
+        """Every file of the site for `cases` (newest first)."""
+        out: list[Artifact] = []
+        for i, case in enumerate(cases):
+            older = cases[i + 1] if i + 1 < len(cases) else None
+            newer = cases[i - 1] if i > 0 else None
+            out.append(self.case_page(case, older, newer))
+        out.extend(self.index_pages(cases))
+        out.extend(self.grouped(cases, lambda c: c.tags, self.links.tag, "tagged", "tags", "tags"))
+        out.extend(
+            self.grouped(
+                cases,
+                lambda c: [c.industry] if c.industry else [],
+                self.links.industry,
+                "in_industry",
+                "industries",
+                "industries",
+            )
+        )
+        base_path = urlsplit(self.settings.base_url).path or "/"
+        out.append(self.page("404.html", "404.html", self.settings.language, root=base_path))
+        contents = {c.slug: "\n".join(s.html for s in ordered_sections(c)) for c in cases}
+        out.append(Artifact("feed.xml", render_feed(cases, self.settings, contents)))
+        out.append(self.sitemap(cases, [a.path for a in out]))
+        robots = self.env.get_template("robots.txt").render(
+            sitemap=self.links.absolute("sitemap.xml")
+        )
+        out.append(Artifact("robots.txt", robots.encode("utf-8")))
+        out.extend(
+            Artifact(f"static/{name}", path)
+            for name, path in static_files(self.settings, "site").items()
+        )
+        return out
+
+    def sitemap(self, cases: tuple[Case, ...], files: list[str]) -> Artifact:
+        """sitemap.xml of every HTML page but the 404 page."""
+        lastmod = {file_for(self.links.case(c)): c.date for c in cases}
+        entries = [
+            (self.links.absolute(f.removesuffix("index.html")), lastmod.get(f))
+            for f in sorted(files)
+            if f.endswith(".html") and f != "404.html"
+        ]
+        xml = self.env.get_template("sitemap.xml").render(entries=entries)
+        return Artifact("sitemap.xml", xml.encode("utf-8"))
+
+
+def render_site(cases: tuple[Case, ...], settings: Settings) -> list[Artifact]:
+    """Every file of the website for the published `cases`, newest first."""
+    return SiteRenderer(settings).render(cases)

@@ -1,0 +1,97 @@
+"""Shared fixtures: tiny case folders written per test, and a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from site_builder.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_CASES = ROOT / "cases"
+
+VALID = """\
+---
+title: "{title}"
+date: {date}
+received: 2026-03-01
+resolved: 2026-03-03
+industry: hotels
+tags: [booking, apology]
+costs: [time, emotional]
+compensation: "A free night"
+language: {language}
+{extra}---
+
+## Problem
+
+The room was {word} gone when the guests arrived. They had driven 400 miles.
+
+## Cause
+
+A booking was cancelled by mistake.
+
+## Fix
+
+We found a room in town and paid for it.
+
+## Thanks
+
+Thank you to our customer for telling us.
+"""
+
+
+def case_text(
+    title: str = "A room was gone",
+    date: str = "2026-03-05",
+    language: str = "en",
+    extra: str = "",
+    word: str = "simply",
+) -> str:
+    """A valid case file's text with a few fields changeable."""
+    return VALID.format(title=title, date=date, language=language, extra=extra, word=word)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty project folder, made the working directory."""
+    (tmp_path / "cases").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def sample_project(project: Path) -> Path:
+    """A project holding a copy of the repository's sample cases."""
+    shutil.rmtree(project / "cases")
+    shutil.copytree(SAMPLE_CASES, project / "cases")
+    return project
+
+
+@pytest.fixture
+def write_case(project: Path) -> Callable[..., Path]:
+    """Write a case file under cases/ and return its path (relative, as the CLI shows it)."""
+
+    def write(name: str, text: str | bytes) -> Path:
+        path = Path("cases") / name
+        (project / path).parent.mkdir(parents=True, exist_ok=True)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        (project / path).write_bytes(data)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def cli() -> Callable[..., Result]:
+    """Run the command line in-process and return the result."""
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return run
