@@ -108,9 +108,7 @@ class _Fields:
     def fail(self, name: str, message: str, expected: str) -> None:
         self.problems.append(Problem(self.path, self.line(name), name, message, expected))
 
-    def get(
-        self, name: str, check: Callable[[Any], Any], expected: str, default: Any = None
-    ) -> Any:
+    def get(self, name: str, check: Callable[[Any], Any], expected: str, default: Any = None) -> Any:
         # An empty value is a blank left to fill in, as `site-builder new` writes them.
         if self.parsed.fields.get(name) in (None, ""):
             return default
@@ -124,9 +122,7 @@ class _Fields:
 
     def required(self, name: str, check: Callable[[Any], Any], expected: str) -> Any:
         if self.parsed.fields.get(name) in (None, ""):
-            self.problems.append(
-                Problem(self.path, self.line(name) or 2, name, "is missing", f"{name}: {expected}")
-            )
+            self.problems.append(Problem(self.path, self.line(name) or 2, name, "is missing", f"{name}: {expected}"))
             return None
         return self.get(name, check, expected)
 
@@ -281,9 +277,7 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     consent = f.get("consent", _bool, "true or false", default=False)
     customer = f.get("customer", _text, "the customer's name in quotes")
     default_slug = slugify(path.stem)
-    slug = f.get(
-        "slug", _slug, "lowercase letters, digits and '-', like hotel-lost-booking", default_slug
-    )
+    slug = f.get("slug", _slug, "lowercase letters, digits and '-', like hotel-lost-booking", default_slug)
     if not slug:
         problems.append(
             Problem(
@@ -312,9 +306,7 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     compensation = f.get("compensation", _text, "what the customer got, in quotes")
     summary = f.get("summary", _text, "one sentence in quotes")
     draft = f.get("draft", _bool, "true or false", default=False)
-    raw, section_problems = classify(
-        shown, parsed.body, parsed.body_line, heading_aliases(language, settings)
-    )
+    raw, section_problems = classify(shown, parsed.body, parsed.body_line, heading_aliases(language, settings))
     problems.extend(section_problems)
     if len(problems) > before:
         return None
@@ -350,8 +342,7 @@ def case_files(folder: Path) -> list[Path]:
     return sorted(
         p
         for p in folder.rglob("*.md")
-        if p.is_file()
-        and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts)
+        if p.is_file() and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts)
     )
 
 
@@ -361,9 +352,7 @@ def check_cases(
     """Load every case under `folder`; return the good ones and every problem found."""
     problems: list[Problem] = []
     if not folder.is_dir():
-        problems.append(
-            Problem(folder, None, "cases", "folder not found", "a folder of .md case files")
-        )
+        problems.append(Problem(folder, None, "cases", "folder not found", "a folder of .md case files"))
         return (), tuple(problems)
     cases: list[Case] = []
     owners: dict[str, Case] = {}

@@ -5,19 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from site_builder import __version__, pipeline
-from site_builder.cases import check_cases
-from site_builder.config import Settings, load_settings
+from site_builder.cases import check_cases, load_cases
+from site_builder.config import SECURITY, Settings, load_settings
 from site_builder.errors import ConfigError, InputError, Problem, ThemeError
+from site_builder.ledger import Ledger, LedgerError
+from site_builder.mail import OutboxTransport, SendOptions, SendReport, SmtpTransport, Transport, send_digest
+from site_builder.pipeline import digest_period
+from site_builder.recipients import load_recipients
+from site_builder.render.digest import Period
 from site_builder.scaffold import create_case
 
 F = TypeVar("F", bound=Callable[..., Any])
-PROGRESS_FROM = 200  # cases; fewer load in well under a second
+PROGRESS_FROM = 200  # items; fewer finish in well under a second
+DATE = click.DateTime(["%Y-%m-%d"])
 
 
 def _common(func: F) -> F:
@@ -40,13 +47,35 @@ def _common(func: F) -> F:
     return func
 
 
+def _period_options(func: F) -> F:
+    func = click.option("--until", type=DATE, help="Digest: last publication date to include [today].")(func)
+    func = click.option("--since", type=DATE, help="Digest: first date to include [day after the last digest sent].")(
+        func
+    )
+    return func
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.secho(message, fg="red", err=True)
+    sys.exit(code)
+
+
 def _settings(config_path: Path, base_url: str | None = None) -> Settings:
     try:
         settings = load_settings(config_path)
         return settings.with_base_url(base_url) if base_url else settings
     except ConfigError as exc:
-        click.secho(f"Configuration error:\n{exc}", fg="red", err=True)
-        sys.exit(2)
+        _fail(f"Configuration error:\n{exc}", 2)
+
+
+def _period(settings: Settings, since: dt.datetime | None, until: dt.datetime | None) -> Period:
+    try:
+        period = digest_period(settings, since and since.date(), until and until.date(), dt.date.today())
+    except LedgerError as exc:
+        _fail(f"Ledger error: {exc}", 2)
+    if period.since > period.until:
+        raise click.BadParameter(f"{period.since} is after {period.until}", param_hint="'--since'")
+    return period
 
 
 def _report_problems(problems: Iterable[Problem], action: str) -> None:
@@ -55,11 +84,7 @@ def _report_problems(problems: Iterable[Problem], action: str) -> None:
         click.echo(str(problem), err=True)
     files = len({p.path for p in problems})
     noun = "problem" if len(problems) == 1 else "problems"
-    click.secho(
-        f"\n{len(problems)} {noun} in {files} file{'s' if files != 1 else ''}; {action}",
-        fg="red",
-        err=True,
-    )
+    click.secho(f"\n{len(problems)} {noun} in {files} file{'s' if files != 1 else ''}; {action}", fg="red", err=True)
 
 
 def _progress(paths: list[Path]) -> Iterator[Path]:
@@ -76,14 +101,35 @@ def main() -> None:
     """Turn resolved customer complaints (cases/*.md) into a website, a digest and leaflets."""
 
 
+def _run_build(
+    cases_dir: Path, out: Path, settings: Settings, period: Period, drafts: bool, only: tuple[str, ...]
+) -> None:
+    try:
+        report = pipeline.build(cases_dir, out, settings, period=period, drafts=drafts, only=only, progress=_progress)
+    except InputError as exc:
+        _report_problems(exc.problems, "nothing was built, the previous output is unchanged.")
+        sys.exit(1)
+    except ThemeError as exc:
+        _fail(f"Theme error: {exc}\nNothing was built, the previous output is unchanged.", 1)
+    drafts_note = f" ({report.drafts_skipped} draft(s) left out)" if report.drafts_skipped else ""
+    click.echo(f"Built {report.cases} case(s){drafts_note} in {report.seconds:.2f} s:")
+    for output in report.outputs:
+        if output.files:
+            click.echo(f"  {output.path}/  {output.files} files, {output.bytes / 1024:.0f} KiB")
+        else:
+            p = report.period
+            click.echo(f"  {output.name}: no published cases from {p.since} to {p.until}; nothing written")
+
+
 @main.command()
 @_common
+@_period_options
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("dist"),
     show_default=True,
-    help="Output folder; the site goes to OUT/site/.",
+    help="Output folder: OUT/site/, OUT/digest/, ...",
 )
 @click.option("--base-url", help="Public URL of the site (overrides site.toml).")
 @click.option("--drafts", is_flag=True, help="Also publish cases marked draft: true.")
@@ -96,6 +142,8 @@ def main() -> None:
 def build(
     cases_dir: Path,
     config_path: Path,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
     out: Path,
     base_url: str | None,
     drafts: bool,
@@ -103,24 +151,25 @@ def build(
 ) -> None:
     """Check every case, then build the outputs into OUT, replacing the old ones only on success."""
     settings = _settings(config_path, base_url)
-    try:
-        report = pipeline.build(
-            cases_dir, out, settings, drafts=drafts, only=only, progress=_progress
-        )
-    except InputError as exc:
-        _report_problems(exc.problems, "nothing was built, the previous output is unchanged.")
-        sys.exit(1)
-    except ThemeError as exc:
-        click.secho(
-            f"Theme error: {exc}\nNothing was built, the previous output is unchanged.",
-            fg="red",
-            err=True,
-        )
-        sys.exit(1)
-    drafts_note = f" ({report.drafts_skipped} draft(s) left out)" if report.drafts_skipped else ""
-    click.echo(f"Built {report.cases} case(s){drafts_note} in {report.seconds:.2f} s:")
-    for output in report.outputs:
-        click.echo(f"  {output.path}/  {output.files} files, {output.bytes / 1024:.0f} KiB")
+    _run_build(cases_dir, out, settings, _period(settings, since, until), drafts, only)
+
+
+@main.command()
+@_common
+@_period_options
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True)
+@click.option("--base-url", help="Public URL of the site (overrides site.toml).")
+def digest(
+    cases_dir: Path,
+    config_path: Path,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    out: Path,
+    base_url: str | None,
+) -> None:
+    """Render the digest of a period into OUT/digest/ as .html, .txt and a complete .eml."""
+    settings = _settings(config_path, base_url)
+    _run_build(cases_dir, out, settings, _period(settings, since, until), False, ("digest",))
 
 
 @main.command()
@@ -137,6 +186,100 @@ def check(cases_dir: Path, config_path: Path) -> None:
 
 @main.command()
 @_common
+@_period_options
+@click.option(
+    "--recipients",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="CSV with columns email, name, language, segments.",
+)
+@click.option("--smtp-host", help="SMTP server (overrides [smtp] host).")
+@click.option("--smtp-port", type=click.IntRange(1, 65535), help="SMTP port (overrides [smtp] port).")
+@click.option("--security", type=click.Choice(SECURITY), help="Connection security (overrides [smtp] security).")
+@click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False), help="Send ledger (SQLite).")
+@click.option(
+    "--dry-run",
+    "outbox",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write each message as an .eml file into this folder; send nothing.",
+)
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="At most N messages per second.")
+@click.option("--base-url", help="Public URL of the site (overrides site.toml).")
+def send(
+    cases_dir: Path,
+    config_path: Path,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    recipients: Path,
+    smtp_host: str | None,
+    smtp_port: int | None,
+    security: str | None,
+    ledger: Path | None,
+    outbox: Path | None,
+    rate: float | None,
+    base_url: str | None,
+) -> None:
+    """Send the digest to every recipient once. Exit 0: all got it; 1: some did not; 2: nothing was sent."""
+    settings = _settings(config_path, base_url)
+    smtp = replace(
+        settings.smtp,
+        host=smtp_host or settings.smtp.host,
+        port=smtp_port or settings.smtp.port,
+        security=security or settings.smtp.security,
+    )
+    settings = replace(settings, smtp=smtp)
+    if ledger is not None:
+        settings = replace(settings, digest=replace(settings.digest, ledger=str(ledger.resolve())))
+    try:
+        cases = load_cases(cases_dir, settings)
+        people = load_recipients(recipients, settings)
+    except InputError as exc:
+        _report_problems(exc.problems, "nothing was sent.")
+        sys.exit(2)
+    period = _period(settings, since, until)
+    if not period.select(cases):
+        click.echo(f"No published cases from {period.since} to {period.until}; nothing to send.")
+        return
+    transport: Transport = OutboxTransport(outbox) if outbox else SmtpTransport(settings.smtp)
+    try:
+        store = Ledger(settings.ledger_path if not outbox or settings.ledger_path.exists() else Path(":memory:"))
+    except LedgerError as exc:
+        _fail(f"Ledger error: {exc}\nNothing was sent.", 2)
+    options = SendOptions(rate=rate, record=outbox is None)
+    click.echo(
+        f"Digest {period.since} to {period.until}: {len(period.select(cases))} case(s), {len(people)} recipient(s)"
+    )
+    with store:
+        if sys.stderr.isatty() and len(people) >= 2:
+            with click.progressbar(length=len(people), label="Sending", file=sys.stderr) as bar:
+                report = send_digest(
+                    cases, people, settings, period, transport, store, options, lambda _: bar.update(1)
+                )
+        else:
+            report = send_digest(cases, people, settings, period, transport, store, options)
+    _print_send_report(report, outbox)
+    sys.exit(1 if report.failed or report.deferred else 0)
+
+
+def _print_send_report(report: SendReport, outbox: Path | None) -> None:
+    verb = f"written to {outbox}" if outbox else "sent"
+    click.echo(
+        f"{len(report.sent)} {verb}, {len(report.skipped)} skipped (already sent), "
+        f"{len(report.nothing_new)} with nothing new, {len(report.failed)} failed, "
+        f"{len(report.deferred)} not sent yet"
+    )
+    for email, error in report.failed:
+        click.secho(f"  failed: {email}: {error}", fg="red", err=True)
+    for email, error in report.deferred:
+        click.secho(f"  not sent yet: {email}: {error}", fg="yellow", err=True)
+    if report.aborted:
+        click.secho(f"Stopped: {report.aborted}. Run the same command again to send the rest.", fg="red", err=True)
+    elif report.deferred:
+        click.secho("Run the same command again to retry; nobody gets the digest twice.", fg="yellow", err=True)
+
+
+@main.command()
+@_common
 @click.argument("title")
 @click.option("--language", help="Language of the case (default: site.toml's language).")
 def new(cases_dir: Path, config_path: Path, title: str, language: str | None) -> None:
@@ -144,17 +287,11 @@ def new(cases_dir: Path, config_path: Path, title: str, language: str | None) ->
     settings = _settings(config_path)
     language = language or settings.language
     if language not in settings.languages:
-        raise click.BadParameter(
-            f"{language!r} is not one of {', '.join(settings.languages)}", param_hint="--language"
-        )
+        raise click.BadParameter(f"{language!r} is not one of {', '.join(settings.languages)}", param_hint="--language")
     try:
         path = create_case(cases_dir, title, language, dt.date.today(), settings)
-    except (FileExistsError, ValueError) as exc:
-        message = (
-            f"{exc.filename} already exists; nothing was changed"
-            if isinstance(exc, FileExistsError) and exc.filename
-            else str(exc)
-        )
-        click.secho(f"Error: {message}", fg="red", err=True)
-        sys.exit(1)
+    except FileExistsError as exc:
+        _fail(f"Error: {exc.filename or exc} already exists; nothing was changed", 1)
+    except ValueError as exc:
+        _fail(f"Error: {exc}", 1)
     click.echo(f"Created {path}. Fill it in, then run: site-builder check")

@@ -34,6 +34,43 @@ class Company:
     address: str = _doc("Postal address printed on leaflets.", "")
 
 
+SECURITY = ("starttls", "ssl", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Smtp:
+    """How to reach the mail server; the password comes only from the environment."""
+
+    host: str = _doc("SMTP server name.", "localhost")
+    port: int = _doc("SMTP port; 0 picks 587 (starttls), 465 (ssl) or 25 (none).", 0)
+    security: str = _doc("starttls, ssl or none.", "starttls")
+    username: str = _doc("Login name; empty for no login.", "")
+    password_env: str = _doc("Environment variable holding the password.", "SITE_BUILDER_SMTP_PASSWORD")
+    timeout: float = _doc("Seconds to wait for the server before a try counts as failed.", 30.0)
+
+    @property
+    def effective_port(self) -> int:
+        """The port to use: the configured one, or the usual one for the security mode."""
+        return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """The email digest: who it is from, how many cases, where the send ledger lives."""
+
+    sender: str = _doc("From address; default: the company's name and email.", "")
+    reply_to: str = _doc("Reply-To address; default: the company's email.", "")
+    days: int = _doc("Period of the first digest, in days back from --until.", 30)
+    max_cases: int = _doc("Most cases in one digest; the rest are linked.", 20)
+    ledger: str = _doc("SQLite file recording every message sent (relative to site.toml).", ".site-builder/sent.sqlite")
+    unsubscribe_mailto: str = _doc("Address for unsubscribe requests; default: the company's email.", "")
+    unsubscribe_url: str = _doc(
+        "https URL for one-click unsubscribe (RFC 8058); {email} is replaced by the address.", ""
+    )
+    retries: int = _doc("Tries per message when the server fails temporarily.", 4)
+    backoff: float = _doc("Seconds before the first retry; doubles each time.", 1.0)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a build needs to know besides the cases themselves."""
@@ -55,6 +92,8 @@ class Settings:
     )
     per_page: int = _doc("Cases per index page before it is split into pages.", 20)
     company: Company = _doc("The company publishing the cases.", factory=Company)
+    smtp: Smtp = _doc("Mail server for `send`.", factory=Smtp)
+    digest: Digest = _doc("The email digest.", factory=Digest)
     sections: dict[str, dict[str, tuple[str, ...]]] = _doc(
         "Extra heading aliases: [sections.de] problem = ['Problem'], ...", factory=dict
     )
@@ -62,6 +101,11 @@ class Settings:
         "UI text overrides or new languages: [strings.de] a_customer = 'ein Kunde'", factory=dict
     )
     root: Path = field(default=Path(), metadata={"doc": "Folder of site.toml (not a setting)."})
+
+    @property
+    def ledger_path(self) -> Path:
+        """The send ledger, resolved against site.toml's folder."""
+        return self.root / self.digest.ledger
 
     @property
     def theme_override(self) -> Path:
@@ -83,9 +127,7 @@ T = TypeVar("T")
 def _check_base_url(value: str, where: str, problems: list[str]) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        problems.append(
-            f"{where}: {value!r} is not an absolute http(s) URL (like https://example.com/)"
-        )
+        problems.append(f"{where}: {value!r} is not an absolute http(s) URL (like https://example.com/)")
     return value if value.endswith("/") else value + "/"
 
 
@@ -95,7 +137,8 @@ def _type_name(tp: Any) -> str:
         return "a list of strings"
     if origin is dict:
         return "a table"
-    return {str: "a string", int: "a whole number", bool: "true or false"}.get(tp, str(tp))
+    names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+    return names.get(tp, str(tp))
 
 
 def _matches(value: Any, tp: Any) -> bool:
@@ -106,6 +149,8 @@ def _matches(value: Any, tp: Any) -> bool:
         return isinstance(value, dict)
     if tp is int:
         return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
     return isinstance(value, tp)
 
 
@@ -131,13 +176,11 @@ def _load_table(cls: type[T], data: dict[str, Any], where: str, problems: list[s
         elif not _matches(value, tp):
             problems.append(f"{where}{key}: got {value!r}, expected {_type_name(tp)}")
         else:
-            values[key] = tuple(value) if get_origin(tp) is tuple else value
+            values[key] = tuple(value) if get_origin(tp) is tuple else float(value) if tp is float else value
     return cls(**values)
 
 
-def _check_sections(
-    raw: dict[str, Any], problems: list[str]
-) -> dict[str, dict[str, tuple[str, ...]]]:
+def _check_sections(raw: dict[str, Any], problems: list[str]) -> dict[str, dict[str, tuple[str, ...]]]:
     result: dict[str, dict[str, tuple[str, ...]]] = {}
     for lang, table in raw.items():
         if not isinstance(table, dict):
@@ -146,9 +189,7 @@ def _check_sections(
         result[lang] = {}
         for key, names in table.items():
             if key not in SECTION_KEYS:
-                problems.append(
-                    f"sections.{lang}.{key}: unknown section ({_hint(key, list(SECTION_KEYS))})"
-                )
+                problems.append(f"sections.{lang}.{key}: unknown section ({_hint(key, list(SECTION_KEYS))})")
             elif not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
                 problems.append(f"sections.{lang}.{key}: expected a list of headings")
             else:
@@ -175,15 +216,18 @@ def load_settings(path: Path | None) -> Settings:
         try:
             Locale.parse(lang)
         except (ValueError, UnknownLocaleError):
-            problems.append(
-                f"languages: {lang!r} is not a language code Babel knows (like en, ru, da)"
-            )
+            problems.append(f"languages: {lang!r} is not a language code Babel knows (like en, ru, da)")
     if settings.language not in settings.languages:
-        problems.append(
-            f"language: {settings.language!r} is not among languages {list(settings.languages)}"
-        )
+        problems.append(f"language: {settings.language!r} is not among languages {list(settings.languages)}")
     if settings.per_page < 1:
         problems.append("per_page: must be at least 1")
+    if settings.smtp.security not in SECURITY:
+        problems.append(f"smtp.security: {settings.smtp.security!r} is not one of {', '.join(SECURITY)}")
+    if settings.digest.max_cases < 1 or settings.digest.days < 1 or settings.digest.retries < 1:
+        problems.append("digest: days, max_cases and retries must be at least 1")
+    url = settings.digest.unsubscribe_url
+    if url and (not url.startswith("https://") or "{email}" not in url):
+        problems.append(f"digest.unsubscribe_url: {url!r} must be an https URL containing {{email}}")
     sections = _check_sections(settings.sections, problems)
     strings = {}
     for lang, table in settings.strings.items():
@@ -193,6 +237,4 @@ def load_settings(path: Path | None) -> Settings:
             strings[lang] = dict(table)
     if problems:
         raise ConfigError("\n".join(f"{path}: {p}" for p in problems))
-    return replace(
-        settings, base_url=base_url, sections=sections, strings=strings, root=path.parent
-    )
+    return replace(settings, base_url=base_url, sections=sections, strings=strings, root=path.parent)

@@ -69,9 +69,7 @@ def parse(path: Path, text: str) -> Parsed | Problem:
         if exc.context and exc.context_mark and exc.problem:
             # "while scanning a quoted scalar" matters most when it began lines earlier.
             started = exc.context_mark.line + 2
-            what = (
-                f"{exc.problem}, {exc.context.removeprefix('while ')} that starts on line {started}"
-            )
+            what = f"{exc.problem}, {exc.context.removeprefix('while ')} that starts on line {started}"
         return Problem(
             path,
             line,

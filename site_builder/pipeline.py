@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -12,18 +13,32 @@ import jinja2
 from site_builder.cases import Case, check_cases, published
 from site_builder.config import Settings
 from site_builder.errors import InputError, ThemeError
+from site_builder.ledger import last_sent_until
 from site_builder.output import Artifact, OutputTree, write_outputs
+from site_builder.render.digest import Period, render_digest_files
 from site_builder.render.site import render_site
 
-Renderer = Callable[[tuple[Case, ...], Settings], list[Artifact]]
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What renderers need besides the cases: the settings and the digest's period."""
+
+    settings: Settings
+    period: Period
+
+
+Renderer = Callable[[tuple[Case, ...], Context], list[Artifact]]
 
 # Each output folder and the renderer that fills it, in build order.
-RENDERERS: dict[str, Renderer] = {"site": render_site}
+RENDERERS: dict[str, Renderer] = {
+    "site": lambda cases, ctx: render_site(cases, ctx.settings),
+    "digest": lambda cases, ctx: render_digest_files(cases, ctx.settings, ctx.period),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class OutputReport:
-    """What one output folder received."""
+    """What one output folder received (files == 0: nothing to write, the old folder was kept)."""
 
     name: str
     path: Path
@@ -37,8 +52,18 @@ class BuildReport:
 
     cases: int
     drafts_skipped: int
+    period: Period
     outputs: tuple[OutputReport, ...]
     seconds: float
+
+
+def digest_period(settings: Settings, since: dt.date | None, until: dt.date | None, today: dt.date) -> Period:
+    """--since/--until, else from the day after the last digest sent, else the last `digest.days` days."""
+    end = until or today
+    if since is None:
+        last = last_sent_until(settings.ledger_path)
+        since = last + dt.timedelta(days=1) if last else end - dt.timedelta(days=settings.digest.days)
+    return Period(since, end)
 
 
 def _template_line(exc: BaseException) -> str | None:
@@ -53,11 +78,24 @@ def _template_line(exc: BaseException) -> str | None:
     return where
 
 
+def render_output(name: str, cases: tuple[Case, ...], context: Context) -> OutputTree:
+    """Run one renderer; a template failure becomes a ThemeError naming the template line."""
+    tree = OutputTree(name)
+    try:
+        tree.extend(RENDERERS[name](cases, context))
+    except jinja2.TemplateSyntaxError as exc:
+        raise ThemeError(f"{exc.filename}:{exc.lineno}: {exc.message}") from exc
+    except jinja2.TemplateError as exc:
+        raise ThemeError(f"{_template_line(exc) or name + ' template'}: {exc.message}") from exc
+    return tree
+
+
 def build(
     cases_dir: Path,
     out: Path,
     settings: Settings,
     *,
+    period: Period,
     drafts: bool = False,
     only: Iterable[str] = (),
     progress: Callable[[list[Path]], Iterable[Path]] = iter,
@@ -69,21 +107,13 @@ def build(
     if problems:
         raise InputError(problems)
     chosen = published(cases, drafts)
-    trees = []
-    for name in names:
-        tree = OutputTree(name)
-        try:
-            tree.extend(RENDERERS[name](chosen, settings))
-        except jinja2.TemplateSyntaxError as exc:
-            raise ThemeError(f"{exc.filename}:{exc.lineno}: {exc.message}") from exc
-        except jinja2.TemplateError as exc:
-            raise ThemeError(f"{_template_line(exc) or name + ' template'}: {exc.message}") from exc
-        trees.append(tree)
-    paths = write_outputs(out, trees)
+    context = Context(settings, period)
+    trees = [render_output(name, chosen, context) for name in names]
+    # An output with nothing in it (a digest of an empty period) leaves its old folder alone.
+    full = [tree for tree in trees if tree.files]
+    paths = dict(zip([t.name for t in full], write_outputs(out, full), strict=True))
     reports = tuple(
-        OutputReport(tree.name, path, len(tree.files), tree.size)
-        for tree, path in zip(trees, paths, strict=True)
+        OutputReport(tree.name, paths.get(tree.name, out.resolve() / tree.name), len(tree.files), tree.size)
+        for tree in trees
     )
-    return BuildReport(
-        len(chosen), len(cases) - len(chosen), reports, time.perf_counter() - started
-    )
+    return BuildReport(len(chosen), len(cases) - len(chosen), period, reports, time.perf_counter() - started)

@@ -44,9 +44,7 @@ def new_case_text(title: str, language: str, today: dt.date, settings: Settings)
     return "\n".join(lines) + "\n"
 
 
-def create_case(
-    folder: Path, title: str, language: str, today: dt.date, settings: Settings
-) -> Path:
+def create_case(folder: Path, title: str, language: str, today: dt.date, settings: Settings) -> Path:
     """Write a new case file named after its title; refuses to overwrite or reuse a slug."""
     slug = slugify(title)
     if not slug:

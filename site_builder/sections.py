@@ -51,9 +51,7 @@ def classify(
     """Name each section, and report missing, repeated, empty or out-of-order ones."""
     preamble, raw = split(body, first_line)
     by_name = {alias: key for key, names in aliases.items() for alias in names}
-    expected = "level-2 headings " + ", ".join(
-        f"'## {aliases[k][0].title()}'" for k in SECTION_KEYS
-    )
+    expected = "level-2 headings " + ", ".join(f"'## {aliases[k][0].title()}'" for k in SECTION_KEYS)
     problems: list[Problem] = []
     if preamble:
         problems.append(
@@ -65,10 +63,7 @@ def classify(
                 "start the body with '## Problem' and put all text under a section",
             )
         )
-    sections = [
-        RawSection(by_name.get(s.heading.casefold(), "extra"), s.heading, s.text, s.line)
-        for s in raw
-    ]
+    sections = [RawSection(by_name.get(s.heading.casefold(), "extra"), s.heading, s.text, s.line) for s in raw]
     seen: dict[str, RawSection] = {}
     for section in sections:
         if section.key == "extra":
@@ -79,8 +74,7 @@ def classify(
                     path,
                     section.line,
                     "body",
-                    f"section '{section.heading}' appears twice "
-                    f"(first on line {seen[section.key].line})",
+                    f"section '{section.heading}' appears twice (first on line {seen[section.key].line})",
                     "each of the four sections once",
                 )
             )

@@ -29,9 +29,7 @@ def environment(settings: Settings, part: str) -> jinja2.Environment:
     """A strict, autoescaping Jinja environment for one part of the theme."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(f) for f in theme_folders(settings, part)]),
-        autoescape=jinja2.select_autoescape(
-            ["html", "xml"], default_for_string=True, default=False
-        ),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True, default=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

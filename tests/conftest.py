@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from site_builder.cli import main
+from tests.smtp_server import Recorder, SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CASES = ROOT / "cases"
@@ -66,9 +67,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def sample_project(project: Path) -> Path:
-    """A project holding a copy of the repository's sample cases."""
+    """A project holding a copy of the repository's sample cases and site.toml."""
     shutil.rmtree(project / "cases")
     shutil.copytree(SAMPLE_CASES, project / "cases")
+    shutil.copy(ROOT / "site.toml", project / "site.toml")
     return project
 
 
@@ -95,3 +97,13 @@ def cli() -> Callable[..., Result]:
         return runner.invoke(main, list(args), catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback for the length of one test."""
+    server = SmtpServer(free_port(), Recorder())
+    server.start()
+    yield server
+    server.recorder.release.set()
+    server.stop()

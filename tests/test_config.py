@@ -18,9 +18,7 @@ def test_no_file_means_defaults(tmp_path: Path) -> None:
 
 def test_values_are_read_and_base_url_gets_a_slash(tmp_path: Path) -> None:
     path = tmp_path / "site.toml"
-    path.write_text(
-        'base_url = "https://x.example/cases"\nper_page = 5\n[company]\nname = "Acme"\n'
-    )
+    path.write_text('base_url = "https://x.example/cases"\nper_page = 5\n[company]\nname = "Acme"\n')
     settings = load_settings(path)
     assert settings.base_url == "https://x.example/cases/"
     assert settings.per_page == 5 and settings.company.name == "Acme"
@@ -29,9 +27,7 @@ def test_values_are_read_and_base_url_gets_a_slash(tmp_path: Path) -> None:
 
 def test_all_problems_reported_together(tmp_path: Path) -> None:
     path = tmp_path / "site.toml"
-    path.write_text(
-        'titel = "x"\nper_page = "ten"\nbase_url = "example.com"\nlanguage = "zz"\n[company]\nnmae = 1\n'
-    )
+    path.write_text('titel = "x"\nper_page = "ten"\nbase_url = "example.com"\nlanguage = "zz"\n[company]\nnmae = 1\n')
     with pytest.raises(ConfigError) as info:
         load_settings(path)
     text = str(info.value)

@@ -27,11 +27,7 @@ def text_of(path: Path) -> str:
 
 def tree_bytes(folder: Path) -> dict[str, bytes]:
     """Every file under `folder` with its bytes."""
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -153,9 +149,7 @@ def test_tag_and_industry_pages_list_their_cases(built: Path) -> None:
     assert len(industries.cssselect(".card")) == 2
 
 
-def test_pagination(
-    project: Path, write_case: Callable[..., Path], cli: Callable[..., Result]
-) -> None:
+def test_pagination(project: Path, write_case: Callable[..., Path], cli: Callable[..., Result]) -> None:
     (project / "site.toml").write_text("per_page = 2\n", encoding="utf-8")
     for day in range(1, 6):
         write_case(f"c{day}.md", case_text(title=f"Case {day}", date=f"2026-03-{day:02d}"))
@@ -175,9 +169,7 @@ def test_pagination(
 def test_consent_decides_whether_a_customer_is_named(
     project: Path, write_case: Callable[..., Path], cli: Callable[..., Result]
 ) -> None:
-    write_case(
-        "named.md", case_text(title="Named", extra='customer: "Olga Named"\nconsent: true\n')
-    )
+    write_case("named.md", case_text(title="Named", extra='customer: "Olga Named"\nconsent: true\n'))
     write_case("secret.md", case_text(title="Secret", extra='customer: "Sven Secretson"\n'))
     write_case(
         "ru.md",
@@ -203,12 +195,8 @@ HOSTILE_BODY = """
 """
 
 
-def test_untrusted_text_stays_text(
-    project: Path, write_case: Callable[..., Path], cli: Callable[..., Result]
-) -> None:
-    text = case_text(
-        title=HOSTILE_TITLE.replace('"', '\\"'), extra='summary: "<i onmouseover=x>hi</i>"\n'
-    )
+def test_untrusted_text_stays_text(project: Path, write_case: Callable[..., Path], cli: Callable[..., Result]) -> None:
+    text = case_text(title=HOSTILE_TITLE.replace('"', '\\"'), extra='summary: "<i onmouseover=x>hi</i>"\n')
     write_case("evil.md", text.replace("The room was", HOSTILE_BODY + "\nThe room was"))
     assert cli("build").exit_code == 0, "hostile but valid input builds"
     site = project / "dist/site"
@@ -243,9 +231,7 @@ def test_failed_build_leaves_previous_output_untouched(
     (sample_project / "cases/broken.md").unlink()
     override = sample_project / "theme-overrides/site"
     override.mkdir(parents=True)
-    (override / "case.html").write_text(
-        '{% extends "base.html" %}{% block main %}{{ missing }}{% endblock %}'
-    )
+    (override / "case.html").write_text('{% extends "base.html" %}{% block main %}{{ missing }}{% endblock %}')
     result = cli("build")
     assert result.exit_code == 1
     assert "theme-overrides/site/case.html:1: 'missing' is undefined" in result.stderr
@@ -262,14 +248,10 @@ def test_successful_build_replaces_stale_pages(
     assert not (sample_project / "dist/site/cases/cleaning-missed-office").exists()
 
 
-def test_theme_override_replaces_one_template_and_static_file(
-    sample_project: Path, cli: Callable[..., Result]
-) -> None:
+def test_theme_override_replaces_one_template_and_static_file(sample_project: Path, cli: Callable[..., Result]) -> None:
     override = sample_project / "theme-overrides/site"
     (override / "static").mkdir(parents=True)
-    (override / "404.html").write_text(
-        '{% extends "base.html" %}{% block main %}<h1>Lost?</h1>{% endblock %}'
-    )
+    (override / "404.html").write_text('{% extends "base.html" %}{% block main %}<h1>Lost?</h1>{% endblock %}')
     (override / "static/style.css").write_text("body { color: red; }")
     assert cli("build").exit_code == 0
     site = sample_project / "dist/site"

@@ -43,18 +43,14 @@ def test_sanitizer_removes_active_content(source: str) -> None:
 
 
 def test_markdown_features_survive() -> None:
-    html = to_html(
-        "| a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n- two\n\n**bold** [link](https://x.example/)"
-    )
+    html = to_html("| a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n- two\n\n**bold** [link](https://x.example/)")
     assert "<table>" in html and "<li>one</li>" in html and "<strong>bold</strong>" in html
     assert 'href="https://x.example/"' in html and 'rel="noopener noreferrer nofollow"' in html
 
 
 def test_first_sentence() -> None:
     assert first_sentence("One. Two.") == "One."
-    assert (
-        first_sentence("Bilen kom kl. 7 og ikke før. Derefter.") == "Bilen kom kl. 7 og ikke før."
-    )
+    assert first_sentence("Bilen kom kl. 7 og ikke før. Derefter.") == "Bilen kom kl. 7 og ikke før."
     long = "word " * 100
     cut = first_sentence(long, limit=50)
     assert len(cut) <= 51 and cut.endswith("…")

@@ -63,9 +63,7 @@ RULES = [
     ),
     (
         "resolved-before-received-same-day",
-        front(
-            'title: "T"\ndate: 2026-01-05\nreceived: 2026-01-04 15:00\nresolved: 2026-01-04 09:00\n'
-        ),
+        front('title: "T"\ndate: 2026-01-05\nreceived: 2026-01-04 15:00\nresolved: 2026-01-04 09:00\n'),
         5,
         "resolved",
         "before received",
@@ -143,9 +141,7 @@ RULES = [
     ),
     (
         "out-of-order",
-        GOOD.replace("## Cause", "## TMP")
-        .replace("## Fix", "## Cause")
-        .replace("## TMP", "## Fix"),
+        GOOD.replace("## Cause", "## TMP").replace("## Fix", "## Cause").replace("## TMP", "## Fix"),
         21,
         "body",
         "'Cause' comes after 'Fix'",
@@ -167,9 +163,7 @@ RULES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "line", "field", "fragment"), [r[1:] for r in RULES], ids=[r[0] for r in RULES]
-)
+@pytest.mark.parametrize(("text", "line", "field", "fragment"), [r[1:] for r in RULES], ids=[r[0] for r in RULES])
 def test_check_reports_rule(
     write_case: Callable[..., Path],
     cli: Callable[..., Result],
@@ -186,9 +180,7 @@ def test_check_reports_rule(
     assert "1 problem in 1 file" in result.stderr
 
 
-def test_every_problem_is_listed_at_once(
-    write_case: Callable[..., Path], cli: Callable[..., Result]
-) -> None:
+def test_every_problem_is_listed_at_once(write_case: Callable[..., Path], cli: Callable[..., Result]) -> None:
     write_case("a.md", front("date: 2026-02-30\ncosts: [pride]\n"))
     write_case("b.md", "")
     write_case("ok.md", GOOD)
@@ -201,9 +193,7 @@ def test_every_problem_is_listed_at_once(
     assert "4 problems in 2 files" in result.stderr
 
 
-def test_duplicate_slug_names_both_files(
-    write_case: Callable[..., Path], cli: Callable[..., Result]
-) -> None:
+def test_duplicate_slug_names_both_files(write_case: Callable[..., Path], cli: Callable[..., Result]) -> None:
     write_case("en/room.md", GOOD)
     write_case("da/room.md", GOOD)
     result = cli("check")
@@ -211,9 +201,7 @@ def test_duplicate_slug_names_both_files(
     assert "cases/en/room.md: slug: 'room' is already used by cases/da/room.md" in result.stderr
 
 
-def test_explicit_slug_clashing_with_file_name(
-    write_case: Callable[..., Path], cli: Callable[..., Result]
-) -> None:
+def test_explicit_slug_clashing_with_file_name(write_case: Callable[..., Path], cli: Callable[..., Result]) -> None:
     write_case("room.md", GOOD)
     write_case("other.md", case_text(extra="slug: room\n"))
     result = cli("check")
@@ -221,9 +209,7 @@ def test_explicit_slug_clashing_with_file_name(
     assert "cases/other.md" in result.stderr and "cases/room.md" in result.stderr
 
 
-def test_not_utf8_gives_byte_offset(
-    write_case: Callable[..., Path], cli: Callable[..., Result]
-) -> None:
+def test_not_utf8_gives_byte_offset(write_case: Callable[..., Path], cli: Callable[..., Result]) -> None:
     data = GOOD.encode("utf-8").replace(b"simply", b"simply \xe6")
     path = write_case("latin1.md", data)
     offset = data.index(b"\xe6")
@@ -239,9 +225,7 @@ def test_empty_file(write_case: Callable[..., Path], cli: Callable[..., Result])
     assert "cases/empty.md: file: is empty" in result.stderr
 
 
-def test_file_over_one_mebibyte(
-    write_case: Callable[..., Path], cli: Callable[..., Result]
-) -> None:
+def test_file_over_one_mebibyte(write_case: Callable[..., Path], cli: Callable[..., Result]) -> None:
     write_case("huge.md", GOOD + "x" * (1024 * 1024))
     result = cli("check")
     assert result.exit_code == 1
@@ -249,9 +233,7 @@ def test_file_over_one_mebibyte(
     assert "larger than 1 MiB" in result.stderr
 
 
-def test_ignored_files_and_clean_exit(
-    write_case: Callable[..., Path], cli: Callable[..., Result]
-) -> None:
+def test_ignored_files_and_clean_exit(write_case: Callable[..., Path], cli: Callable[..., Result]) -> None:
     write_case("a/ok.md", GOOD)
     write_case("_template.md", "not a case")
     write_case(".hidden/x.md", "not a case")
@@ -261,9 +243,7 @@ def test_ignored_files_and_clean_exit(
     assert "All 1 case(s)" in result.output
 
 
-def test_localized_headings_are_accepted(
-    write_case: Callable[..., Path], cli: Callable[..., Result]
-) -> None:
+def test_localized_headings_are_accepted(write_case: Callable[..., Path], cli: Callable[..., Result]) -> None:
     ru = case_text(language="ru")
     for en, ru_heading in [
         ("Problem", "Проблема"),
@@ -302,9 +282,7 @@ def test_heading_inside_code_fence_is_not_a_section(
 def test_extra_aliases_from_site_toml(
     project: Path, write_case: Callable[..., Path], cli: Callable[..., Result]
 ) -> None:
-    (project / "site.toml").write_text(
-        '[sections.en]\nthanks = ["With gratitude"]\n', encoding="utf-8"
-    )
+    (project / "site.toml").write_text('[sections.en]\nthanks = ["With gratitude"]\n', encoding="utf-8")
     write_case("x.md", GOOD.replace("## Thanks", "## With gratitude"))
     assert cli("check").exit_code == 0
 

@@ -39,9 +39,7 @@ class SiteRenderer:
             self._translators[language] = translator(language, self.settings)
         return self._translators[language]
 
-    def page(
-        self, template: str, path: str, language: str, root: str | None = None, **context: Any
-    ) -> Artifact:
+    def page(self, template: str, path: str, language: str, root: str | None = None, **context: Any) -> Artifact:
         """Render one page at site path `path` in `language`."""
         html = self.env.get_template(template).render(
             settings=self.settings,
@@ -124,9 +122,7 @@ class SiteRenderer:
                 cases=tuple(members),
             )
         terms = [(names[s], path(names[s]), len(m)) for s, m in sorted(groups.items())]
-        yield self.page(
-            "terms.html", f"{folder}/", self.settings.language, heading=t(all_heading), terms=terms
-        )
+        yield self.page("terms.html", f"{folder}/", self.settings.language, heading=t(all_heading), terms=terms)
 
     def render(self, cases: tuple[Case, ...]) -> list[Artifact]:
         """Every file of the site for `cases` (newest first)."""
@@ -152,14 +148,9 @@ class SiteRenderer:
         contents = {c.slug: "\n".join(s.html for s in ordered_sections(c)) for c in cases}
         out.append(Artifact("feed.xml", render_feed(cases, self.settings, contents)))
         out.append(self.sitemap(cases, [a.path for a in out]))
-        robots = self.env.get_template("robots.txt").render(
-            sitemap=self.links.absolute("sitemap.xml")
-        )
+        robots = self.env.get_template("robots.txt").render(sitemap=self.links.absolute("sitemap.xml"))
         out.append(Artifact("robots.txt", robots.encode("utf-8")))
-        out.extend(
-            Artifact(f"static/{name}", path)
-            for name, path in static_files(self.settings, "site").items()
-        )
+        out.extend(Artifact(f"static/{name}", path) for name, path in static_files(self.settings, "site").items())
         return out
 
     def sitemap(self, cases: tuple[Case, ...], files: list[str]) -> Artifact:

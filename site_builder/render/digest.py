@@ -1,0 +1,179 @@
+"""Cases of a period -> a digest email: HTML for mail clients, plain text, and the MIME message (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from urllib.parse import quote
+
+import css_inline
+import jinja2
+
+from site_builder.cases import Case
+from site_builder.config import Settings
+from site_builder.i18n import Translator, translator
+from site_builder.output import Artifact
+from site_builder.render.links import Links
+from site_builder.templates import environment
+
+# Gmail clips messages over 102 KB; stay clear of it.
+MAX_BYTES = 100 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The publication dates a digest covers, both ends included."""
+
+    since: dt.date
+    until: dt.date
+
+    @property
+    def key(self) -> str:
+        """The digest's name in the send ledger."""
+        return f"{self.since.isoformat()}..{self.until.isoformat()}"
+
+    def select(self, cases: tuple[Case, ...]) -> tuple[Case, ...]:
+        """Published cases dated within the period, newest first."""
+        return tuple(c for c in cases if not c.draft and self.since <= c.date <= self.until)
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """One rendered digest: what it says, and which cases it shows."""
+
+    subject: str
+    html: str
+    text: str
+    language: str
+    cases: tuple[Case, ...]
+    hidden: int
+
+
+def sender(settings: Settings) -> str:
+    """The From address: digest.sender, else the company's name and email."""
+    return settings.digest.sender or formataddr((settings.company.name, settings.company.email))
+
+
+class DigestRenderer:
+    """Renders digests with one template environment and one CSS inliner."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.links = Links(settings)
+        self.env: jinja2.Environment = environment(settings, "email")
+        self.inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+    def render(
+        self,
+        cases: tuple[Case, ...],
+        period: Period,
+        language: str,
+        name: str | None = None,
+        unsubscribe: str | None = None,
+    ) -> Digest:
+        """A digest of `cases` in `language`, cut to fit under MAX_BYTES; `name` personalises it."""
+        t = translator(language, self.settings)
+        shown = cases[: self.settings.digest.max_cases]
+        while True:
+            digest = self._render(cases, shown, period, t, name, unsubscribe)
+            if len(digest.html.encode("utf-8")) <= MAX_BYTES or len(shown) <= 1:
+                return digest
+            shown = shown[: max(1, len(shown) * 3 // 4)]
+
+    def _render(
+        self,
+        cases: tuple[Case, ...],
+        shown: tuple[Case, ...],
+        period: Period,
+        t: Translator,
+        name: str | None,
+        unsubscribe: str | None,
+    ) -> Digest:
+        subject = t("digest_subject", date=t.date(period.until))
+        context = {
+            "settings": self.settings,
+            "t": t,
+            "tr": lambda lang: translator(lang, self.settings),
+            "lang": t.language,
+            "subject": subject,
+            "greeting": t("dear", name=name) if name else t("hello"),
+            "cases": shown,
+            "hidden": len(cases) - len(shown),
+            "period": t("digest_period", since=t.date(period.since), until=t.date(period.until)),
+            "case_url": lambda case: self.links.absolute(self.links.case(case)),
+            "site_url": self.links.absolute(""),
+            "unsubscribe": unsubscribe,
+        }
+        html = self.inliner.inline(self.env.get_template("digest.html").render(context))
+        text = self.env.get_template("digest.txt").render(context)
+        return Digest(subject, html, text, t.language, shown, len(cases) - len(shown))
+
+
+def unsubscribe_links(settings: Settings, email: str | None) -> tuple[str | None, str | None]:
+    """(mailto, https) unsubscribe links for a recipient; https only when configured."""
+    address = settings.digest.unsubscribe_mailto or settings.company.email
+    mailto = f"mailto:{address}?subject={quote('unsubscribe ' + (email or ''))}" if address else None
+    url = settings.digest.unsubscribe_url
+    https = url.replace("{email}", quote(email, safe="")) if url and email else None
+    return mailto, https
+
+
+def compose(
+    digest: Digest,
+    settings: Settings,
+    *,
+    to: Address | None,
+    message_id: str,
+    date: dt.datetime,
+) -> EmailMessage:
+    """The complete multipart/alternative message: plain text first, then HTML."""
+    message = EmailMessage()
+    message["Subject"] = digest.subject
+    message["From"] = sender(settings)
+    if to is not None:
+        message["To"] = to
+    message["Reply-To"] = settings.digest.reply_to or settings.company.email or parseaddr(sender(settings))[1]
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = message_id
+    message["Content-Language"] = digest.language
+    message["List-Id"] = f"{settings.title} <digest.{_domain(settings)}>"
+    mailto, https = unsubscribe_links(settings, to.addr_spec if to else None)
+    links = [f"<{link}>" for link in (mailto, https) if link]
+    if links:
+        message["List-Unsubscribe"] = ", ".join(links)
+    if https:
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(digest.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(digest.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+def _domain(settings: Settings) -> str:
+    address = parseaddr(sender(settings))[1]
+    return address.rpartition("@")[2] or "localhost"
+
+
+def message_id(settings: Settings, *parts: str) -> str:
+    """A Message-ID unique to `parts` (digest and recipient), stable if the same message is retried."""
+    digest = hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:24]
+    return f"<{digest}@{_domain(settings)}>"
+
+
+def render_digest_files(cases: tuple[Case, ...], settings: Settings, period: Period) -> list[Artifact]:
+    """digest-<until>.html, .txt and .eml for the site's language; nothing for an empty period."""
+    chosen = period.select(cases)
+    if not chosen:
+        return []
+    digest = DigestRenderer(settings).render(chosen, period, settings.language)
+    date = dt.datetime.combine(period.until, dt.time(8), tzinfo=dt.UTC)
+    message = compose(digest, settings, to=None, message_id=message_id(settings, period.key), date=date)
+    stem = f"digest-{period.until.isoformat()}"
+    return [
+        Artifact(f"{stem}.html", digest.html.encode("utf-8")),
+        Artifact(f"{stem}.txt", digest.text.encode("utf-8")),
+        Artifact(f"{stem}.eml", message.as_bytes()),
+    ]

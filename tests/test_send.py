@@ -1,0 +1,260 @@
+"""`send` against a real SMTP server on loopback: content, headers, segments, faults, and the ledger."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from site_builder.config import load_settings
+from site_builder.ledger import Ledger
+from site_builder.mail import OutboxTransport, SendOptions, send_digest
+from site_builder.recipients import load_recipients
+from site_builder.render.digest import Period
+from tests.conftest import case_text
+from tests.smtp_server import SmtpServer
+from tests.test_digest import parts
+
+PEOPLE = """email,name,language,segments
+anna@example.com,Anna,en,
+boris@example.com,Борис,ru,taxi
+carl@example.com,,da,hotels;cleaning
+dora@example.com,Dora,en,banking
+"""
+
+
+def configure(project: Path, port: int, extra: str = "") -> None:
+    """site.toml pointing at the test server, with fast retries."""
+    (project / "site.toml").write_text(
+        f'base_url = "https://proof.example.org/"\n[company]\nname = "Acme"\nemail = "care@acme.example"\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n'
+        f'[digest]\nbackoff = 0.01\nretries = 3\nunsubscribe_url = "https://acme.example/unsubscribe?e={{email}}"\n{extra}',
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture
+def mail_project(project: Path, write_case: Callable[..., Path], smtp: SmtpServer) -> Path:
+    """Three cases in March 2026 (hotels, taxi, cleaning), four recipients, the server configured."""
+    configure(project, smtp.port)
+    write_case("hotel.md", case_text(title="Hotel room gone", date="2026-03-05"))
+    write_case(
+        "taxi.md",
+        case_text(title="Такси опоздало", date="2026-03-10", language="ru", extra='customer: "Тайный Клиент"\n')
+        .replace("industry: hotels", "industry: taxi")
+        .replace("## Problem", "## Проблема")
+        .replace("## Cause", "## Причина")
+        .replace("## Fix", "## Решение")
+        .replace("## Thanks", "## Спасибо"),
+    )
+    write_case(
+        "clean.md",
+        case_text(title="Office not cleaned", date="2026-03-15").replace("industry: hotels", "industry: cleaning"),
+    )
+    (project / "people.csv").write_text(PEOPLE, encoding="utf-8")
+    return project
+
+
+SEND = ("send", "--recipients", "people.csv", "--since", "2026-03-01", "--until", "2026-03-31")
+
+
+def counts(smtp: SmtpServer) -> Counter[str]:
+    """How many messages each address received."""
+    return Counter(r for _, rcpts, _ in smtp.recorder.messages for r in rcpts)
+
+
+def test_send_delivers_personal_digests(mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]) -> None:
+    result = cli(*SEND)
+    assert result.exit_code == 0, result.output
+    assert "3 sent, 0 skipped (already sent), 1 with nothing new, 0 failed" in result.output
+    assert counts(smtp) == {"anna@example.com": 1, "boris@example.com": 1, "carl@example.com": 1}
+    [anna] = smtp.recorder.to("anna@example.com")
+    text, html = parts(anna)
+    assert text.startswith("Complaints we fixed") and "Dear Anna," in text and "Dear Anna," in html
+    for title in ("Hotel room gone", "Такси опоздало", "Office not cleaned"):
+        assert title in text and title in html
+    assert "Тайный Клиент" not in text and "Тайный Клиент" not in html
+    assert anna["From"] == "Acme <care@acme.example>" and anna["To"] == "Anna <anna@example.com>"
+    assert anna["Reply-To"] == "care@acme.example" and anna["Date"]
+    assert anna["List-Unsubscribe"].strip() == (
+        "<mailto:care@acme.example?subject=unsubscribe%20anna%40example.com>, "
+        "<https://acme.example/unsubscribe?e=anna%40example.com>"
+    )
+    assert anna["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "https://acme.example/unsubscribe?e=anna%40example.com" in text
+    [boris] = smtp.recorder.to("boris@example.com")
+    text, html = parts(boris)
+    assert "Здравствуйте, Борис!" in text and "Такси опоздало" in text
+    assert "Hotel room gone" not in text and "Hotel room gone" not in html  # segment: taxi only
+    assert boris["Subject"].startswith("Что мы исправили")
+    [carl] = smtp.recorder.to("carl@example.com")
+    text, _ = parts(carl)
+    assert text.count("Læs hele sagen:") == 2 and "Hej" in text
+    ids = [m["Message-ID"] for _, _, m in smtp.recorder.messages]
+    assert len(set(ids)) == 3
+
+
+def test_rerun_sends_nothing_twice(mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]) -> None:
+    assert cli(*SEND).exit_code == 0
+    result = cli(*SEND)
+    assert result.exit_code == 0
+    assert "0 sent, 3 skipped (already sent), 1 with nothing new" in result.output
+    assert len(smtp.recorder.messages) == 3
+
+
+def test_case_is_not_sent_again_in_a_later_digest(
+    mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result], write_case: Callable[..., Path]
+) -> None:
+    assert cli("send", "--recipients", "people.csv", "--since", "2026-03-01", "--until", "2026-03-12").exit_code == 0
+    hotel = mail_project / "cases/hotel.md"
+    hotel.write_text(
+        hotel.read_text(encoding="utf-8").replace("Hotel room gone", "Hotel room gone (edited)"), encoding="utf-8"
+    )
+    smtp.recorder.messages.clear()
+    result = cli("send", "--recipients", "people.csv", "--since", "2026-03-01", "--until", "2026-03-31")
+    assert result.exit_code == 0
+    [anna] = smtp.recorder.to("anna@example.com")
+    text, _ = parts(anna)
+    assert "Office not cleaned" in text and "Hotel room gone" not in text and "Такси" not in text
+    assert "boris@example.com" not in counts(smtp)  # his only case was sent already
+
+
+def test_default_period_starts_after_last_digest_sent(
+    mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]
+) -> None:
+    assert cli("send", "--recipients", "people.csv", "--since", "2026-03-01", "--until", "2026-03-12").exit_code == 0
+    result = cli("send", "--recipients", "people.csv", "--until", "2026-03-31")
+    assert "Digest 2026-03-13 to 2026-03-31: 1 case(s)" in result.output
+
+
+def test_permanent_refusal_is_reported_and_others_still_get_mail(
+    mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]
+) -> None:
+    smtp.recorder.refuse.add("boris@example.com")
+    result = cli(*SEND)
+    assert result.exit_code == 1
+    assert "2 sent" in result.output and "1 failed" in result.output
+    assert "failed: boris@example.com: 550" in result.stderr
+    assert counts(smtp) == {"anna@example.com": 1, "carl@example.com": 1}
+    with sqlite3.connect(mail_project / ".site-builder/sent.sqlite") as db:
+        rows = dict(db.execute("SELECT email, status FROM deliveries").fetchall())
+    assert rows == {"anna@example.com": "sent", "boris@example.com": "failed", "carl@example.com": "sent"}
+    smtp.recorder.refuse.clear()
+    result = cli(*SEND)  # the address was fixed on the server side: the rerun retries only Boris
+    assert result.exit_code == 0
+    assert counts(smtp) == {"anna@example.com": 1, "boris@example.com": 1, "carl@example.com": 1}
+
+
+def test_dropped_connection_is_retried(mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]) -> None:
+    smtp.recorder.drop_after = 1
+    result = cli(*SEND)
+    assert result.exit_code == 0, result.output
+    assert counts(smtp) == {"anna@example.com": 1, "boris@example.com": 1, "carl@example.com": 1}
+
+
+def test_server_down_at_start_then_rerun(mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]) -> None:
+    smtp.stop()
+    result = cli(*SEND)
+    assert result.exit_code == 1
+    assert "Stopped: cannot connect to 127.0.0.1" in result.stderr
+    assert "0 sent" in result.output and "3 not sent yet" in result.output
+    smtp.start()
+    assert cli(*SEND).exit_code == 0
+    assert counts(smtp) == {"anna@example.com": 1, "boris@example.com": 1, "carl@example.com": 1}
+
+
+def test_killed_process_resumes_without_doubles(
+    project: Path, smtp: SmtpServer, write_case: Callable[..., Path]
+) -> None:
+    configure(project, smtp.port)
+    write_case("hotel.md", case_text(title="Hotel room gone", date="2026-03-05"))
+    people = [f"p{i:02d}@example.com" for i in range(12)]
+    (project / "people.csv").write_text("email\n" + "\n".join(people) + "\n", encoding="utf-8")
+    smtp.recorder.stall_after = 5  # the 6th message hangs until the sender is killed
+    command = [sys.executable, "-m", "site_builder", *SEND]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert smtp.recorder.stalled.wait(30), process.communicate()
+    process.kill()
+    process.communicate()  # reaps it and closes the pipes
+    smtp.recorder.release.set()
+    assert len(smtp.recorder.messages) == 5
+    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "7 sent, 5 skipped" in done.stdout
+    assert counts(smtp) == dict.fromkeys(people, 1)
+    ids = {m["Message-ID"] for _, _, m in smtp.recorder.messages}
+    assert len(ids) == 12
+
+
+def test_bad_recipient_row_stops_before_sending(
+    mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]
+) -> None:
+    (mail_project / "people.csv").write_text(
+        "email,name\nanna@example.com,Anna\nnot-an-address,Bob\nanna@example.com,Again\nx@example.com,X\n",
+        encoding="utf-8",
+    )
+    result = cli(*SEND)
+    assert result.exit_code == 2
+    assert "people.csv:3: email: 'not-an-address'" in result.stderr
+    assert "people.csv:4: email: anna@example.com is already on line 2" in result.stderr
+    assert "nothing was sent" in result.stderr
+    assert smtp.recorder.messages == []
+
+
+def test_dry_run_writes_outbox_and_no_ledger(mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]) -> None:
+    result = cli(*SEND, "--dry-run", "outbox")
+    assert result.exit_code == 0, result.output
+    assert "3 written to outbox" in result.output
+    assert sorted(p.name for p in (mail_project / "outbox").iterdir()) == [
+        "00001-anna@example.com.eml",
+        "00002-boris@example.com.eml",
+        "00003-carl@example.com.eml",
+    ]
+    assert smtp.recorder.messages == []
+    assert not (mail_project / ".site-builder").exists()
+
+
+def test_overrides_on_the_command_line(mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]) -> None:
+    configure(mail_project, 1)  # wrong port in site.toml
+    result = cli(
+        *SEND, "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp.port), "--security", "none", "--ledger", "l.db"
+    )
+    assert result.exit_code == 0, result.output
+    assert (mail_project / "l.db").is_file() and len(smtp.recorder.messages) == 3
+
+
+def test_rate_limit_paces_messages(mail_project: Path, tmp_path: Path) -> None:
+    settings = load_settings(mail_project / "site.toml")
+    from site_builder.cases import load_cases
+
+    cases = load_cases(mail_project / "cases", settings)
+    people = load_recipients(mail_project / "people.csv", settings)
+    waits: list[float] = []
+    with Ledger(tmp_path / "l.db") as ledger:
+        report = send_digest(
+            cases,
+            people,
+            settings,
+            Period(cases[-1].date, cases[0].date),
+            OutboxTransport(tmp_path / "out"),
+            ledger,
+            SendOptions(rate=2, sleep=waits.append),
+        )
+    assert len(report.sent) == 3
+    assert len(waits) == 2 and all(0.4 < w <= 0.5 for w in waits)
+
+
+def test_foreign_ledger_is_refused(mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]) -> None:
+    (mail_project / "junk.db").write_bytes(b"this is not sqlite" * 100)
+    result = cli(*SEND, "--ledger", "junk.db")
+    assert result.exit_code == 2
+    assert "not a send ledger" in result.stderr
+    assert smtp.recorder.messages == []
