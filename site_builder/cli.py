@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
@@ -228,6 +229,11 @@ def send(
         security=security or settings.smtp.security,
     )
     settings = replace(settings, smtp=smtp)
+    if smtp.username and not outbox and not os.environ.get(smtp.password_env):
+        _fail(
+            f"Configuration error: [smtp] username is set; put the password in {smtp.password_env}",
+            2,
+        )
     if ledger is not None:
         settings = replace(settings, digest=replace(settings.digest, ledger=str(ledger.resolve())))
     try:
@@ -273,7 +279,8 @@ def _print_send_report(report: SendReport, outbox: Path | None) -> None:
     for email, error in report.deferred:
         click.secho(f"  not sent yet: {email}: {error}", fg="yellow", err=True)
     if report.aborted:
-        click.secho(f"Stopped: {report.aborted}. Run the same command again to send the rest.", fg="red", err=True)
+        reason = report.aborted.rstrip(".")
+        click.secho(f"Stopped: {reason}. Run the same command again to send the rest.", fg="red", err=True)
     elif report.deferred:
         click.secho("Run the same command again to retry; nobody gets the digest twice.", fg="yellow", err=True)
 

@@ -63,27 +63,38 @@ class SmtpTransport:
     def _connect(self) -> smtplib.SMTP:
         c = self.config
         context = ssl.create_default_context()
+        smtp: smtplib.SMTP | None = None
         try:
             if c.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.effective_port, timeout=c.timeout, context=context)
+                smtp = smtplib.SMTP_SSL(c.host, c.effective_port, timeout=c.timeout, context=context)
             else:
                 smtp = smtplib.SMTP(c.host, c.effective_port, timeout=c.timeout)
                 if c.security == "starttls":
                     smtp.starttls(context=context)
             if c.username:
                 smtp.login(c.username, self.password or "")
+            return smtp
+        except BaseException:
+            if smtp is not None:
+                smtp.close()
+            raise
+
+    def _open(self) -> smtplib.SMTP:
+        c = self.config
+        try:
+            return self._connect()
         except smtplib.SMTPAuthenticationError as exc:
             raise SendAborted(f"the server refused the login for {c.username!r}: {exc.smtp_code}") from exc
         except smtplib.SMTPNotSupportedError as exc:
-            raise SendAborted(f"the server does not support {c.security}: {exc}") from exc
+            wanted = f"{c.security} and login" if c.username else c.security
+            raise SendAborted(f"the server does not support what [smtp] asks for ({wanted}): {exc}") from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise ConnectFailure(f"cannot connect to {c.host}:{c.effective_port}: {exc}") from exc
-        return smtp
 
     def send(self, message: EmailMessage, envelope_from: str, recipient: str) -> None:
         """Send over the open connection, opening one first when needed."""
         if self.connection is None:
-            self.connection = self._connect()
+            self.connection = self._open()
         try:
             self.connection.send_message(message, from_addr=envelope_from, to_addrs=[recipient])
         except smtplib.SMTPRecipientsRefused as exc:

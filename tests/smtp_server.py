@@ -66,10 +66,11 @@ class SmtpServer:
     port: int
     recorder: Recorder
     controller: Controller | None = None
+    options: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> None:
         """Start listening (again)."""
-        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port, **self.options)
         self.controller.start()
 
     def stop(self) -> None:
