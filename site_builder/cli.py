@@ -14,13 +14,14 @@ import click
 
 from site_builder import __version__, pipeline
 from site_builder.cases import check_cases, load_cases
-from site_builder.config import SECURITY, Settings, load_settings
+from site_builder.config import PAPER_SIZES, SECURITY, Settings, load_settings
 from site_builder.errors import ConfigError, InputError, Problem, ThemeError
 from site_builder.ledger import Ledger, LedgerError
 from site_builder.mail import OutboxTransport, SendOptions, SendReport, SmtpTransport, Transport, send_digest
 from site_builder.pipeline import digest_period
 from site_builder.recipients import load_recipients
 from site_builder.render.digest import Period
+from site_builder.render.leaflet import BookletFilter, LeafletOptions
 from site_builder.scaffold import create_case
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,10 +104,27 @@ def main() -> None:
 
 
 def _run_build(
-    cases_dir: Path, out: Path, settings: Settings, period: Period, drafts: bool, only: tuple[str, ...]
+    cases_dir: Path,
+    out: Path,
+    settings: Settings,
+    period: Period,
+    drafts: bool,
+    only: tuple[str, ...],
+    leaflet: LeafletOptions | None = None,
+    booklet: BookletFilter | None = None,
 ) -> None:
     try:
-        report = pipeline.build(cases_dir, out, settings, period=period, drafts=drafts, only=only, progress=_progress)
+        report = pipeline.build(
+            cases_dir,
+            out,
+            settings,
+            period=period,
+            leaflet=leaflet,
+            booklet=booklet,
+            drafts=drafts,
+            only=only,
+            progress=_progress,
+        )
     except InputError as exc:
         _report_problems(exc.problems, "nothing was built, the previous output is unchanged.")
         sys.exit(1)
@@ -134,6 +152,7 @@ def _run_build(
 )
 @click.option("--base-url", help="Public URL of the site (overrides site.toml).")
 @click.option("--drafts", is_flag=True, help="Also publish cases marked draft: true.")
+@click.option("--jobs", type=click.IntRange(min=0), default=0, help="Processes for leaflets [all cores].")
 @click.option(
     "--only",
     type=click.Choice(list(pipeline.RENDERERS)),
@@ -148,11 +167,13 @@ def build(
     out: Path,
     base_url: str | None,
     drafts: bool,
+    jobs: int,
     only: tuple[str, ...],
 ) -> None:
     """Check every case, then build the outputs into OUT, replacing the old ones only on success."""
     settings = _settings(config_path, base_url)
-    _run_build(cases_dir, out, settings, _period(settings, since, until), drafts, only)
+    leaflet = LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, jobs, settings.cache_dir)
+    _run_build(cases_dir, out, settings, _period(settings, since, until), drafts, only, leaflet)
 
 
 @main.command()
@@ -171,6 +192,41 @@ def digest(
     """Render the digest of a period into OUT/digest/ as .html, .txt and a complete .eml."""
     settings = _settings(config_path, base_url)
     _run_build(cases_dir, out, settings, _period(settings, since, until), False, ("digest",))
+
+
+@main.command()
+@_common
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True)
+@click.option("--base-url", help="Public URL of the site, for the QR codes (overrides site.toml).")
+@click.option("--size", type=click.Choice(PAPER_SIZES), help="Paper size [site.toml's leaflet.size, A5].")
+@click.option("--print-marks", is_flag=True, default=None, help="3 mm bleed and crop marks for a print shop.")
+@click.option("--tag", help="Booklet: only cases with this tag.")
+@click.option("--industry", help="Booklet: only cases in this industry.")
+@click.option("--since", type=DATE, help="Booklet: only cases published on or after this date.")
+@click.option("--jobs", type=click.IntRange(min=0), default=0, help="Processes to render with [all cores].")
+def leaflets(
+    cases_dir: Path,
+    config_path: Path,
+    out: Path,
+    base_url: str | None,
+    size: str | None,
+    print_marks: bool | None,
+    tag: str | None,
+    industry: str | None,
+    since: dt.datetime | None,
+    jobs: int,
+) -> None:
+    """Render one PDF per case into OUT/leaflets/, and all.pdf: a booklet with a cover."""
+    settings = _settings(config_path, base_url)
+    leaflet = LeafletOptions(
+        size or settings.leaflet.size,
+        settings.leaflet.print_marks if print_marks is None else print_marks,
+        jobs,
+        settings.cache_dir,
+    )
+    booklet = BookletFilter(tag, industry, since.date() if since else None)
+    period = Period(dt.date.today(), dt.date.today())  # not used: no digest here
+    _run_build(cases_dir, out, settings, period, False, ("leaflets",), leaflet, booklet)
 
 
 @main.command()

@@ -35,6 +35,7 @@ class Company:
 
 
 SECURITY = ("starttls", "ssl", "none")
+PAPER_SIZES = ("A4", "A5", "A6", "Letter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,14 @@ class Digest:
 
 
 @dataclass(frozen=True, slots=True)
+class Leaflet:
+    """Printable leaflets."""
+
+    size: str = _doc("Paper size: A4, A5, A6 or Letter.", "A5")
+    print_marks: bool = _doc("Add 3 mm bleed and crop marks for a print shop.", False)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a build needs to know besides the cases themselves."""
 
@@ -94,6 +103,7 @@ class Settings:
     company: Company = _doc("The company publishing the cases.", factory=Company)
     smtp: Smtp = _doc("Mail server for `send`.", factory=Smtp)
     digest: Digest = _doc("The email digest.", factory=Digest)
+    leaflet: Leaflet = _doc("Printable leaflets.", factory=Leaflet)
     sections: dict[str, dict[str, tuple[str, ...]]] = _doc(
         "Extra heading aliases: [sections.de] problem = ['Problem'], ...", factory=dict
     )
@@ -106,6 +116,11 @@ class Settings:
     def ledger_path(self) -> Path:
         """The send ledger, resolved against site.toml's folder."""
         return self.root / self.digest.ledger
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where rendered leaflets are kept between builds (safe to delete)."""
+        return self.root / ".site-builder" / "cache"
 
     @property
     def theme_override(self) -> Path:
@@ -221,6 +236,8 @@ def load_settings(path: Path | None) -> Settings:
         problems.append(f"language: {settings.language!r} is not among languages {list(settings.languages)}")
     if settings.per_page < 1:
         problems.append("per_page: must be at least 1")
+    if settings.leaflet.size not in PAPER_SIZES:
+        problems.append(f"leaflet.size: {settings.leaflet.size!r} is not one of {', '.join(PAPER_SIZES)}")
     if settings.smtp.security not in SECURITY:
         problems.append(f"smtp.security: {settings.smtp.security!r} is not one of {', '.join(SECURITY)}")
     if settings.digest.max_cases < 1 or settings.digest.days < 1 or settings.digest.retries < 1:

@@ -64,6 +64,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "why_receiving": "You get this email because you are a client of {company}.",
         "unsubscribe": "Unsubscribe",
         "complain": "Something went wrong for you? Reply to this email and tell us.",
+        "print_case": "Print this case (PDF)",
+        "booklet": "All cases as a printable booklet (PDF)",
         "intro": "Every case here began with a customer telling us something went wrong. "
         "Here is what happened, why, what we did about it, and whom we thank for it.",
     },
@@ -118,6 +120,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "why_receiving": "Вы получили это письмо, потому что вы клиент компании {company}.",
         "unsubscribe": "Отписаться",
         "complain": "У вас что-то пошло не так? Ответьте на это письмо и расскажите нам.",
+        "print_case": "Распечатать (PDF)",
+        "booklet": "Все случаи одной брошюрой (PDF)",
         "intro": "Каждый случай здесь начался с того, что клиент сказал нам: что-то пошло не так. "
         "Что случилось, почему, что мы сделали и кого благодарим.",
     },
@@ -172,6 +176,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "why_receiving": "Du får denne e-mail, fordi du er kunde hos {company}.",
         "unsubscribe": "Afmeld",
         "complain": "Er noget gået galt for dig? Svar på denne e-mail og fortæl os det.",
+        "print_case": "Udskriv sagen (PDF)",
+        "booklet": "Alle sager som hæfte til udskrift (PDF)",
         "intro": "Hver sag her begyndte med en kunde, der fortalte os, at noget gik galt. "
         "Her er, hvad der skete, hvorfor, hvad vi gjorde, og hvem vi takker.",
     },

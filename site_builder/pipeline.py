@@ -16,23 +16,28 @@ from site_builder.errors import InputError, ThemeError
 from site_builder.ledger import last_sent_until
 from site_builder.output import Artifact, OutputTree, write_outputs
 from site_builder.render.digest import Period, render_digest_files
+from site_builder.render.leaflet import BookletFilter, LeafletOptions, render_leaflets
 from site_builder.render.site import render_site
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What renderers need besides the cases: the settings and the digest's period."""
+    """What renderers need besides the cases: settings, the digest's period, how to print leaflets."""
 
     settings: Settings
     period: Period
+    leaflet: LeafletOptions
+    booklet: BookletFilter
+    outputs: tuple[str, ...]
 
 
 Renderer = Callable[[tuple[Case, ...], Context], list[Artifact]]
 
 # Each output folder and the renderer that fills it, in build order.
 RENDERERS: dict[str, Renderer] = {
-    "site": lambda cases, ctx: render_site(cases, ctx.settings),
+    "site": lambda cases, ctx: render_site(cases, ctx.settings, leaflets="leaflets" in ctx.outputs),
     "digest": lambda cases, ctx: render_digest_files(cases, ctx.settings, ctx.period),
+    "leaflets": lambda cases, ctx: render_leaflets(cases, ctx.settings, ctx.leaflet, ctx.booklet),
 }
 
 
@@ -90,12 +95,22 @@ def render_output(name: str, cases: tuple[Case, ...], context: Context) -> Outpu
     return tree
 
 
+def _publish_leaflets_on_site(trees: list[OutputTree]) -> None:
+    """The site links to each leaflet, so the PDFs travel with it when only the site is published."""
+    by_name = {tree.name: tree for tree in trees}
+    if "site" in by_name and "leaflets" in by_name:
+        for name, data in by_name["leaflets"].files.items():
+            by_name["site"].add(f"leaflets/{name}", data)
+
+
 def build(
     cases_dir: Path,
     out: Path,
     settings: Settings,
     *,
     period: Period,
+    leaflet: LeafletOptions | None = None,
+    booklet: BookletFilter | None = None,
     drafts: bool = False,
     only: Iterable[str] = (),
     progress: Callable[[list[Path]], Iterable[Path]] = iter,
@@ -107,8 +122,10 @@ def build(
     if problems:
         raise InputError(problems)
     chosen = published(cases, drafts)
-    context = Context(settings, period)
+    leaflet = leaflet or LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, 0, settings.cache_dir)
+    context = Context(settings, period, leaflet, booklet or BookletFilter(), tuple(names))
     trees = [render_output(name, chosen, context) for name in names]
+    _publish_leaflets_on_site(trees)
     # An output with nothing in it (a digest of an empty period) leaves its old folder alone.
     full = [tree for tree in trees if tree.files]
     paths = dict(zip([t.name for t in full], write_outputs(out, full), strict=True))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +12,7 @@ from pathlib import Path
 import feedparser
 import lxml.etree
 import lxml.html
+import pypdf
 import pytest
 from click.testing import Result
 
@@ -25,6 +29,16 @@ def text_of(path: Path) -> str:
     return " ".join(page(path).text_content().split())
 
 
+def readable(name: str, data: bytes) -> str:
+    """A built file as text: PDFs through their extracted text, e-mails decoded, the rest as UTF-8."""
+    if name.endswith(".pdf"):
+        return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+    if name.endswith(".eml"):
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        return "\n".join(str(part.get_content()) for part in message.walk() if not part.is_multipart())
+    return data.decode("utf-8")
+
+
 def tree_bytes(folder: Path) -> dict[str, bytes]:
     """Every file under `folder` with its bytes."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -33,7 +47,7 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
 @pytest.fixture
 def built(sample_project: Path, cli: Callable[..., Result]) -> Path:
     """The sample cases built into dist/site."""
-    result = cli("build", "--base-url", "https://fixed.example.org/proof/")
+    result = cli("build", "--only", "site", "--base-url", "https://fixed.example.org/proof/")
     assert result.exit_code == 0, result.output
     return sample_project / "dist" / "site"
 
@@ -68,7 +82,7 @@ def test_index_lists_cases_newest_first_without_drafts(built: Path) -> None:
 
 
 def test_drafts_flag_publishes_drafts(sample_project: Path, cli: Callable[..., Result]) -> None:
-    assert cli("build", "--drafts").exit_code == 0
+    assert cli("build", "--drafts", "--only", "site").exit_code == 0
     assert (sample_project / "dist/site/cases/gostinitsa-konferents-zal/index.html").is_file()
 
 
@@ -176,11 +190,13 @@ def test_consent_decides_whether_a_customer_is_named(
         case_text(title="Тайна", language="ru", extra='customer: "Пётр Тайнов"\nconsent: false\n'),
     )
     assert cli("check").exit_code == 0
-    assert cli("build").exit_code == 0
-    everything = b"".join(tree_bytes(project / "dist").values()).decode()
+    assert cli("build", "--since", "2026-03-01", "--until", "2026-03-31").exit_code == 0
+    assert {p.name for p in (project / "dist").iterdir()} == {"site", "digest", "leaflets"}
+    everything = "".join(readable(name, data) for name, data in tree_bytes(project / "dist").items())
     assert "Olga Named" in everything
     assert "Sven Secretson" not in everything and "Пётр Тайнов" not in everything
     assert "a customer" in text_of(project / "dist/site/cases/secret/index.html")
+    assert "Olga Named" in readable("x.pdf", (project / "dist/leaflets/named.pdf").read_bytes())
     assert "клиент" in text_of(project / "dist/site/cases/ru/index.html")
 
 
@@ -242,9 +258,9 @@ def test_failed_build_leaves_previous_output_untouched(
 def test_successful_build_replaces_stale_pages(
     sample_project: Path, write_case: Callable[..., Path], cli: Callable[..., Result]
 ) -> None:
-    assert cli("build").exit_code == 0
+    assert cli("build", "--only", "site").exit_code == 0
     (sample_project / "cases/en/cleaning-missed-office.md").unlink()
-    assert cli("build").exit_code == 0
+    assert cli("build", "--only", "site").exit_code == 0
     assert not (sample_project / "dist/site/cases/cleaning-missed-office").exists()
 
 
@@ -253,7 +269,7 @@ def test_theme_override_replaces_one_template_and_static_file(sample_project: Pa
     (override / "static").mkdir(parents=True)
     (override / "404.html").write_text('{% extends "base.html" %}{% block main %}<h1>Lost?</h1>{% endblock %}')
     (override / "static/style.css").write_text("body { color: red; }")
-    assert cli("build").exit_code == 0
+    assert cli("build", "--only", "site").exit_code == 0
     site = sample_project / "dist/site"
     assert "Lost?" in text_of(site / "404.html")
     assert (site / "static/style.css").read_text() == "body { color: red; }"

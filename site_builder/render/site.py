@@ -27,8 +27,9 @@ def ordered_sections(case: Case) -> tuple[Section, ...]:
 class SiteRenderer:
     """Renders pages with the shared context every template gets."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, leaflets: bool = False) -> None:
         self.settings = settings
+        self.leaflets = leaflets
         self.links = Links(settings)
         self.env: jinja2.Environment = environment(settings, "site")
         self._translators: dict[str, Translator] = {}
@@ -51,6 +52,7 @@ class SiteRenderer:
             path=path,
             root=root_for(file_for(path)) if root is None else root,
             url=self.links.absolute(path),
+            leaflets=self.leaflets,
             **context,
         )
         return Artifact(file_for(path), html.encode("utf-8"))
@@ -165,6 +167,6 @@ class SiteRenderer:
         return Artifact("sitemap.xml", xml.encode("utf-8"))
 
 
-def render_site(cases: tuple[Case, ...], settings: Settings) -> list[Artifact]:
-    """Every file of the website for the published `cases`, newest first."""
-    return SiteRenderer(settings).render(cases)
+def render_site(cases: tuple[Case, ...], settings: Settings, leaflets: bool = False) -> list[Artifact]:
+    """Every file of the website for the published `cases`, newest first; `leaflets`: link the PDFs."""
+    return SiteRenderer(settings, leaflets).render(cases)

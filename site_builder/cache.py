@@ -1,0 +1,40 @@
+"""A content-addressed file cache under .site-builder/: safe to delete, never trusted blindly."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class Cache:
+    """Bytes stored by key (a hex digest of everything that produced them)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / key
+
+    def get(self, key: str) -> bytes | None:
+        """The stored bytes, or None when missing or damaged (a PDF must start and end like one)."""
+        try:
+            data = self._path(key).read_bytes()
+        except OSError:
+            return None
+        if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-32:]:
+            return None
+        return data
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store bytes atomically, so a crash never leaves half a file under a valid key."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            Path(temporary).replace(path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise

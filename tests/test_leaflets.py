@@ -1,0 +1,273 @@
+"""Leaflet PDFs read back: pages, sizes, text in each script, fonts, metadata, QR codes, reproducibility."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import lxml.html
+import pypdf
+import pytest
+from click.testing import CliRunner, Result
+
+from site_builder.cli import main
+from site_builder.render import leaflet as leaflet_module
+from tests.conftest import ROOT, SAMPLE_CASES, case_text
+
+MM = 72 / 25.4
+A5 = (148 * MM, 210 * MM)
+SIZES = {"A4": (210 * MM, 297 * MM), "A5": A5, "A6": (105 * MM, 148 * MM), "Letter": (612.0, 792.0)}
+
+
+def reader(path: Path) -> pypdf.PdfReader:
+    """Open a PDF."""
+    return pypdf.PdfReader(io.BytesIO(path.read_bytes()))
+
+
+def text(path: Path) -> str:
+    """All extracted text of a PDF."""
+    return "\n".join(page.extract_text() for page in reader(path).pages)
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample cases' leaflets, built once for this module."""
+    root = tmp_path_factory.mktemp("leaflets")
+    shutil.copytree(SAMPLE_CASES, root / "cases")
+    shutil.copy(ROOT / "site.toml", root / "site.toml")
+    args = [
+        "leaflets",
+        "--cases",
+        str(root / "cases"),
+        "--config",
+        str(root / "site.toml"),
+        "--out",
+        str(root / "dist"),
+    ]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return root / "dist/leaflets"
+
+
+def test_one_pdf_per_case_and_a_booklet(samples: Path) -> None:
+    names = sorted(p.name for p in samples.iterdir())
+    assert len(names) == 10 and "all.pdf" in names
+    assert "gostinitsa-konferents-zal.pdf" not in names  # a draft
+
+
+def test_pages_size_text_and_metadata(samples: Path) -> None:
+    for pdf in samples.glob("*.pdf"):
+        doc = reader(pdf)
+        if pdf.name != "all.pdf":
+            assert 1 <= len(doc.pages) <= 2, pdf
+        for page in doc.pages:
+            assert float(page.mediabox.width) == pytest.approx(A5[0], abs=0.1)
+            assert float(page.mediabox.height) == pytest.approx(A5[1], abs=0.1)
+            assert len(page.extract_text().strip()) > 40, f"{pdf.name} has a page without text"
+    ru = samples / "taksi-otchet-posle-nizkoy-otsenki.pdf"
+    ru_text = text(ru)
+    for word in (
+        "Опоздание к утреннему поезду",
+        "ПРОБЛЕМА",
+        "РЕШЕНИЕ",
+        "СПАСИБО",
+        "Решено за 1 день",
+        "Ирина Соколова",
+    ):
+        assert word in ru_text, word
+    meta = reader(ru).metadata
+    assert meta is not None
+    assert meta.title == "Опоздание к утреннему поезду и отчёт после оценки «2»"
+    assert meta.author == "Northwind Services"
+    assert meta["/CreationDate"] == "D:20261007000000Z"
+    assert reader(ru).trailer["/Root"]["/Lang"] == "ru"
+    assert bool(reader(ru).trailer["/Root"]["/MarkInfo"]["/Marked"])  # tagged PDF
+    da_text = text(samples / "rengoering-glemte-etager.pdf")
+    for word in ("Tre uger uden rengøring", "LØSNING", "TAK", "Løst på 2 dage", "Mette Kjær"):
+        assert word in da_text, word
+
+
+def test_fonts_are_the_shipped_ones_and_embedded(samples: Path) -> None:
+    for pdf in samples.glob("*.pdf"):
+        for page in reader(pdf).pages:
+            fonts = page["/Resources"]["/Font"]
+            for ref in fonts.values():
+                font = ref.get_object()
+                descriptor = (font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font)[
+                    "/FontDescriptor"
+                ]
+                assert "/FontFile2" in descriptor or "/FontFile3" in descriptor, (pdf, font["/BaseFont"])
+                assert re.search(r"Leaflet-(Sans|Serif|Fallback)", font["/BaseFont"]), font["/BaseFont"]
+
+
+def test_qr_code_decodes_to_the_case_url(samples: Path, tmp_path: Path) -> None:
+    pdf = samples / "wedding-night-room-found.pdf"
+    subprocess.run(
+        ["pdftoppm", "-r", "200", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True
+    )
+    [png] = tmp_path.glob("page*.png")
+    decoded = subprocess.run(["zbarimg", "-q", "--raw", str(png)], capture_output=True, text=True, check=True).stdout
+    assert decoded.strip() == "https://proof.example.com/cases/wedding-night-room-found/"
+    assert "https://proof.example.com/cases/wedding-night-room-found/" in text(pdf).replace("\n", "")
+
+
+def test_booklet_has_a_cover_and_every_leaflet(samples: Path) -> None:
+    booklet = reader(samples / "all.pdf")
+    leaflet_pages = sum(len(reader(p).pages) for p in samples.glob("*.pdf") if p.name != "all.pdf")
+    assert len(booklet.pages) == 1 + leaflet_pages
+    cover = booklet.pages[0].extract_text()
+    assert "Complaints we fixed" in cover and "Опоздание к утреннему поезду" in cover
+
+
+def words_outside_page(pdf: Path) -> list[str]:
+    """Words whose bounding box pokes out of the page (pdftotext -bbox)."""
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, check=True).stdout
+    doc = lxml.html.fromstring(out)
+    bad = []
+    for page in doc.iter("page"):
+        width, height = float(page.get("width")), float(page.get("height"))
+        for word in page.iter("word"):
+            x1, y1 = float(word.get("xmax")), float(word.get("ymax"))
+            if x1 > width + 0.5 or y1 > height + 0.5 or float(word.get("xmin")) < -0.5:
+                bad.append(word.text_content())
+    return bad
+
+
+def build_leaflets(project: Path, *args: str) -> Result:
+    """Run `leaflets` in a project folder."""
+    return CliRunner().invoke(main, ["leaflets", "--jobs", "1", *args], catch_exceptions=False)
+
+
+def test_long_word_and_long_case_stay_on_the_page(project: Path, write_case: Callable[..., Path]) -> None:
+    write_case("word.md", case_text(word="Ж" * 300))
+    long_body = "\n\n".join(
+        f"Paragraph {i}: " + "the courier did not ring and left the parcel in the rain. " * 8 for i in range(14)
+    )
+    write_case("long.md", case_text(title="Long", word="simply\n\n" + long_body))
+    assert build_leaflets(project).exit_code == 0
+    for name in ("word.pdf", "long.pdf"):
+        assert words_outside_page(project / "dist/leaflets" / name) == [], name
+    long = reader(project / "dist/leaflets/long.pdf")
+    assert len(long.pages) >= 2
+    assert len(long.pages[-1].extract_text().split()) > 15, "no near-empty last page"
+    assert "Ж" * 30 in text(project / "dist/leaflets/word.pdf").replace("\n", "").replace("-", "")
+
+
+@pytest.mark.parametrize("size", ["A4", "A6", "Letter"])
+def test_paper_sizes(project: Path, write_case: Callable[..., Path], size: str) -> None:
+    write_case("room.md", case_text())
+    assert build_leaflets(project, "--size", size).exit_code == 0
+    for page in reader(project / "dist/leaflets/room.pdf").pages:
+        assert float(page.mediabox.width) == pytest.approx(SIZES[size][0], abs=0.1)
+        assert float(page.mediabox.height) == pytest.approx(SIZES[size][1], abs=0.1)
+
+
+def test_print_marks_add_bleed(project: Path, write_case: Callable[..., Path]) -> None:
+    write_case("room.md", case_text())
+    assert build_leaflets(project, "--print-marks").exit_code == 0
+    page = reader(project / "dist/leaflets/room.pdf").pages[0]
+    trim = page.trimbox
+    assert float(trim.width) == pytest.approx(A5[0], abs=0.1)
+    assert float(page.bleedbox.width) == pytest.approx(A5[0] + 6 * MM, abs=0.1)
+    assert float(page.mediabox.width) == pytest.approx(float(page.bleedbox.width))  # marks sit in the bleed
+
+
+def test_reproducible_bytes_and_source_date_epoch(
+    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_case("room.md", case_text())
+    assert build_leaflets(project).exit_code == 0
+    first = (project / "dist/leaflets/room.pdf").read_bytes()
+    booklet = (project / "dist/leaflets/all.pdf").read_bytes()
+    shutil.rmtree(project / ".site-builder")
+    assert build_leaflets(project).exit_code == 0
+    assert (project / "dist/leaflets/room.pdf").read_bytes() == first
+    assert (project / "dist/leaflets/all.pdf").read_bytes() == booklet
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
+    assert build_leaflets(project).exit_code == 0
+    assert reader(project / "dist/leaflets/room.pdf").metadata["/CreationDate"] == "D:20260101000000Z"
+
+
+def test_parallel_equals_serial(project: Path, write_case: Callable[..., Path]) -> None:
+    for i in range(4):
+        write_case(f"c{i}.md", case_text(title=f"Case {i}", date=f"2026-03-0{i + 1}"))
+    assert build_leaflets(project, "--jobs", "1").exit_code == 0
+    serial = {p.name: p.read_bytes() for p in (project / "dist/leaflets").iterdir()}
+    shutil.rmtree(project / ".site-builder")
+    assert CliRunner().invoke(main, ["leaflets", "--jobs", "2"]).exit_code == 0
+    assert {p.name: p.read_bytes() for p in (project / "dist/leaflets").iterdir()} == serial
+
+
+def test_unchanged_leaflets_are_not_rendered_again(
+    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_case("a.md", case_text(title="Case A"))
+    write_case("b.md", case_text(title="Case B"))
+    rendered: list[str] = []
+    real = leaflet_module.pdf_from_html
+
+    def counting(job: tuple[str, float]) -> bytes:
+        rendered.append(re.search(r"<title>(.*?)</title>", job[0]).group(1))  # type: ignore[union-attr]
+        return real(job)
+
+    monkeypatch.setattr(leaflet_module, "pdf_from_html", counting)
+    assert build_leaflets(project).exit_code == 0
+    assert sorted(rendered) == ["Case A", "Case B", "Complaints we fixed"]
+    rendered.clear()
+    assert build_leaflets(project).exit_code == 0
+    assert rendered == []
+    path = project / "cases/a.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("paid for it", "paid for it at once"), encoding="utf-8")
+    assert build_leaflets(project).exit_code == 0
+    assert rendered == ["Case A"]
+    rendered.clear()
+    for cached in (project / ".site-builder/cache").rglob("*"):
+        if cached.is_file():
+            cached.write_bytes(b"damaged")
+    assert build_leaflets(project).exit_code == 0
+    assert len(rendered) == 3
+    assert reader(project / "dist/leaflets/a.pdf").pages
+
+
+def test_booklet_filters(project: Path, write_case: Callable[..., Path]) -> None:
+    write_case("hotel.md", case_text(title="Hotel", date="2026-03-01"))
+    write_case("taxi.md", case_text(title="Taxi", date="2026-03-09").replace("industry: hotels", "industry: taxi"))
+    assert build_leaflets(project, "--industry", "taxi").exit_code == 0
+    cover = reader(project / "dist/leaflets/all.pdf").pages[0].extract_text()
+    assert "Taxi" in cover and "Hotel" not in cover
+    assert build_leaflets(project, "--since", "2026-03-05").exit_code == 0
+    assert len(reader(project / "dist/leaflets/all.pdf").pages) == 2
+    assert build_leaflets(project, "--tag", "booking").exit_code == 0
+    assert len(reader(project / "dist/leaflets/all.pdf").pages) == 3
+    assert (project / "dist/leaflets/hotel.pdf").is_file() and (project / "dist/leaflets/taxi.pdf").is_file()
+
+
+def test_untrusted_text_in_a_leaflet(project: Path, write_case: Callable[..., Path]) -> None:
+    write_case(
+        "evil.md",
+        case_text(title="<script>alert(1)</script>", extra='customer: "Hidden Person"\n').replace(
+            "The room was", '<a href="javascript:alert(1)">x</a> <img src="http://127.0.0.1:9/track.png"> The room was'
+        ),
+    )
+    assert build_leaflets(project).exit_code == 0
+    pdf = project / "dist/leaflets/evil.pdf"
+    data = pdf.read_bytes()
+    assert b"/JavaScript" not in data and b"/JS " not in data and b"javascript:" not in data
+    content = text(pdf)
+    assert "<script>alert(1)</script>" in content and "Hidden Person" not in content
+
+
+def test_site_links_to_its_leaflets(sample_project: Path, cli: Callable[..., Result]) -> None:
+    assert cli("build").exit_code == 0
+    site = sample_project / "dist/site"
+    page = lxml.html.fromstring((site / "cases/cleaning-missed-office/index.html").read_bytes())
+    link = page.cssselect(".print-link a")[0].get("href")
+    assert link == "../../leaflets/cleaning-missed-office.pdf"
+    assert (site / "cases/cleaning-missed-office" / link).resolve().is_file()
+    index = lxml.html.fromstring((site / "index.html").read_bytes())
+    assert index.cssselect(".print-link a")[0].get("href") == "leaflets/all.pdf"
+    assert (site / "leaflets/all.pdf").read_bytes() == (sample_project / "dist/leaflets/all.pdf").read_bytes()
