@@ -64,6 +64,28 @@ STRINGS: dict[str, dict[str, str]] = {
         "why_receiving": "You get this email because you are a client of {company}.",
         "unsubscribe": "Unsubscribe",
         "complain": "Something went wrong for you? Reply to this email and tell us.",
+        "stats": "Stats",
+        "stats_title": "How fast we fix complaints",
+        "stats_intro": "Every number on this page is counted from the published cases.",
+        "stats_cases": "cases published",
+        "stats_median": "median time to fix",
+        "stats_p90": "9 in 10 fixed within",
+        "stats_per_month": "Cases per month",
+        "stats_response": "How long a fix took",
+        "stats_costs": "What the failures cost our customers",
+        "stats_industries": "By industry",
+        "stats_month": "Month",
+        "stats_count": "Cases",
+        "stats_time": "Time to fix",
+        "stats_median_short": "Median time to fix",
+        "stats_cost": "Cost",
+        "stats_chart_data": "The numbers behind the chart",
+        "bucket_day": "Within a day",
+        "bucket_3days": "1–3 days",
+        "bucket_week": "3–7 days",
+        "bucket_2weeks": "1–2 weeks",
+        "bucket_longer": "Longer",
+        "search": "Search the cases",
         "print_case": "Print this case (PDF)",
         "booklet": "All cases as a printable booklet (PDF)",
         "intro": "Every case here began with a customer telling us something went wrong. "
@@ -120,6 +142,28 @@ STRINGS: dict[str, dict[str, str]] = {
         "why_receiving": "Вы получили это письмо, потому что вы клиент компании {company}.",
         "unsubscribe": "Отписаться",
         "complain": "У вас что-то пошло не так? Ответьте на это письмо и расскажите нам.",
+        "stats": "Статистика",
+        "stats_title": "Как быстро мы решаем жалобы",
+        "stats_intro": "Все цифры на этой странице посчитаны по опубликованным случаям.",
+        "stats_cases": "опубликовано случаев",
+        "stats_median": "медианное время решения",
+        "stats_p90": "9 из 10 решены за",
+        "stats_per_month": "Случаи по месяцам",
+        "stats_response": "Сколько времени заняло решение",
+        "stats_costs": "Чего стоили сбои нашим клиентам",
+        "stats_industries": "По отраслям",
+        "stats_month": "Месяц",
+        "stats_count": "Случаи",
+        "stats_time": "Время решения",
+        "stats_median_short": "Медианное время решения",
+        "stats_cost": "Потери",
+        "stats_chart_data": "Данные диаграммы",
+        "bucket_day": "В течение дня",
+        "bucket_3days": "1–3 дня",
+        "bucket_week": "3–7 дней",
+        "bucket_2weeks": "1–2 недели",
+        "bucket_longer": "Дольше",
+        "search": "Поиск по случаям",
         "print_case": "Распечатать (PDF)",
         "booklet": "Все случаи одной брошюрой (PDF)",
         "intro": "Каждый случай здесь начался с того, что клиент сказал нам: что-то пошло не так. "
@@ -176,6 +220,28 @@ STRINGS: dict[str, dict[str, str]] = {
         "why_receiving": "Du får denne e-mail, fordi du er kunde hos {company}.",
         "unsubscribe": "Afmeld",
         "complain": "Er noget gået galt for dig? Svar på denne e-mail og fortæl os det.",
+        "stats": "Statistik",
+        "stats_title": "Hvor hurtigt vi løser klager",
+        "stats_intro": "Alle tal på denne side er talt op fra de offentliggjorte sager.",
+        "stats_cases": "sager offentliggjort",
+        "stats_median": "mediantid til løsning",
+        "stats_p90": "9 ud af 10 løst inden for",
+        "stats_per_month": "Sager pr. måned",
+        "stats_response": "Hvor lang tid en løsning tog",
+        "stats_costs": "Hvad fejlene kostede vores kunder",
+        "stats_industries": "Efter branche",
+        "stats_month": "Måned",
+        "stats_count": "Sager",
+        "stats_time": "Tid til løsning",
+        "stats_median_short": "Mediantid til løsning",
+        "stats_cost": "Omkostning",
+        "stats_chart_data": "Tallene bag diagrammet",
+        "bucket_day": "Inden for en dag",
+        "bucket_3days": "1–3 dage",
+        "bucket_week": "3–7 dage",
+        "bucket_2weeks": "1–2 uger",
+        "bucket_longer": "Længere",
+        "search": "Søg i sagerne",
         "print_case": "Udskriv sagen (PDF)",
         "booklet": "Alle sager som hæfte til udskrift (PDF)",
         "intro": "Hver sag her begyndte med en kunde, der fortalte os, at noget gik galt. "
@@ -217,16 +283,26 @@ class Translator:
         """A response time in plain words: 'Resolved in 2 days'."""
         if delta <= dt.timedelta(0):
             return self("resolved_same_day")
-        value, unit = _span(delta)
-        span = format_unit(value, unit, length="long", locale=self.language)
+        span = self.span(delta)
         for nominative, accusative in _ACCUSATIVE.get(self.language, {}).items():
             span = span.removesuffix(nominative) + accusative if span.endswith(nominative) else span
         return self("resolved_in", duration=span)
+
+    def span(self, delta: dt.timedelta) -> str:
+        """A length of time in words, in the unit people would use: '9 days', '5 часов'."""
+        value, unit = _span(delta)
+        return str(format_unit(value, unit, length="long", locale=self.language))
+
+    def month(self, day: dt.date) -> str:
+        """A month and year, short: 'Oct 2026', 'окт. 2026'."""
+        return str(format_date(day, "LLL yyyy", locale=self.language))
 
 
 def _span(delta: dt.timedelta) -> tuple[int, str]:
     """The unit people would use: 9 days stays '9 days', not babel's rounded '1 week'."""
     hours = delta.total_seconds() / 3600
+    if hours <= 0:
+        return 0, "duration-day"
     if hours < 1:
         return max(1, round(hours * 60)), "duration-minute"
     if hours < 24:

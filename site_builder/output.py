@@ -6,7 +6,7 @@ import ctypes
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -71,8 +71,13 @@ def _write_tree(root: Path, tree: OutputTree) -> None:
             target.write_bytes(data)
 
 
-def write_outputs(out: Path, trees: Iterable[OutputTree]) -> list[Path]:
-    """Write every tree to `out/<name>`; either all of them replace the old ones, or none does."""
+def write_outputs(
+    out: Path, trees: Iterable[OutputTree], finish: Mapping[str, Callable[[Path], object]] | None = None
+) -> list[Path]:
+    """Write every tree to `out/<name>`; either all of them replace the old ones, or none does.
+
+    `finish[name]` runs on a tree's staging folder before anything is swapped in (the search index).
+    """
     trees = list(trees)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -80,6 +85,8 @@ def write_outputs(out: Path, trees: Iterable[OutputTree]) -> list[Path]:
     try:
         for tree in trees:
             _write_tree(staging / tree.name, tree)
+            if finish and tree.name in finish:
+                finish[tree.name](staging / tree.name)
         out.mkdir(exist_ok=True)
         written = []
         for tree in trees:

@@ -18,6 +18,7 @@ from site_builder.output import Artifact, OutputTree, write_outputs
 from site_builder.render.digest import Period, render_digest_files
 from site_builder.render.leaflet import BookletFilter, LeafletOptions, render_leaflets
 from site_builder.render.site import render_site
+from site_builder.search import index_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,8 @@ def build(
     _publish_leaflets_on_site(trees)
     # An output with nothing in it (a digest of an empty period) leaves its old folder alone.
     full = [tree for tree in trees if tree.files]
-    paths = dict(zip([t.name for t in full], write_outputs(out, full), strict=True))
+    finish = {"site": lambda folder: index_site(folder, settings)}
+    paths = dict(zip([t.name for t in full], write_outputs(out, full, finish), strict=True))
     reports = tuple(
         OutputReport(tree.name, paths.get(tree.name, out.resolve() / tree.name), len(tree.files), tree.size)
         for tree in trees

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+from babel import Locale
 
 from site_builder.cases import Case, Section
 from site_builder.config import Settings
@@ -15,6 +16,7 @@ from site_builder.i18n import Translator, translator
 from site_builder.output import Artifact
 from site_builder.render.feed import render_feed
 from site_builder.render.links import Links, file_for, root_for, tag_slug
+from site_builder.stats import compute
 from site_builder.templates import environment, static_files
 
 
@@ -53,6 +55,7 @@ class SiteRenderer:
             root=root_for(file_for(path)) if root is None else root,
             url=self.links.absolute(path),
             leaflets=self.leaflets,
+            base_path=urlsplit(self.settings.base_url).path or "/",
             **context,
         )
         return Artifact(file_for(path), html.encode("utf-8"))
@@ -81,6 +84,7 @@ class SiteRenderer:
             next=next_,
             ordered_sections=ordered_sections(case),
             json_ld=json_ld,
+            language_name=(Locale.parse(case.language).get_display_name(case.language) or case.language).capitalize(),
         )
 
     def index_pages(self, cases: tuple[Case, ...]) -> Iterable[Artifact]:
@@ -126,6 +130,20 @@ class SiteRenderer:
         terms = [(names[s], path(names[s]), len(m)) for s, m in sorted(groups.items())]
         yield self.page("terms.html", f"{folder}/", self.settings.language, heading=t(all_heading), terms=terms)
 
+    def stats_page(self, cases: tuple[Case, ...]) -> Artifact:
+        """The trust page: counts, response times and costs, as SVG charts with data tables."""
+        t = self.tr(self.settings.language)
+        figures = compute(cases)
+        return self.page(
+            "stats.html",
+            "stats/",
+            self.settings.language,
+            stats=figures,
+            months=[(t.month(month), count) for month, count in figures.per_month],
+            buckets=[(t(key), count) for key, count in figures.buckets],
+            costs=[(t(f"cost_{cost}"), count) for cost, count in figures.costs],
+        )
+
     def render(self, cases: tuple[Case, ...]) -> list[Artifact]:
         """Every file of the site for `cases` (newest first)."""
         out: list[Artifact] = []
@@ -145,6 +163,7 @@ class SiteRenderer:
                 "industries",
             )
         )
+        out.append(self.stats_page(cases))
         base_path = urlsplit(self.settings.base_url).path or "/"
         out.append(self.page("404.html", "404.html", self.settings.language, root=base_path))
         contents = {c.slug: "\n".join(s.html for s in ordered_sections(c)) for c in cases}

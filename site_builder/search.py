@@ -1,0 +1,27 @@
+"""The search index: Pagefind reads the written site and adds pagefind/ beside it (no server needed)."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from pagefind.index import IndexConfig, PagefindIndex
+
+from site_builder.config import Settings
+
+
+async def _index(site: Path, language: str) -> int:
+    # One index for all languages, so a Danish reader can find a Russian case and filter by language.
+    config = IndexConfig(force_language=language, output_path=str(site / "pagefind"))
+    async with PagefindIndex(config) as index:
+        added = await index.add_directory(str(site))
+        await index.write_files(output_path=str(site / "pagefind"))
+    return int(added["page_count"])
+
+
+def index_site(site: Path, settings: Settings) -> int:
+    """Index the site written in `site` (a staging folder) and return how many pages were indexed."""
+    # A thread of its own: the caller may already run an event loop (a test browser, a preview server).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _index(site, settings.language)).result()

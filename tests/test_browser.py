@@ -1,0 +1,168 @@
+"""The built site in headless Chromium: navigation, search and filters, the trust page, accessibility, HTML validity."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from site_builder.cli import main
+from tests.browser import AXE, CHROMIUM, CHROMIUM_ARGS, VNU, require, serve_folder
+from tests.conftest import ROOT, SAMPLE_CASES
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample site, built once for this module (site only: leaflets are tested elsewhere)."""
+    root = tmp_path_factory.mktemp("browser")
+    shutil.copytree(SAMPLE_CASES, root / "cases")
+    args = ["build", "--only", "site", "--cases", str(root / "cases"), "--config", str(ROOT / "site.toml")]
+    result = CliRunner().invoke(main, [*args, "--out", str(root / "dist"), "--base-url", "http://127.0.0.1/"])
+    assert result.exit_code == 0, result.output
+    return root / "dist/site"
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Path) -> Iterator[str]:
+    """The site served on loopback."""
+    with serve_folder(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (no browser is downloaded)."""
+    require(CHROMIUM, "Debian's chromium")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh tab at desktop width."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def test_index_to_case_and_back(page: Page, base_url: str) -> None:
+    page.goto(base_url)
+    expect(page.locator("h1")).to_have_text("Complaints we fixed")
+    page.get_by_role("link", name="Broken teapots, and why you can now open the parcel before you pay").click()
+    expect(page).to_have_url(f"{base_url}cases/online-retail-damaged-parcels/")
+    expect(page.locator(".section-problem h2")).to_have_text("Problem")
+    expect(page.locator(".fact-strong dd")).to_have_text("Resolved in 4 days")
+    page.get_by_role("link", name="#delivery").click()
+    expect(page.locator("h1")).to_have_text("Cases tagged “delivery”")
+
+
+def search(page: Page, text: str) -> None:
+    """Type into the search box and wait for results."""
+    box = page.locator(".pagefind-ui__search-input")
+    box.fill(text)
+    # The message names the search, so stale results of an earlier search do not count.
+    expect(page.locator(".pagefind-ui__message")).to_contain_text(text, timeout=10_000)
+    expect(page.locator(".pagefind-ui__result").first).to_be_visible(timeout=10_000)
+
+
+def result_links(page: Page) -> list[str]:
+    """The URLs of the search results shown."""
+    return [str(a.get_attribute("href")) for a in page.locator(".pagefind-ui__result-link").all()]
+
+
+def test_search_finds_the_right_case(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}stats/")
+    search(page, "teapot")
+    assert result_links(page) == ["/cases/online-retail-damaged-parcels/"]
+    page.locator(".pagefind-ui__result-link").first.click()
+    expect(page.locator("h1")).to_contain_text("Broken teapots")
+
+
+def test_search_across_languages_and_filter_by_industry(page: Page, base_url: str) -> None:
+    page.goto(base_url)
+    search(page, "такси")
+    assert "/cases/taksi-otchet-posle-nizkoy-otsenki/" in result_links(page)
+    search(page, "customer")
+    expect(page.locator(".pagefind-ui__result")).to_have_count(4, timeout=10_000)
+    page.locator(".pagefind-ui__filter-name", has_text="industry").click()
+    page.locator("label.pagefind-ui__filter-label", has_text="hotels").click()
+    expect(page.locator(".pagefind-ui__result")).to_have_count(1, timeout=10_000)
+    expect(page.locator(".pagefind-ui__result-link")).to_have_attribute("href", "/cases/wedding-night-room-found/")
+
+
+def test_search_filter_by_language(page: Page, base_url: str) -> None:
+    page.goto(base_url)
+    search(page, "tak")  # the Danish "Thanks" heading; English pages match "take" too
+    page.locator(".pagefind-ui__filter-name", has_text="language").click()
+    page.locator("label.pagefind-ui__filter-label", has_text="Dansk").click()
+    expect(page.locator(".pagefind-ui__result")).to_have_count(2, timeout=10_000)
+    expect(page.locator(".pagefind-ui__message")).to_contain_text("2", timeout=10_000)
+    assert sorted(result_links(page)) == ["/cases/rengoering-glemte-etager/", "/cases/taxi-lufthavn-forsinket/"]
+
+
+def test_trust_page_charts_show_without_javascript(browser: Browser, base_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    tab = context.new_page()
+    tab.goto(f"{base_url}stats/")
+    charts = tab.locator("figure.chart svg[role=img]")
+    expect(charts).to_have_count(3)
+    for chart in charts.all():
+        box = chart.bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 50
+        assert chart.locator("rect.chart-bar").count() >= 4
+    expect(tab.locator(".kpis dd").first).to_have_text("9")
+    expect(tab.locator("table.industries tbody tr")).to_have_count(6)
+    context.close()
+
+
+PAGES = [
+    "",
+    "cases/cleaning-missed-office/",
+    "cases/taksi-otchet-posle-nizkoy-otsenki/",
+    "tags/",
+    "tags/guarantee/",
+    "industries/hotels/",
+    "stats/",
+    "404.html",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_accessibility_violations(browser: Browser, base_url: str, path: str, scheme: Any) -> None:
+    require(AXE, "axe-core (npm)")
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 1200, "height": 900})
+    tab = context.new_page()
+    tab.goto(base_url + path)
+    tab.wait_for_load_state("networkidle")
+    tab.add_script_tag(path=str(AXE))
+    result = tab.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    context.close()
+    violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+    assert violations == []
+
+
+def test_every_page_is_valid_html(site: Path) -> None:
+    require("java", "Java")
+    require(VNU, "the Nu HTML Checker (npm vnu-jar)")
+    run = subprocess.run(
+        ["java", "-jar", str(VNU), "--errors-only", "--format", "json", "--skip-non-html", str(site)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages = json.loads(run.stderr or '{"messages": []}')["messages"]
+    assert [(m.get("url", "").rsplit("/site/", 1)[-1], m["message"]) for m in messages] == []
+    assert run.returncode == 0
