@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import email
-import gzip
 import email.policy
+import gzip
 import io
 import json
 from collections.abc import Callable
