@@ -12,7 +12,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from site_builder import __version__, pipeline
+from site_builder import __version__, pipeline, preview
 from site_builder.cases import check_cases, load_cases
 from site_builder.config import PAPER_SIZES, SECURITY, Settings, load_settings
 from site_builder.errors import ConfigError, InputError, Problem, ThemeError
@@ -227,6 +227,18 @@ def leaflets(
     booklet = BookletFilter(tag, industry, since.date() if since else None)
     period = Period(dt.date.today(), dt.date.today())  # not used: no digest here
     _run_build(cases_dir, out, settings, period, False, ("leaflets",), leaflet, booklet)
+
+
+@main.command()
+@_common
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0 picks a free port.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True)
+def serve(cases_dir: Path, config_path: Path, port: int, out: Path) -> None:
+    """Preview the site on 127.0.0.1: rebuilds on every save and reloads the open page."""
+    try:
+        preview.serve(cases_dir, out, config_path, port, lambda text: click.echo(text, err=True))
+    except OSError as exc:
+        _fail(f"Cannot serve on port {port}: {exc.strerror}", 2)
 
 
 @main.command()
