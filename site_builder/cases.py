@@ -17,6 +17,7 @@ from site_builder.config import Settings
 from site_builder.errors import InputError, Problem
 from site_builder.frontmatter import Parsed, parse
 from site_builder.i18n import heading_aliases
+from site_builder.review import Draft, local_links, review
 from site_builder.sections import classify
 
 MAX_BYTES = 1024 * 1024
@@ -72,6 +73,7 @@ class Case:
     summary: str
     draft: bool
     sections: tuple[Section, ...]
+    assets: tuple[tuple[str, Path], ...] = ()  # files the body links to: (path beside the page, source)
 
     def section(self, key: str) -> Section:
         """The required section `key` (problem, cause, fix or thanks)."""
@@ -312,6 +314,25 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         return None
     sections = tuple(Section(s.key, s.heading, markdown.to_html(s.text)) for s in raw)
     problem_html = next(s.html for s in sections if s.key == "problem")
+    thanks = next(s for s in raw if s.key == "thanks")
+    draft_review = Draft(
+        path=shown,
+        text=text,
+        body=parsed.body,
+        body_line=parsed.body_line,
+        language=language,
+        customer=customer,
+        consent=consent,
+        summary=summary,
+        summary_line=parsed.lines.get("summary"),
+        has_received=received is not None,
+        has_resolved=resolved is not None,
+        thanks=thanks.text,
+        thanks_line=thanks.line,
+        html=[s.html for s in sections],
+    )
+    problems.extend(review(draft_review))
+    assets = _assets(path, sections)
     return Case(
         source=shown,
         slug=slug,
@@ -328,7 +349,20 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         summary=summary or markdown.first_sentence(markdown.to_text(problem_html)),
         draft=draft,
         sections=sections,
+        assets=assets,
     )
+
+
+def _assets(path: Path, sections: tuple[Section, ...]) -> tuple[tuple[str, Path], ...]:
+    """Existing files a case links to by a relative path inside its folder; they are published beside its page."""
+    found: dict[str, Path] = {}
+    folder = path.parent.resolve()
+    for section in sections:
+        for target in local_links(section.html):
+            source = (path.parent / target).resolve()
+            if source.is_file() and source.is_relative_to(folder) and ".." not in Path(target).parts:
+                found[Path(target).as_posix()] = source
+    return tuple(sorted(found.items()))
 
 
 def _earlier(a: Moment, b: Moment) -> bool:
@@ -379,13 +413,13 @@ def check_cases(
 
 
 def load_cases(folder: Path, settings: Settings) -> tuple[Case, ...]:
-    """Every case under `folder`, newest first; raises InputError listing all problems."""
+    """Every case under `folder`, newest first; raises InputError listing all problems (warnings too, if any error)."""
     cases, problems = check_cases(folder, settings)
-    if problems:
+    if any(p.is_error for p in problems):
         raise InputError(problems)
     return cases
 
 
-def published(cases: Iterable[Case], drafts: bool = False) -> tuple[Case, ...]:
-    """The cases to publish: drafts only when asked for."""
-    return tuple(c for c in cases if drafts or not c.draft)
+def published(cases: Iterable[Case], drafts: bool = False, today: dt.date | None = None) -> tuple[Case, ...]:
+    """The cases to publish: drafts only when asked for, and none dated after `today` (scheduled)."""
+    return tuple(c for c in cases if (drafts or not c.draft) and (today is None or c.date <= today))

@@ -12,11 +12,12 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from site_builder import __version__, pipeline, preview
+from site_builder import __version__, pipeline, preview, report
 from site_builder.cases import check_cases, load_cases
 from site_builder.config import PAPER_SIZES, SECURITY, Settings, load_settings
 from site_builder.errors import ConfigError, InputError, Problem, ThemeError
 from site_builder.ledger import Ledger, LedgerError
+from site_builder.linkcheck import check_site
 from site_builder.mail import OutboxTransport, SendOptions, SendReport, SmtpTransport, Transport, send_digest
 from site_builder.pipeline import digest_period
 from site_builder.recipients import load_recipients
@@ -70,9 +71,11 @@ def _settings(config_path: Path, base_url: str | None = None) -> Settings:
         _fail(f"Configuration error:\n{exc}", 2)
 
 
-def _period(settings: Settings, since: dt.datetime | None, until: dt.datetime | None) -> Period:
+def _period(
+    settings: Settings, since: dt.datetime | None, until: dt.datetime | None, today: dt.date | None = None
+) -> Period:
     try:
-        period = digest_period(settings, since and since.date(), until and until.date(), dt.date.today())
+        period = digest_period(settings, since and since.date(), until and until.date(), today or dt.date.today())
     except LedgerError as exc:
         _fail(f"Ledger error: {exc}", 2)
     if period.since > period.until:
@@ -80,13 +83,16 @@ def _period(settings: Settings, since: dt.datetime | None, until: dt.datetime | 
     return period
 
 
-def _report_problems(problems: Iterable[Problem], action: str) -> None:
+def _report_problems(problems: Iterable[Problem], action: str, fmt: str = "text") -> None:
     problems = list(problems)
+    if fmt == "json":
+        click.echo(report.as_json(problems))
+        return
     for problem in problems:
-        click.echo(str(problem), err=True)
-    files = len({p.path for p in problems})
-    noun = "problem" if len(problems) == 1 else "problems"
-    click.secho(f"\n{len(problems)} {noun} in {files} file{'s' if files != 1 else ''}; {action}", fg="red", err=True)
+        click.echo(report.as_github(problem) if fmt == "github" else str(problem), err=fmt == "text")
+    if problems and fmt == "text":
+        failing = any(p.is_error for p in problems)
+        click.secho(f"\n{report.summary(problems)}; {action}", fg="red" if failing else "yellow", err=True)
 
 
 def _progress(paths: list[Path]) -> Iterator[Path]:
@@ -112,9 +118,11 @@ def _run_build(
     only: tuple[str, ...],
     leaflet: LeafletOptions | None = None,
     booklet: BookletFilter | None = None,
+    strict: bool = False,
+    now: dt.date | None = None,
 ) -> None:
     try:
-        report = pipeline.build(
+        result = pipeline.build(
             cases_dir,
             out,
             settings,
@@ -122,21 +130,25 @@ def _run_build(
             leaflet=leaflet,
             booklet=booklet,
             drafts=drafts,
+            strict=strict,
+            now=now,
             only=only,
             progress=_progress,
         )
     except InputError as exc:
-        _report_problems(exc.problems, "nothing was built, the previous output is unchanged.")
+        why = " (--strict: warnings count as errors)" if strict else ""
+        _report_problems(exc.problems, f"nothing was built{why}, the previous output is unchanged.")
         sys.exit(1)
     except ThemeError as exc:
         _fail(f"Theme error: {exc}\nNothing was built, the previous output is unchanged.", 1)
-    drafts_note = f" ({report.drafts_skipped} draft(s) left out)" if report.drafts_skipped else ""
-    click.echo(f"Built {report.cases} case(s){drafts_note} in {report.seconds:.2f} s:")
-    for output in report.outputs:
+    _report_problems(result.warnings, "built anyway; --strict would refuse.")
+    held = f" ({result.held_back} draft or future-dated case(s) not published)" if result.held_back else ""
+    click.echo(f"Built {result.cases} case(s){held} in {result.seconds:.2f} s:")
+    for output in result.outputs:
         if output.files:
             click.echo(f"  {output.path}/  {output.files} files, {output.bytes / 1024:.0f} KiB")
         else:
-            p = report.period
+            p = result.period
             click.echo(f"  {output.name}: no published cases from {p.since} to {p.until}; nothing written")
 
 
@@ -152,6 +164,8 @@ def _run_build(
 )
 @click.option("--base-url", help="Public URL of the site (overrides site.toml).")
 @click.option("--drafts", is_flag=True, help="Also publish cases marked draft: true.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors: build nothing if there are any.")
+@click.option("--now", type=DATE, help="Build as if today were this date (scheduled cases, digest period).")
 @click.option("--jobs", type=click.IntRange(min=0), default=0, help="Processes for leaflets [all cores].")
 @click.option(
     "--only",
@@ -167,13 +181,17 @@ def build(
     out: Path,
     base_url: str | None,
     drafts: bool,
+    strict: bool,
+    now: dt.datetime | None,
     jobs: int,
     only: tuple[str, ...],
 ) -> None:
     """Check every case, then build the outputs into OUT, replacing the old ones only on success."""
     settings = _settings(config_path, base_url)
+    today = now.date() if now else None
     leaflet = LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, jobs, settings.cache_dir)
-    _run_build(cases_dir, out, settings, _period(settings, since, until), drafts, only, leaflet)
+    period = _period(settings, since, until, today)
+    _run_build(cases_dir, out, settings, period, drafts, only, leaflet, strict=strict, now=today)
 
 
 @main.command()
@@ -243,14 +261,32 @@ def serve(cases_dir: Path, config_path: Path, port: int, out: Path) -> None:
 
 @main.command()
 @_common
-def check(cases_dir: Path, config_path: Path) -> None:
-    """Check every case and list all problems at once (exit 1 if any)."""
+@click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="text", show_default=True,
+              help="text for people, github for pull-request annotations, json for tools.")  # fmt: skip
+@click.option("--strict", is_flag=True, help="Warnings fail the check too.")
+@click.option("--links", is_flag=True, help="Also check every link, anchor and image of the built site in OUT/site.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True)
+def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: bool, out: Path) -> None:
+    """Check every case and list all problems at once. Exit 1 on errors (or warnings with --strict)."""
     settings = _settings(config_path)
-    cases, problems = check_cases(cases_dir, settings, progress=_progress)
-    if problems:
-        _report_problems(problems, "fix them and run check again.")
+    cases, problems = check_cases(cases_dir, settings, progress=_progress if fmt == "text" else iter)
+    failing = any(p.is_error or strict for p in problems)
+    _report_problems(problems, "fix them and run check again." if failing else "fine to publish; worth a look.", fmt)
+    broken = []
+    if links:
+        site = out / "site"
+        if not (site / "index.html").is_file():
+            _fail(f"No built site in {site}; run site-builder build first.", 2)
+        broken = check_site(site, settings.base_url)
+        for link in broken:
+            click.echo(f"{site}/{link}", err=True)
+        click.echo(
+            f"{len(broken)} broken link(s) in {site}." if broken else f"All links in {site} work.", err=bool(broken)
+        )
+    if failing or broken:
         sys.exit(1)
-    click.echo(f"All {len(cases)} case(s) in {cases_dir} are valid.")
+    if fmt == "text":
+        click.echo(f"All {len(cases)} case(s) in {cases_dir} are valid.")
 
 
 @main.command()

@@ -16,11 +16,18 @@ class Problem:
     field: str
     message: str
     expected: str = ""
+    severity: str = "error"  # or "warning": published anyway, unless --strict
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
-        text = f"{where}: {self.field}: {self.message}"
+        label = "warning: " if self.severity == "warning" else ""
+        text = f"{where}: {label}{self.field}: {self.message}"
         return f"{text} ({self.expected})" if self.expected else text
+
+    @property
+    def is_error(self) -> bool:
+        """True for errors, False for warnings."""
+        return self.severity == "error"
 
     def sort_key(self) -> tuple[str, int]:
         """Order problems by file, then line."""

@@ -12,7 +12,7 @@ import jinja2
 
 from site_builder.cases import Case, check_cases, published
 from site_builder.config import Settings
-from site_builder.errors import InputError, ThemeError
+from site_builder.errors import InputError, Problem, ThemeError
 from site_builder.ledger import last_sent_until
 from site_builder.output import Artifact, OutputTree, write_outputs
 from site_builder.render.digest import Period, render_digest_files
@@ -57,10 +57,11 @@ class BuildReport:
     """What a build did, for the command line to print."""
 
     cases: int
-    drafts_skipped: int
+    held_back: int  # drafts, and cases dated after today
     period: Period
     outputs: tuple[OutputReport, ...]
     seconds: float
+    warnings: tuple[Problem, ...] = ()
 
 
 def digest_period(settings: Settings, since: dt.date | None, until: dt.date | None, today: dt.date) -> Period:
@@ -113,6 +114,8 @@ def build(
     leaflet: LeafletOptions | None = None,
     booklet: BookletFilter | None = None,
     drafts: bool = False,
+    strict: bool = False,
+    now: dt.date | None = None,
     only: Iterable[str] = (),
     progress: Callable[[list[Path]], Iterable[Path]] = iter,
 ) -> BuildReport:
@@ -120,9 +123,9 @@ def build(
     started = time.perf_counter()
     names = list(dict.fromkeys(only)) or list(RENDERERS)
     cases, problems = check_cases(cases_dir, settings, progress=progress)
-    if problems:
+    if any(p.is_error or strict for p in problems):
         raise InputError(problems)
-    chosen = published(cases, drafts)
+    chosen = published(cases, drafts, now or dt.date.today())
     leaflet = leaflet or LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, 0, settings.cache_dir)
     context = Context(settings, period, leaflet, booklet or BookletFilter(), tuple(names))
     trees = [render_output(name, chosen, context) for name in names]
@@ -135,4 +138,4 @@ def build(
         OutputReport(tree.name, paths.get(tree.name, out.resolve() / tree.name), len(tree.files), tree.size)
         for tree in trees
     )
-    return BuildReport(len(chosen), len(cases) - len(chosen), period, reports, time.perf_counter() - started)
+    return BuildReport(len(chosen), len(cases) - len(chosen), period, reports, time.perf_counter() - started, problems)

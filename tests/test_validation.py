@@ -177,7 +177,7 @@ def test_check_reports_rule(
     assert result.exit_code == 1
     assert f"{path}:{line}: {field}: " in result.stderr
     assert fragment in result.stderr
-    assert "1 problem in 1 file" in result.stderr
+    assert "1 error in 1 file" in result.stderr
 
 
 def test_every_problem_is_listed_at_once(write_case: Callable[..., Path], cli: Callable[..., Result]) -> None:
@@ -190,7 +190,7 @@ def test_every_problem_is_listed_at_once(write_case: Callable[..., Path], cli: C
     assert "cases/a.md:2: date: '2026-02-30' is not a real date" in result.stderr
     assert "cases/a.md:3: costs:" in result.stderr
     assert "cases/b.md: file: is empty" in result.stderr
-    assert "4 problems in 2 files" in result.stderr
+    assert "4 errors in 2 files" in result.stderr
 
 
 def test_duplicate_slug_names_both_files(write_case: Callable[..., Path], cli: Callable[..., Result]) -> None:

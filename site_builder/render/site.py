@@ -151,6 +151,7 @@ class SiteRenderer:
             older = cases[i + 1] if i + 1 < len(cases) else None
             newer = cases[i - 1] if i > 0 else None
             out.append(self.case_page(case, older, newer))
+            out.extend(Artifact(f"{self.links.case(case)}{name}", source) for name, source in case.assets)
         out.extend(self.index_pages(cases))
         out.extend(self.grouped(cases, lambda c: c.tags, self.links.tag, "tagged", "tags", "tags"))
         out.extend(

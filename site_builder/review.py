@@ -1,0 +1,111 @@
+"""Warnings that protect people: personal data without consent, missing dates, thanks to nobody, dead links."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from site_builder.errors import Problem
+
+SUMMARY_LIMIT = 160
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d ().-]{6,}\d(?!\w)")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_LINK = re.compile(r"""(?:href|src)="([^"]+)\"""")
+# Words that show a Thanks section thanks someone, by language (others are not checked).
+THANK_WORDS = {
+    "en": ("thank", "grateful", "gratitude", "appreciate"),
+    "ru": ("спасибо", "благодар"),
+    "da": ("tak",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What the review needs from a case that passed validation."""
+
+    path: Path
+    text: str  # the whole file, to find line numbers
+    body: str
+    body_line: int
+    language: str
+    customer: str | None  # as written, whether or not the customer consented
+    consent: bool
+    summary: str | None  # as written in the front matter
+    summary_line: int | None
+    has_received: bool
+    has_resolved: bool
+    thanks: str  # the Thanks section's Markdown
+    thanks_line: int
+    html: Iterable[str]  # every section's sanitized HTML
+
+
+def _warn(draft: Draft, line: int | None, field: str, message: str, expected: str) -> Problem:
+    return Problem(draft.path, line, field, message, expected, severity="warning")
+
+
+def _name_parts(customer: str) -> list[str]:
+    """The name and its words, before any ', Company' part: each could identify the person."""
+    name = customer.split(",")[0].strip()
+    return [name, *(word for word in name.split() if len(word) >= 3 and word[0].isupper())]
+
+
+def _personal_data(draft: Draft) -> Iterable[Problem]:
+    names = _name_parts(draft.customer) if draft.customer and not draft.consent else []
+    for offset, line in enumerate(draft.body.splitlines()):
+        number = draft.body_line + offset
+        for match in _EMAIL.finditer(line):
+            yield _warn(draft, number, "body", f"an email address ({match.group()}) without the customer's consent",
+                        "remove it, or set consent: true if the customer agreed")  # fmt: skip
+        for match in _PHONE.finditer(line):
+            digits = re.sub(r"\D", "", match.group())
+            if len(digits) >= 8 and not _ISO_DATE.match(match.group()):
+                yield _warn(draft, number, "body", f"a phone number ({match.group().strip()}) without consent",
+                            "remove it, or set consent: true if the customer agreed")  # fmt: skip
+        for part in names:
+            if re.search(rf"(?<!\w){re.escape(part)}(?!\w)", line, re.IGNORECASE):
+                yield _warn(draft, number, "body", f"names the customer ({part!r}) but consent is not true",
+                            "write 'our customer' instead, or set consent: true if they agreed")  # fmt: skip
+                break
+
+
+def local_links(html: str) -> list[str]:
+    """Relative link and image targets in sanitized HTML: files that should sit next to the case."""
+    found = []
+    for target in _LINK.findall(html):
+        parts = urlsplit(target)
+        if not (parts.scheme or parts.netloc or target.startswith(("#", "/")) or not parts.path):
+            found.append(unquote(parts.path))
+    return found
+
+
+def _links(draft: Draft) -> Iterable[Problem]:
+    for html in draft.html:
+        for path in local_links(html):
+            if not (draft.path.parent / path).is_file():
+                line = next((i + 1 for i, text in enumerate(draft.text.splitlines()) if path in text), None)
+                yield _warn(draft, line, "body", f"links to {path}, which does not exist",
+                            f"a file next to {draft.path.name}, or a full https:// address")  # fmt: skip
+
+
+def review(draft: Draft) -> list[Problem]:
+    """Every warning for one valid case."""
+    warnings = list(_personal_data(draft))
+    if not draft.has_received:
+        warnings.append(_warn(draft, None, "received", "is missing, so no response time can be shown",
+                              "the date the complaint came in"))  # fmt: skip
+    if not draft.has_resolved:
+        warnings.append(_warn(draft, None, "resolved", "is missing, so no response time can be shown",
+                              "the date it was fixed"))  # fmt: skip
+    if draft.summary is not None and len(draft.summary) > SUMMARY_LIMIT:
+        warnings.append(_warn(draft, draft.summary_line, "summary", f"is {len(draft.summary)} characters long",
+                              f"at most {SUMMARY_LIMIT}, so search engines and the digest show it whole"))  # fmt: skip
+    words = THANK_WORDS.get(draft.language)
+    if words and not any(word in draft.thanks.casefold() for word in words):
+        warnings.append(_warn(draft, draft.thanks_line, "body", "the Thanks section thanks nobody",
+                              "thank the customer who told us, e.g. 'Thank you to our customer for ...'"))  # fmt: skip
+    warnings.extend(_links(draft))
+    return warnings

@@ -1,0 +1,89 @@
+"""The ready-made GitHub workflows parse, call only commands that exist, and their steps run here."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from site_builder.cli import main
+from tests.conftest import ROOT, case_text
+
+WORKFLOWS = ROOT / ".github/workflows"
+
+
+def load(name: str) -> dict[Any, Any]:
+    """A workflow file as data."""
+    data = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def steps(name: str) -> dict[str, str]:
+    """Step name -> its run script, for every step that runs a script."""
+    found = {}
+    for job in load(name)["jobs"].values():
+        for step in job.get("steps", []):
+            if "run" in step:
+                found[step["name"]] = step["run"]
+    return found
+
+
+def run_step(script: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a step's script with bash, with this environment's site-builder on PATH."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=cwd,
+        env={**os.environ, "PATH": path, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("name", ["pull-request.yml", "publish.yml", "digest.yml"])
+def test_workflow_parses_and_calls_existing_commands(name: str) -> None:
+    data = load(name)
+    assert data["jobs"] and (data.get("on") or data.get(True))  # YAML 1.1 reads a bare `on` as True
+    commands = set(main.commands)
+    for script in steps(name).values():
+        for command in re.findall(r"(?<![\w./-])site-builder ([a-z][\w-]*)", script):
+            assert command in commands, f"{name}: site-builder {command} does not exist"
+            options = {o for p in main.commands[command].params for o in p.opts}
+            used = re.findall(r"(--[a-z][a-z-]+)", script.split(f"site-builder {command}", 1)[1].split("\n", 1)[0])
+            assert set(used) <= options, f"{name}: {set(used) - options}"
+
+
+def test_pull_request_and_publish_steps_run(sample_project: Path) -> None:
+    for name in ("pull-request.yml", "publish.yml"):
+        for step, script in steps(name).items():
+            if step == "Install":
+                continue
+            result = run_step(script, sample_project)
+            assert result.returncode == 0, f"{name} / {step}:\n{result.stdout}\n{result.stderr}"
+    assert (sample_project / "dist/site/index.html").is_file()
+
+
+def test_digest_send_step_runs_as_a_dry_run(project: Path, write_case: Callable[..., Path]) -> None:
+    write_case("room.md", case_text(date="2026-03-05"))
+    shutil.copy(ROOT / "site.toml", project / "site.toml")
+    env = {
+        "RECIPIENTS": "email,name\nanna@example.com,Anna",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": "2525",
+        "SINCE": "2026-03-01",
+        "DRY_RUN": "true",
+        "SITE_BUILDER_SMTP_PASSWORD": "",
+    }
+    result = run_step(steps("digest.yml")["Send"], project, env)
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in (project / "outbox").iterdir()] == ["00001-anna@example.com.eml"]
