@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
+import multiprocessing
+import os
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +78,7 @@ class Case:
     draft: bool
     sections: tuple[Section, ...]
     assets: tuple[tuple[str, Path], ...] = ()  # files the body links to: (path beside the page, source)
+    digest: str = ""  # of the file's path and text: pages that show this case depend on it
 
     def section(self, key: str) -> Section:
         """The required section `key` (problem, cause, fix or thanks)."""
@@ -350,6 +355,7 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         draft=draft,
         sections=sections,
         assets=assets,
+        digest=hashlib.blake2b(f"{shown}\0{text}".encode(), digest_size=20).hexdigest(),
     )
 
 
@@ -380,8 +386,59 @@ def case_files(folder: Path) -> list[Path]:
     )
 
 
+def _load_one(path: Path, settings: Settings) -> tuple[Case | None, tuple[Problem, ...]]:
+    """load_case for a worker process: the case and its own problems."""
+    problems: list[Problem] = []
+    case = load_case(path, settings, problems)
+    return case, tuple(problems)
+
+
+def _load_all(
+    paths: list[Path], settings: Settings, jobs: int, cache_file: Path | None
+) -> list[tuple[Case | None, tuple[Problem, ...]]]:
+    """Every file's case and problems, in order: from the cache when the file is unchanged, else parsed
+    (spread over `jobs` processes when there are many)."""
+    from site_builder.case_cache import CaseCache, file_key
+
+    cache = CaseCache.open(cache_file, settings) if cache_file else None
+    keys: list[str | None] = []
+    results: dict[int, tuple[Case | None, tuple[Problem, ...]]] = {}
+    for index, path in enumerate(paths):
+        try:
+            key = file_key(path, path.read_bytes()) if path.stat().st_size <= MAX_BYTES else None
+        except OSError:
+            key = None
+        keys.append(key)
+        if cache and key and key in cache.entries:
+            results[index] = cache.entries[key]
+    todo = [i for i in range(len(paths)) if i not in results]
+    workers = min(jobs or os.cpu_count() or 1, len(todo) // 50)
+    if workers > 1:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            loaded = pool.map(_load_one, [paths[i] for i in todo], [settings] * len(todo), chunksize=32)
+            results.update(zip(todo, loaded, strict=True))
+    else:
+        results.update((i, _load_one(paths[i], settings)) for i in todo)
+    if cache:
+        # Cases that link to local files are parsed every time: those files may come and go.
+        cache.save({key: results[i] for i, key in enumerate(keys) if key and not _has_local_links(results[i])})
+    return [results[i] for i in range(len(paths))]
+
+
+def _has_local_links(entry: tuple[Case | None, tuple[Problem, ...]]) -> bool:
+    case, problems = entry
+    if any("does not exist" in p.message for p in problems):
+        return True
+    return case is not None and (bool(case.assets) or any(local_links(s.html) for s in case.sections))
+
+
 def check_cases(
-    folder: Path, settings: Settings, progress: Callable[[list[Path]], Iterable[Path]] = iter
+    folder: Path,
+    settings: Settings,
+    progress: Callable[[list[Path]], Iterable[Path]] = iter,
+    jobs: int = 0,
+    cache_file: Path | None = None,
 ) -> tuple[tuple[Case, ...], tuple[Problem, ...]]:
     """Load every case under `folder`; return the good ones and every problem found."""
     problems: list[Problem] = []
@@ -390,8 +447,9 @@ def check_cases(
         return (), tuple(problems)
     cases: list[Case] = []
     owners: dict[str, Case] = {}
-    for path in progress(case_files(folder)):
-        case = load_case(path, settings, problems)
+    paths = list(progress(case_files(folder)))
+    for case, own in _load_all(paths, settings, jobs, cache_file):
+        problems.extend(own)
         if case is None:
             continue
         if case.slug in owners:

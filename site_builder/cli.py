@@ -22,7 +22,7 @@ from site_builder.mail import OutboxTransport, SendOptions, SendReport, SmtpTran
 from site_builder.pipeline import digest_period
 from site_builder.recipients import load_recipients
 from site_builder.render.digest import Period
-from site_builder.render.leaflet import BookletFilter, LeafletOptions
+from site_builder.render.print_options import BookletFilter, LeafletOptions
 from site_builder.scaffold import create_case
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -146,7 +146,7 @@ def _run_build(
     click.echo(f"Built {result.cases} case(s){held} in {result.seconds:.2f} s:")
     for output in result.outputs:
         if output.files:
-            click.echo(f"  {output.path}/  {output.files} files, {output.bytes / 1024:.0f} KiB")
+            click.echo(f"  {output.path}/  {output.files} files, {output.changed} new or changed")
         else:
             p = result.period
             click.echo(f"  {output.name}: no published cases from {p.since} to {p.until}; nothing written")
@@ -165,6 +165,7 @@ def _run_build(
 @click.option("--base-url", help="Public URL of the site (overrides site.toml).")
 @click.option("--drafts", is_flag=True, help="Also publish cases marked draft: true.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors: build nothing if there are any.")
+@click.option("--search/--no-search", default=None, help="Build the search index [site.toml's search, on].")
 @click.option("--now", type=DATE, help="Build as if today were this date (scheduled cases, digest period).")
 @click.option("--jobs", type=click.IntRange(min=0), default=0, help="Processes for leaflets [all cores].")
 @click.option(
@@ -182,12 +183,15 @@ def build(
     base_url: str | None,
     drafts: bool,
     strict: bool,
+    search: bool | None,
     now: dt.datetime | None,
     jobs: int,
     only: tuple[str, ...],
 ) -> None:
     """Check every case, then build the outputs into OUT, replacing the old ones only on success."""
     settings = _settings(config_path, base_url)
+    if search is not None:
+        settings = replace(settings, search=search)
     today = now.date() if now else None
     leaflet = LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, jobs, settings.cache_dir)
     period = _period(settings, since, until, today)
@@ -269,7 +273,9 @@ def serve(cases_dir: Path, config_path: Path, port: int, out: Path) -> None:
 def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: bool, out: Path) -> None:
     """Check every case and list all problems at once. Exit 1 on errors (or warnings with --strict)."""
     settings = _settings(config_path)
-    cases, problems = check_cases(cases_dir, settings, progress=_progress if fmt == "text" else iter)
+    cases, problems = check_cases(
+        cases_dir, settings, _progress if fmt == "text" else iter, cache_file=settings.cache_dir / "cases.pickle"
+    )
     failing = any(p.is_error or strict for p in problems)
     _report_problems(problems, "fix them and run check again." if failing else "fine to publish; worth a look.", fmt)
     broken = []

@@ -100,6 +100,7 @@ class Settings:
         "theme-overrides",
     )
     per_page: int = _doc("Cases per index page before it is split into pages.", 20)
+    search: bool = _doc("Build the search index (Pagefind) and show the search box.", True)
     company: Company = _doc("The company publishing the cases.", factory=Company)
     smtp: Smtp = _doc("Mail server for `send`.", factory=Smtp)
     digest: Digest = _doc("The email digest.", factory=Digest)

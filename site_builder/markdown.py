@@ -69,9 +69,13 @@ _TAG = re.compile(r"<[^>]+>")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'«“„(]?[A-ZÀ-ÖØ-ÞА-ЯЁ])")
 
 
+# One renderer per process, reset between texts: building a Markdown object costs more than a small text.
+_RENDERER = md.Markdown(extensions=_EXTENSIONS, output_format="html")
+
+
 def to_html(text: str) -> str:
     """Markdown (and simple HTML) to safe HTML: no scripts, handlers, frames, javascript: links."""
-    raw = md.markdown(text, extensions=_EXTENSIONS, output_format="html")
+    raw = _RENDERER.reset().convert(text)
     return nh3.clean(
         raw,
         tags=_TAGS,

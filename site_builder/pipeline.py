@@ -12,13 +12,14 @@ import jinja2
 
 from site_builder.cases import Case, check_cases, published
 from site_builder.config import Settings
-from site_builder.errors import InputError, Problem, ThemeError
+from site_builder.errors import InputError, Problem
 from site_builder.ledger import last_sent_until
 from site_builder.output import Artifact, OutputTree, write_outputs
 from site_builder.render.digest import Period, render_digest_files
-from site_builder.render.leaflet import BookletFilter, LeafletOptions, render_leaflets
+from site_builder.render.print_options import BookletFilter, LeafletOptions
 from site_builder.render.site import render_site
 from site_builder.search import index_site
+from site_builder.templates import theme_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +39,15 @@ Renderer = Callable[[tuple[Case, ...], Context], list[Artifact]]
 RENDERERS: dict[str, Renderer] = {
     "site": lambda cases, ctx: render_site(cases, ctx.settings, leaflets="leaflets" in ctx.outputs),
     "digest": lambda cases, ctx: render_digest_files(cases, ctx.settings, ctx.period),
-    "leaflets": lambda cases, ctx: render_leaflets(cases, ctx.settings, ctx.leaflet, ctx.booklet),
+    "leaflets": lambda cases, ctx: _render_leaflets(cases, ctx),
 }
+
+
+def _render_leaflets(cases: tuple[Case, ...], context: Context) -> list[Artifact]:
+    # WeasyPrint takes half a second to import: only builds that print pay for it.
+    from site_builder.render.leaflet import render_leaflets
+
+    return render_leaflets(cases, context.settings, context.leaflet, context.booklet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +57,7 @@ class OutputReport:
     name: str
     path: Path
     files: int
-    bytes: int
+    changed: int  # files new or different from the last build; the rest were kept as they were
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,27 +81,13 @@ def digest_period(settings: Settings, since: dt.date | None, until: dt.date | No
     return Period(since, end)
 
 
-def _template_line(exc: BaseException) -> str | None:
-    """`file:line` of the innermost template frame: Jinja puts template lines in the traceback."""
-    where = None
-    tb = exc.__traceback__
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if not filename.endswith(".py") and not filename.startswith("<"):
-            where = f"{filename}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    return where
-
-
 def render_output(name: str, cases: tuple[Case, ...], context: Context) -> OutputTree:
     """Run one renderer; a template failure becomes a ThemeError naming the template line."""
     tree = OutputTree(name)
     try:
         tree.extend(RENDERERS[name](cases, context))
-    except jinja2.TemplateSyntaxError as exc:
-        raise ThemeError(f"{exc.filename}:{exc.lineno}: {exc.message}") from exc
     except jinja2.TemplateError as exc:
-        raise ThemeError(f"{_template_line(exc) or name + ' template'}: {exc.message}") from exc
+        raise theme_error(exc, f"{name} template") from exc
     return tree
 
 
@@ -101,8 +95,9 @@ def _publish_leaflets_on_site(trees: list[OutputTree]) -> None:
     """The site links to each leaflet, so the PDFs travel with it when only the site is published."""
     by_name = {tree.name: tree for tree in trees}
     if "site" in by_name and "leaflets" in by_name:
-        for name, data in by_name["leaflets"].files.items():
-            by_name["site"].add(f"leaflets/{name}", data)
+        leaflets = by_name["leaflets"]
+        for name, data in leaflets.files.items():
+            by_name["site"].add(f"leaflets/{name}", data, leaflets.keys.get(name))
 
 
 def build(
@@ -122,20 +117,30 @@ def build(
     """Validate every case, render the chosen outputs and swap them into `out` all at once."""
     started = time.perf_counter()
     names = list(dict.fromkeys(only)) or list(RENDERERS)
-    cases, problems = check_cases(cases_dir, settings, progress=progress)
+    leaflet = leaflet or LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, 0, settings.cache_dir)
+    cases, problems = check_cases(
+        cases_dir, settings, progress=progress, jobs=leaflet.jobs, cache_file=settings.cache_dir / "cases.pickle"
+    )
     if any(p.is_error or strict for p in problems):
         raise InputError(problems)
     chosen = published(cases, drafts, now or dt.date.today())
-    leaflet = leaflet or LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, 0, settings.cache_dir)
     context = Context(settings, period, leaflet, booklet or BookletFilter(), tuple(names))
     trees = [render_output(name, chosen, context) for name in names]
     _publish_leaflets_on_site(trees)
     # An output with nothing in it (a digest of an empty period) leaves its old folder alone.
     full = [tree for tree in trees if tree.files]
-    finish = {"site": lambda folder: index_site(folder, settings)}
-    paths = dict(zip([t.name for t in full], write_outputs(out, full, finish), strict=True))
+    finish = {"site": lambda folder, previous, changed: index_site(folder, previous, changed, settings)}
+    if not settings.search:
+        finish = {}
+    written = write_outputs(out, full, finish, state=settings.cache_dir, jobs=leaflet.jobs)
+    results = dict(zip([t.name for t in full], written, strict=True))
     reports = tuple(
-        OutputReport(tree.name, paths.get(tree.name, out.resolve() / tree.name), len(tree.files), tree.size)
+        OutputReport(
+            tree.name,
+            results[tree.name].path if tree.name in results else out.resolve() / tree.name,
+            len(tree.files),
+            results[tree.name].written if tree.name in results else 0,
+        )
         for tree in trees
     )
     return BuildReport(len(chosen), len(cases) - len(chosen), period, reports, time.perf_counter() - started, problems)

@@ -66,7 +66,8 @@ def _personal_data(draft: Draft) -> Iterable[Problem]:
                 yield _warn(draft, number, "body", f"a phone number ({match.group().strip()}) without consent",
                             "remove it, or set consent: true if the customer agreed")  # fmt: skip
         for part in names:
-            if re.search(rf"(?<!\w){re.escape(part)}(?!\w)", line, re.IGNORECASE):
+            # Case-sensitive: a customer called Rose is named by "Rose", not by "a rose".
+            if re.search(rf"(?<!\w){re.escape(part)}(?!\w)", line):
                 yield _warn(draft, number, "body", f"names the customer ({part!r}) but consent is not true",
                             "write 'our customer' instead, or set consent: true if they agreed")  # fmt: skip
                 break

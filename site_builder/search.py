@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,8 +22,12 @@ async def _index(site: Path, language: str) -> int:
     return int(added["page_count"])
 
 
-def index_site(site: Path, settings: Settings) -> int:
-    """Index the site written in `site` (a staging folder) and return how many pages were indexed."""
+def index_site(site: Path, previous: Path, changed: bool, settings: Settings) -> int:
+    """Index the site written in `site` (a staging folder); reuse the previous index when no file changed."""
+    old = previous / "pagefind"
+    if not changed and old.is_dir():
+        shutil.copytree(old, site / "pagefind", copy_function=os.link)
+        return 0
     # A thread of its own: the caller may already run an event loop (a test browser, a preview server).
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, _index(site, settings.language)).result()

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import jinja2
 
 from site_builder.config import Settings
+from site_builder.errors import ThemeError
 
 _PACKAGE = Path(__file__).resolve().parent
+
+
+def theme_error(exc: jinja2.TemplateError, fallback: str) -> ThemeError:
+    """A template failure as a ThemeError naming the template file and line."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return ThemeError(f"{exc.filename}:{exc.lineno}: {exc.message}")
+    where = None
+    tb = exc.__traceback__
+    while tb is not None:  # Jinja puts template lines into the traceback
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.endswith(".py") and not filename.startswith("<"):
+            where = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return ThemeError(f"{where or fallback}: {exc.message}")
 
 
 def theme_root() -> Path:
@@ -36,6 +52,16 @@ def environment(settings: Settings, part: str) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     return env
+
+
+def theme_fingerprint(settings: Settings, part: str) -> str:
+    """A digest of every template and static file of a theme part, overrides included."""
+    digest = hashlib.blake2b(digest_size=20)
+    for folder in theme_folders(settings, part):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def static_files(settings: Settings, part: str) -> dict[str, Path]:

@@ -30,7 +30,7 @@ def render_feed(cases: tuple[Case, ...], settings: Settings, contents: dict[str,
     fg.language(settings.language)
     # The newest case date, not the clock: the same cases give the same feed.
     fg.updated(_midnight(cases[0].date) if cases else _midnight(dt.date(2000, 1, 1)))
-    for case in reversed(cases[:FEED_SIZE]):
+    for case in reversed(cases[:FEED_SIZE]):  # feedgen lists the last added first
         entry = fg.add_entry()
         url = links.absolute(links.case(case))
         entry.id(url)

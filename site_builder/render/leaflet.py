@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import os
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 
+import jinja2
 import pypdf
 import segno
 import weasyprint
@@ -19,45 +18,13 @@ from weasyprint.urls import URLFetcher
 from site_builder import __version__
 from site_builder.cache import Cache
 from site_builder.cases import Case
-from site_builder.config import PAPER_SIZES, Settings
+from site_builder.config import Settings
 from site_builder.i18n import translator
 from site_builder.output import Artifact
 from site_builder.render.links import Links
+from site_builder.render.print_options import SCALES, SIZES, BookletFilter, LeafletOptions
 from site_builder.render.site import ordered_sections
-from site_builder.templates import environment, theme_folders
-
-# The body text size (pt) that suits each paper size.
-SIZES = {"A4": 11.5, "A5": 10.0, "A6": 8.0, "Letter": 11.5}
-assert tuple(SIZES) == PAPER_SIZES
-# Try a slightly smaller type before spilling onto a second page.
-SCALES = (1.0, 0.94, 0.88, 0.84)
-
-
-@dataclass(frozen=True, slots=True)
-class LeafletOptions:
-    """How to print: paper size, bleed and crop marks, how many processes, where the cache is."""
-
-    size: str = "A5"
-    print_marks: bool = False
-    jobs: int = 0
-    cache_dir: Path | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BookletFilter:
-    """Which cases go into all.pdf."""
-
-    tag: str | None = None
-    industry: str | None = None
-    since: dt.date | None = None
-
-    def accepts(self, case: Case) -> bool:
-        """True when the case passes every filter that is set."""
-        return (
-            (self.tag is None or self.tag in case.tags)
-            and (self.industry is None or self.industry == case.industry)
-            and (self.since is None or case.date >= self.since)
-        )
+from site_builder.templates import environment, theme_error, theme_fingerprint, theme_folders
 
 
 def _font_urls(settings: Settings) -> dict[str, str]:
@@ -141,11 +108,6 @@ def pdf_from_html(job: tuple[str, float]) -> bytes:
     return bytes(first.write_pdf(pdf_tags=True))
 
 
-def _key(html: str, base: float) -> str:
-    """Everything a PDF depends on: the HTML (case, templates, settings), text size and tool versions."""
-    return hashlib.sha256(f"{__version__}\0{weasyprint.__version__}\0{base}\0{html}".encode()).hexdigest()
-
-
 def _merge(pdfs: Iterable[bytes], title: str, author: str, created: str) -> bytes:
     """Concatenate PDFs into one booklet with its own metadata."""
     writer = pypdf.PdfWriter()
@@ -163,42 +125,72 @@ def _merge(pdfs: Iterable[bytes], title: str, author: str, created: str) -> byte
     return out.getvalue()
 
 
+BOOKLET_MAX = 100  # newest cases in all.pdf; a booklet of thousands helps nobody
+
+
+class _Leaflets:
+    """Render functions for the writer: each PDF comes from the cache, or is rendered and cached."""
+
+    def __init__(self, renderer: LeafletRenderer, cache: Cache | None, base: float) -> None:
+        self.renderer, self.cache, self.base = renderer, cache, base
+
+    def pdf(self, case: Case, key: str) -> bytes:
+        """One leaflet's bytes."""
+        cached = self.cache.get(key) if self.cache else None
+        if cached is not None:
+            return cached
+        try:
+            html = self.renderer.html(case)
+        except jinja2.TemplateError as exc:
+            raise theme_error(exc, "leaflet.html") from None
+        data = pdf_from_html((html, self.base))
+        if self.cache:
+            self.cache.put(key, data)
+        return data
+
+    def booklet(self, cases: tuple[Case, ...], keys: dict[str, str], cover_key: str, title: str, author: str) -> bytes:
+        """The cover and every selected leaflet, joined."""
+        cover = self.cache.get(cover_key) if self.cache else None
+        if cover is None:
+            cover = pdf_from_html((self.renderer.cover_html(cases), self.base))
+            if self.cache:
+                self.cache.put(cover_key, cover)
+        parts = [cover, *(self.pdf(c, keys[c.slug]) for c in cases)]
+        return _merge(parts, title, author, _cover_date(cases))
+
+
 def render_leaflets(
     cases: tuple[Case, ...], settings: Settings, options: LeafletOptions, booklet: BookletFilter | None = None
 ) -> list[Artifact]:
-    """<slug>.pdf for every case and all.pdf with a cover; unchanged leaflets come from the cache."""
+    """<slug>.pdf for every case and all.pdf with a cover, as render functions keyed by their inputs:
+    an unchanged leaflet is neither laid out again nor even read."""
     renderer = LeafletRenderer(settings, options)
-    documents = {case.slug: renderer.html(case) for case in cases}
-    selected = tuple(c for c in cases if (booklet or BookletFilter()).accepts(c))
-    if selected:
-        documents["all"] = renderer.cover_html(selected)
-    cache = Cache(options.cache_dir) if options.cache_dir else None
     base = SIZES[options.size]
-    pdfs: dict[str, bytes] = {}
-    missing: list[str] = []
-    for name, html in documents.items():
-        cached = cache.get(_key(html, base)) if cache else None
-        if cached is not None:
-            pdfs[name] = cached
-        else:
-            missing.append(name)
-    jobs = options.jobs or os.cpu_count() or 1
-    if jobs > 1 and len(missing) > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(missing))) as pool:
-            rendered = list(pool.map(pdf_from_html, [(documents[n], base) for n in missing]))
-    else:
-        rendered = [pdf_from_html((documents[n], base)) for n in missing]
-    for name, data in zip(missing, rendered, strict=True):
-        pdfs[name] = data
-        if cache:
-            cache.put(_key(documents[name], base), data)
-    artifacts = [Artifact(f"{case.slug}.pdf", pdfs[case.slug]) for case in cases]
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    common = (
+        __version__,
+        weasyprint.__version__,
+        repr(settings),
+        options.size,
+        options.print_marks,
+        epoch,
+        theme_fingerprint(settings, "leaflet"),
+    )
+    keys = {c.slug: hashlib.sha256(repr((*common, c.digest)).encode()).hexdigest() for c in cases}
+    work = _Leaflets(renderer, Cache(options.cache_dir / "leaflets") if options.cache_dir else None, base)
+    artifacts = [
+        Artifact(f"{case.slug}.pdf", functools.partial(work.pdf, case, keys[case.slug]), keys[case.slug])
+        for case in cases
+    ]
+    selected = tuple(c for c in cases if (booklet or BookletFilter()).accepts(c))[:BOOKLET_MAX]
     if selected:
         title = f"{settings.title} · {settings.company.name}"
-        booklet_pdf = _merge(
-            [pdfs["all"], *(pdfs[c.slug] for c in selected)], title, settings.company.name, _cover_date(selected)
-        )
-        artifacts.append(Artifact("all.pdf", booklet_pdf))
+        key = hashlib.sha256(repr((*common, "booklet", title, *(keys[c.slug] for c in selected))).encode()).hexdigest()
+        # The cover shows only titles and dates: editing a case's text does not lay it out again.
+        listed = [(c.title, c.date, c.language) for c in selected]
+        cover_key = hashlib.sha256(repr((*common, "cover", listed)).encode()).hexdigest()
+        render = functools.partial(work.booklet, selected, keys, cover_key, title, settings.company.name)
+        artifacts.append(Artifact("all.pdf", render, key))
     return artifacts
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -10,14 +12,15 @@ from urllib.parse import urlsplit
 import jinja2
 from babel import Locale
 
+from site_builder import __version__
 from site_builder.cases import Case, Section
 from site_builder.config import Settings
 from site_builder.i18n import Translator, translator
 from site_builder.output import Artifact
-from site_builder.render.feed import render_feed
+from site_builder.render.feed import FEED_SIZE, render_feed
 from site_builder.render.links import Links, file_for, root_for, tag_slug
 from site_builder.stats import compute
-from site_builder.templates import environment, static_files
+from site_builder.templates import environment, static_files, theme_error, theme_fingerprint
 
 
 def ordered_sections(case: Case) -> tuple[Section, ...]:
@@ -32,6 +35,8 @@ class SiteRenderer:
     def __init__(self, settings: Settings, leaflets: bool = False) -> None:
         self.settings = settings
         self.leaflets = leaflets
+        # Everything every page depends on: a change here re-renders the whole site.
+        self.fingerprint = "\0".join([__version__, repr(settings), str(leaflets), theme_fingerprint(settings, "site")])
         self.links = Links(settings)
         self.env: jinja2.Environment = environment(settings, "site")
         self._translators: dict[str, Translator] = {}
@@ -42,8 +47,27 @@ class SiteRenderer:
             self._translators[language] = translator(language, self.settings)
         return self._translators[language]
 
-    def page(self, template: str, path: str, language: str, root: str | None = None, **context: Any) -> Artifact:
-        """Render one page at site path `path` in `language`."""
+    def page(
+        self,
+        template: str,
+        path: str,
+        language: str,
+        root: str | None = None,
+        deps: object = (),
+        **context: Any,
+    ) -> Artifact:
+        """One page at site path `path` in `language`, rendered only if its key (`deps` and the
+        site's fingerprint) differs from the last build's."""
+        key = _digest(self.fingerprint, template, path, language, root, deps)
+        return Artifact(file_for(path), functools.partial(self._render, template, path, language, root, context), key)
+
+    def _render(self, template: str, path: str, language: str, root: str | None, context: dict[str, Any]) -> bytes:
+        try:
+            return self._render_page(template, path, language, root, context)
+        except jinja2.TemplateError as exc:
+            raise theme_error(exc, template) from None  # may run in a worker: keep the message, not the frames
+
+    def _render_page(self, template: str, path: str, language: str, root: str | None, context: dict[str, Any]) -> bytes:
         html = self.env.get_template(template).render(
             settings=self.settings,
             links=self.links,
@@ -58,7 +82,7 @@ class SiteRenderer:
             base_path=urlsplit(self.settings.base_url).path or "/",
             **context,
         )
-        return Artifact(file_for(path), html.encode("utf-8"))
+        return html.encode("utf-8")
 
     def case_page(self, case: Case, previous: Case | None, next_: Case | None) -> Artifact:
         """The page of one case."""
@@ -85,6 +109,7 @@ class SiteRenderer:
             ordered_sections=ordered_sections(case),
             json_ld=json_ld,
             language_name=(Locale.parse(case.language).get_display_name(case.language) or case.language).capitalize(),
+            deps=(case.digest, _brief(previous), _brief(next_)),
         )
 
     def index_pages(self, cases: tuple[Case, ...]) -> Iterable[Artifact]:
@@ -100,6 +125,7 @@ class SiteRenderer:
                 cases=chunk,
                 page=number,
                 pages=pages,
+                deps=(pages, *(c.digest for c in chunk)),
             )
 
     def grouped(
@@ -126,9 +152,12 @@ class SiteRenderer:
                 self.settings.language,
                 heading=t(heading, name=names[slug]),
                 cases=tuple(members),
+                deps=tuple(c.digest for c in members),
             )
         terms = [(names[s], path(names[s]), len(m)) for s, m in sorted(groups.items())]
-        yield self.page("terms.html", f"{folder}/", self.settings.language, heading=t(all_heading), terms=terms)
+        yield self.page(
+            "terms.html", f"{folder}/", self.settings.language, heading=t(all_heading), terms=terms, deps=terms
+        )
 
     def stats_page(self, cases: tuple[Case, ...]) -> Artifact:
         """The trust page: counts, response times and costs, as SVG charts with data tables."""
@@ -142,6 +171,7 @@ class SiteRenderer:
             months=[(t.month(month), count) for month, count in figures.per_month],
             buckets=[(t(key), count) for key, count in figures.buckets],
             costs=[(t(f"cost_{cost}"), count) for cost, count in figures.costs],
+            deps=figures,
         )
 
     def render(self, cases: tuple[Case, ...]) -> list[Artifact]:
@@ -167,11 +197,13 @@ class SiteRenderer:
         out.append(self.stats_page(cases))
         base_path = urlsplit(self.settings.base_url).path or "/"
         out.append(self.page("404.html", "404.html", self.settings.language, root=base_path))
-        contents = {c.slug: "\n".join(s.html for s in ordered_sections(c)) for c in cases}
-        out.append(Artifact("feed.xml", render_feed(cases, self.settings, contents)))
+        newest = cases[:FEED_SIZE]
+        contents = {c.slug: "\n".join(s.html for s in ordered_sections(c)) for c in newest}
+        feed_key = _digest(self.fingerprint, "feed", *(c.digest for c in newest))
+        out.append(Artifact("feed.xml", functools.partial(render_feed, newest, self.settings, contents), feed_key))
         out.append(self.sitemap(cases, [a.path for a in out]))
         robots = self.env.get_template("robots.txt").render(sitemap=self.links.absolute("sitemap.xml"))
-        out.append(Artifact("robots.txt", robots.encode("utf-8")))
+        out.append(Artifact("robots.txt", robots.encode("utf-8"), _digest(self.fingerprint, "robots")))
         out.extend(Artifact(f"static/{name}", path) for name, path in static_files(self.settings, "site").items())
         return out
 
@@ -183,8 +215,19 @@ class SiteRenderer:
             for f in sorted(files)
             if f.endswith(".html") and f != "404.html"
         ]
-        xml = self.env.get_template("sitemap.xml").render(entries=entries)
-        return Artifact("sitemap.xml", xml.encode("utf-8"))
+        key = _digest(self.fingerprint, "sitemap", entries)
+        return Artifact(
+            "sitemap.xml", lambda: self.env.get_template("sitemap.xml").render(entries=entries).encode(), key
+        )
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=20).hexdigest()
+
+
+def _brief(case: Case | None) -> tuple[str, str, str] | None:
+    """What a previous/next link shows of a case."""
+    return (case.slug, case.title, case.language) if case else None
 
 
 def render_site(cases: tuple[Case, ...], settings: Settings, leaflets: bool = False) -> list[Artifact]:
