@@ -16,6 +16,8 @@ from site_builder.config import Settings
 async def _index(site: Path, language: str) -> int:
     # One index for all languages, so a Danish reader can find a Russian case and filter by language.
     config = IndexConfig(force_language=language, output_path=str(site / "pagefind"))
+    # One folder at once: adding pages one by one costs a round trip to Pagefind each (100x slower).
+    # Pagefind's file names are not the same from run to run, even for the same pages.
     async with PagefindIndex(config) as index:
         added = await index.add_directory(str(site))
         await index.write_files(output_path=str(site / "pagefind"))

@@ -149,6 +149,8 @@ def compose(
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(digest.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(digest.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # A boundary derived from the Message-ID: the same message always has the same bytes.
+    message.set_boundary("=_" + hashlib.sha256(message_id.encode()).hexdigest()[:32])
     return message
 
 
