@@ -77,15 +77,10 @@ def search(page: Page, text: str) -> None:
     expect(page.locator(".pagefind-ui__result").first).to_be_visible(timeout=10_000)
 
 
-def result_links(page: Page) -> list[str]:
-    """The URLs of the search results shown."""
-    return [str(a.get_attribute("href")) for a in page.locator(".pagefind-ui__result-link").all()]
-
-
 def test_search_finds_the_right_case(page: Page, base_url: str) -> None:
     page.goto(f"{base_url}stats/")
     search(page, "teapot")
-    assert result_links(page) == ["/cases/online-retail-damaged-parcels/"]
+    expect(page.locator(".pagefind-ui__result-link")).to_have_attribute("href", "/cases/online-retail-damaged-parcels/")
     page.locator(".pagefind-ui__result-link").first.click()
     expect(page.locator("h1")).to_contain_text("Broken teapots")
 
@@ -93,7 +88,7 @@ def test_search_finds_the_right_case(page: Page, base_url: str) -> None:
 def test_search_across_languages_and_filter_by_industry(page: Page, base_url: str) -> None:
     page.goto(base_url)
     search(page, "такси")
-    assert "/cases/taksi-otchet-posle-nizkoy-otsenki/" in result_links(page)
+    expect(page.locator('a.pagefind-ui__result-link[href="/cases/taksi-otchet-posle-nizkoy-otsenki/"]')).to_be_visible()
     search(page, "customer")
     expect(page.locator(".pagefind-ui__result")).to_have_count(4, timeout=10_000)
     page.locator(".pagefind-ui__filter-name", has_text="industry").click()
@@ -108,8 +103,8 @@ def test_search_filter_by_language(page: Page, base_url: str) -> None:
     page.locator(".pagefind-ui__filter-name", has_text="language").click()
     page.locator("label.pagefind-ui__filter-label", has_text="Dansk").click()
     expect(page.locator(".pagefind-ui__result")).to_have_count(2, timeout=10_000)
-    expect(page.locator(".pagefind-ui__message")).to_contain_text("2", timeout=10_000)
-    assert sorted(result_links(page)) == ["/cases/rengoering-glemte-etager/", "/cases/taxi-lufthavn-forsinket/"]
+    for slug in ("rengoering-glemte-etager", "taxi-lufthavn-forsinket"):
+        expect(page.locator(f'a.pagefind-ui__result-link[href="/cases/{slug}/"]')).to_be_visible(timeout=10_000)
 
 
 def test_trust_page_charts_show_without_javascript(browser: Browser, base_url: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
+from html import escape
 from urllib.parse import quote
 
 import css_inline
@@ -66,6 +67,7 @@ class DigestRenderer:
         self.links = Links(settings)
         self.env: jinja2.Environment = environment(settings, "email")
         self.inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+        self._cache: dict[tuple[object, ...], Digest] = {}
 
     def render(
         self,
@@ -76,11 +78,24 @@ class DigestRenderer:
         unsubscribe: str | None = None,
     ) -> Digest:
         """A digest of `cases` in `language`, cut to fit under MAX_BYTES; `name` personalises it."""
+        # Rendered once per language and set of cases with stand-ins for the name and the link; each
+        # person's copy only swaps those in (escaped for HTML). Sending thousands stays fast.
+        key = (tuple(c.slug for c in cases), period, language, name is not None, unsubscribe is not None)
+        template = self._cache.get(key)
+        if template is None:
+            template = self._fit(cases, period, language, _NAME if name else None, _LINK if unsubscribe else None)
+            self._cache[key] = template
+        return _personal(template, name, unsubscribe)
+
+    def _fit(
+        self, cases: tuple[Case, ...], period: Period, language: str, name: str | None, unsubscribe: str | None
+    ) -> Digest:
         t = translator(language, self.settings)
         shown = cases[: self.settings.digest.max_cases]
         while True:
             digest = self._render(cases, shown, period, t, name, unsubscribe)
-            if len(digest.html.encode("utf-8")) <= MAX_BYTES or len(shown) <= 1:
+            # Room for a long name and link: the stand-ins are shorter than what replaces them.
+            if len(digest.html.encode("utf-8")) <= MAX_BYTES - 1024 or len(shown) <= 1:
                 return digest
             shown = shown[: max(1, len(shown) * 3 // 4)]
 
@@ -111,6 +126,21 @@ class DigestRenderer:
         html = self.inliner.inline(self.env.get_template("digest.html").render(context))
         text = self.env.get_template("digest.txt").render(context)
         return Digest(subject, html, text, t.language, shown, len(cases) - len(shown))
+
+
+# Stand-ins that survive autoescaping and CSS inlining unchanged, and appear nowhere else.
+_NAME = "SBNAME9f2c41"
+_LINK = "https://sb-unsubscribe-9f2c41.invalid/"
+
+
+def _personal(digest: Digest, name: str | None, unsubscribe: str | None) -> Digest:
+    """A copy of a rendered digest with one person's name and unsubscribe link put in."""
+    html, text, subject = digest.html, digest.text, digest.subject
+    if name is not None:
+        html, text = html.replace(_NAME, escape(name)), text.replace(_NAME, name)
+    if unsubscribe is not None:
+        html, text = html.replace(_LINK, escape(unsubscribe)), text.replace(_LINK, unsubscribe)
+    return Digest(subject, html, text, digest.language, digest.cases, digest.hidden)
 
 
 def unsubscribe_links(settings: Settings, email: str | None) -> tuple[str | None, str | None]:
@@ -148,7 +178,8 @@ def compose(
     if https:
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(digest.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(digest.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # base64 for the HTML: encoded in C, many times faster than quoted-printable for a large part.
+    message.add_alternative(digest.html, subtype="html", charset="utf-8", cte="base64")
     # A boundary derived from the Message-ID: the same message always has the same bytes.
     message.set_boundary("=_" + hashlib.sha256(message_id.encode()).hexdigest()[:32])
     return message

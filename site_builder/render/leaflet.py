@@ -103,6 +103,8 @@ def pdf_from_html(job: tuple[str, float]) -> bytes:
         first = first or document
         if len(document.pages) == 1:
             return bytes(document.write_pdf(pdf_tags=True))
+        if len(document.pages) > 2:
+            break  # three pages or more will not shrink onto one: no more layouts to try
     # It does not fit one page even a little smaller: print at full size on as many pages as it needs.
     assert first is not None
     return bytes(first.write_pdf(pdf_tags=True))

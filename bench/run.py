@@ -1,0 +1,256 @@
+"""Benchmark: our builder against Hugo and Pelican on the same generated corpus.
+
+    python bench/run.py [--cases 1000 10000] [--leaflets 40] [--send 10000] [--skip-peers]
+
+Prints wall time, pages per second, peak memory and ratios to each peer, for a cold build, a
+no-change rebuild, a rebuild after editing one case and one after changing one template; then
+leaflets with 1 and with all cores, and sending over SMTP. Outputs go to a tmpfs (/dev/shm) when
+there is one, so the disk's own slowness after many deletions is not what we measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.corpus import write_corpus  # noqa: E402
+
+BIN = Path(sys.executable).parent
+NOW = ["--now", "2030-01-01"]
+
+
+@dataclass
+class Run:
+    """One timed command."""
+
+    seconds: float
+    peak_mb: float
+
+
+def timed(command: list[str], cwd: Path) -> Run:
+    """Run a command under /usr/bin/time; wall time and peak memory (largest process)."""
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    peak_kb = int(done.stderr.strip().splitlines()[-1])
+    return Run(seconds, peak_kb / 1024)
+
+
+def scratch() -> Path:
+    """A fresh folder on tmpfs when there is one."""
+    base = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
+    return Path(tempfile.mkdtemp(prefix="sb-bench-", dir=base))
+
+
+# ---- peers -------------------------------------------------------------------------------------
+
+
+def _front(text: str) -> tuple[dict[str, str], str]:
+    head, body = text.split("\n---\n", 1)
+    fields = {}
+    for line in head.splitlines()[1:]:
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip().strip('"')
+    return fields, body
+
+
+def pelican_project(cases: Path, folder: Path) -> list[str]:
+    """Pelican with the same Python-Markdown; one page per case and an index, nothing else."""
+    content = folder / "content"
+    content.mkdir(parents=True)
+    for path in sorted(cases.glob("*.md")):
+        fields, body = _front(path.read_text(encoding="utf-8"))
+        meta = (
+            f"Title: {fields['title']}\nDate: {fields['date']}\nSlug: {fields['slug']}\nLang: {fields['language']}\n\n"
+        )
+        (content / path.name).write_text(meta + body, encoding="utf-8")
+    theme = folder / "theme/templates"
+    theme.mkdir(parents=True)
+    (theme / "article.html").write_text(
+        '<!doctype html><html lang="{{ article.lang }}"><head><meta charset="utf-8"><title>{{ article.title }}</title></head>'
+        "<body><h1>{{ article.title }}</h1>{{ article.content }}</body></html>"
+    )
+    (theme / "index.html").write_text(
+        '<!doctype html><html><head><meta charset="utf-8"><title>Index</title></head><body><ul>'
+        '{% for article in articles %}<li><a href="{{ article.url }}">{{ article.title }}</a></li>{% endfor %}</ul></body></html>'
+    )
+    (folder / "pelicanconf.py").write_text(
+        "SITENAME='bench'\nTIMEZONE='UTC'\nTHEME='theme'\nTHEME_STATIC_PATHS=[]\nDIRECT_TEMPLATES=['index']\n"
+        "FEED_ALL_ATOM=None\nCATEGORY_FEED_ATOM=None\nTRANSLATION_FEED_ATOM=None\nAUTHOR_FEED_ATOM=None\nAUTHOR_FEED_RSS=None\n"
+        "TAG_SAVE_AS=''\nTAGS_SAVE_AS=''\nCATEGORY_SAVE_AS=''\nCATEGORIES_SAVE_AS=''\nAUTHOR_SAVE_AS=''\nAUTHORS_SAVE_AS=''\n"
+        "ARCHIVES_SAVE_AS=''\nPAGE_SAVE_AS=''\nDEFAULT_PAGINATION=False\nARTICLE_TRANSLATION_ID=None\nARTICLE_URL='cases/{slug}/'\n"
+        "ARTICLE_SAVE_AS='cases/{slug}/index.html'\nMARKDOWN={'extensions': ['markdown.extensions.tables', "
+        "'markdown.extensions.fenced_code', 'markdown.extensions.sane_lists', 'markdown.extensions.attr_list'], "
+        "'output_format': 'html'}\n"
+    )
+    return [str(BIN / "pelican"), "content", "-o", "output", "-s", "pelicanconf.py", "-q"]
+
+
+def hugo_project(cases: Path, folder: Path) -> list[str]:
+    """Hugo: one page per case and an index; taxonomies, feeds and sitemaps off."""
+    content = folder / "content/cases"
+    content.mkdir(parents=True)
+    for path in sorted(cases.glob("*.md")):
+        fields, body = _front(path.read_text(encoding="utf-8"))
+        head = f'---\ntitle: "{fields["title"]}"\ndate: {fields["date"]}\nslug: {fields["slug"]}\n---\n'
+        (content / path.name).write_text(head + body, encoding="utf-8")
+    layouts = folder / "layouts/_default"
+    layouts.mkdir(parents=True)
+    (layouts / "single.html").write_text(
+        '<!doctype html><html><head><meta charset="utf-8"><title>{{ .Title }}</title></head><body><h1>{{ .Title }}</h1>{{ .Content }}</body></html>'
+    )
+    (layouts / "list.html").write_text("<!doctype html><html><body></body></html>")
+    (folder / "layouts/index.html").write_text(
+        '<!doctype html><html><head><meta charset="utf-8"><title>Index</title></head><body><ul>'
+        '{{ range .Site.RegularPages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul></body></html>'
+    )
+    (folder / "hugo.toml").write_text(
+        "baseURL = 'https://example.com/'\ndisableKinds = ['taxonomy', 'term', 'RSS', 'sitemap', 'robotsTXT', '404']\n"
+        "[markup.goldmark.renderer]\nunsafe = true\n"
+    )
+    return [str(BIN / "hugo"), "--quiet", "-d", "public"]
+
+
+# ---- our tool ----------------------------------------------------------------------------------
+
+
+def ours(folder: Path, cases: Path) -> dict[str, Run]:
+    """Our site (peer-equivalent: --only site --no-search), then the full build, in four situations."""
+    results: dict[str, Run] = {}
+    site = [str(BIN / "site-builder"), "build", "--only", "site", "--no-search", *NOW]
+    full = [str(BIN / "site-builder"), "build", *NOW, "--since", "2025-01-01", "--until", "2025-12-31"]
+    for label, command in (("site", site), ("full", full)):
+        shutil.rmtree(folder / "dist", ignore_errors=True)
+        shutil.rmtree(folder / ".site-builder", ignore_errors=True)
+        shutil.rmtree(folder / "theme-overrides", ignore_errors=True)
+        results[f"{label} cold"] = timed(command, folder)
+        results[f"{label} no change"] = timed(command, folder)
+        edited = sorted(cases.glob("*.md"))[len(list(cases.glob("*.md"))) // 2]
+        edited.write_text(
+            edited.read_text(encoding="utf-8").replace("## Thanks", "## Thanks\n\nEdited.", 1), encoding="utf-8"
+        )
+        results[f"{label} one case edited"] = timed(command, folder)
+        override = folder / "theme-overrides/site"
+        override.mkdir(parents=True, exist_ok=True)
+        (override / "case.html").write_text(
+            (ROOT / "theme/site/case.html").read_text(encoding="utf-8") + "<!-- changed -->\n"
+        )
+        results[f"{label} one template changed"] = timed(command, folder)
+    return results
+
+
+def leaflets(count: int) -> dict[str, float]:
+    """ms per leaflet with 1 process and with all cores, from a cold cache."""
+    folder = scratch()
+    write_corpus(count, folder)
+    result = {}
+    for jobs in (1, os.cpu_count() or 1):
+        shutil.rmtree(folder / ".site-builder", ignore_errors=True)
+        shutil.rmtree(folder / "dist", ignore_errors=True)
+        run = timed([str(BIN / "site-builder"), "leaflets", "--jobs", str(jobs)], folder)
+        result[f"jobs={jobs}"] = run.seconds * 1000 / count
+    shutil.rmtree(folder)
+    return result
+
+
+def sending(count: int) -> float:
+    """Messages per second to a loopback SMTP server, with the ledger."""
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        received = 0
+
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            Sink.received += 1
+            return "250 OK"
+
+    folder = scratch()
+    write_corpus(30, folder)
+    port = 10000 + os.getpid() % 20000
+    (folder / "site.toml").write_text(f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n')
+    (folder / "people.csv").write_text("email,name\n" + "".join(f"p{i}@example.com,Person {i}\n" for i in range(count)))
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        run = timed(
+            [
+                str(BIN / "site-builder"),
+                "send",
+                "--recipients",
+                "people.csv",
+                "--since",
+                "2016-01-01",
+                "--until",
+                "2030-01-01",
+            ],
+            folder,
+        )
+    finally:
+        controller.stop()
+        shutil.rmtree(folder)
+    assert Sink.received == count, Sink.received
+    return count / run.seconds
+
+
+def main() -> None:
+    """Run everything and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, nargs="+", default=[1000])
+    parser.add_argument("--leaflets", type=int, default=40)
+    parser.add_argument("--send", type=int, default=2000)
+    parser.add_argument("--skip-peers", action="store_true")
+    args = parser.parse_args()
+    print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, outputs on {scratch().parent}")
+    for count in args.cases:
+        folder = scratch()
+        cases = write_corpus(count, folder)
+        pages = count + 1
+        print(f"\n## {count} cases ({pages} peer-equivalent pages: one per case and an index)\n")
+        peers: dict[str, Run] = {}
+        if not args.skip_peers:
+            for name, make in (("Hugo", hugo_project), ("Pelican", pelican_project)):
+                place = folder / name.lower()
+                command = make(cases, place)
+                peers[name] = timed(command, place)
+        results = ours(folder, cases)
+        header = "| run | seconds | pages/s | peak MB |" + "".join(f" vs {p} |" for p in peers)
+        print(header)
+        print("|---" * (4 + len(peers)) + "|")
+        for name, run in peers.items():
+            print(
+                f"| {name} full build | {run.seconds:.2f} | {pages / run.seconds:.0f} | {run.peak_mb:.0f} |"
+                + " |" * len(peers)
+            )
+        for label, run in results.items():
+            ratios = "".join(f" {p.seconds / run.seconds:.2f}x |" for p in peers.values())
+            print(f"| ours: {label} | {run.seconds:.2f} | {pages / run.seconds:.0f} | {run.peak_mb:.0f} |{ratios}")
+        shutil.rmtree(folder)
+    if args.leaflets:
+        per = leaflets(args.leaflets)
+        one, many = per["jobs=1"], per[f"jobs={os.cpu_count() or 1}"]
+        print(f"\n## Leaflets ({args.leaflets} cases, cold cache)\n")
+        print(
+            f"1 process: {one:.0f} ms per leaflet; {os.cpu_count()} processes: {many:.0f} ms per leaflet; speed-up {one / many:.2f}x"
+        )
+    if args.send:
+        rate = sending(args.send)
+        print(f"\n## Sending\n\n{args.send} messages to a loopback SMTP server, with the ledger: {rate:.0f} per second")
+    _ = threading
+
+
+if __name__ == "__main__":
+    main()
