@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bench.corpus import write_corpus  # noqa: E402
 
 BIN = Path(sys.executable).parent
+SB = [sys.executable, "-m", "site_builder"]  # the code next to this file (PYTHONPATH), not an installed copy
 NOW = ["--now", "2030-01-01"]
 
 
@@ -131,8 +132,8 @@ def hugo_project(cases: Path, folder: Path) -> list[str]:
 def ours(folder: Path, cases: Path) -> dict[str, Run]:
     """Our site (peer-equivalent: --only site --no-search), then the full build, in four situations."""
     results: dict[str, Run] = {}
-    site = [str(BIN / "site-builder"), "build", "--only", "site", "--no-search", *NOW]
-    full = [str(BIN / "site-builder"), "build", *NOW, "--since", "2025-01-01", "--until", "2025-12-31"]
+    site = [*SB, "build", "--only", "site", "--no-search", *NOW]
+    full = [*SB, "build", *NOW, "--since", "2025-01-01", "--until", "2025-12-31"]
     for label, command in (("site", site), ("full", full)):
         shutil.rmtree(folder / "dist", ignore_errors=True)
         shutil.rmtree(folder / ".site-builder", ignore_errors=True)
@@ -161,7 +162,7 @@ def leaflets(count: int) -> dict[str, float]:
     for jobs in (1, os.cpu_count() or 1):
         shutil.rmtree(folder / ".site-builder", ignore_errors=True)
         shutil.rmtree(folder / "dist", ignore_errors=True)
-        run = timed([str(BIN / "site-builder"), "leaflets", "--jobs", str(jobs)], folder)
+        run = timed([*SB, "leaflets", "--jobs", str(jobs)], folder)
         result[f"jobs={jobs}"] = run.seconds * 1000 / count
     shutil.rmtree(folder)
     return result
@@ -188,7 +189,7 @@ def sending(count: int) -> float:
     try:
         run = timed(
             [
-                str(BIN / "site-builder"),
+                *SB,
                 "send",
                 "--recipients",
                 "people.csv",

@@ -210,11 +210,13 @@ def write_outputs(
     finish: Mapping[str, Callable[[Path, Path, bool], object]] | None = None,
     state: Path | None = None,
     jobs: int = 0,
+    remove: Iterable[str] = (),
 ) -> list[WriteResult]:
     """Write every tree to `out/<name>`; either all of them replace the old ones, or none does.
 
     `finish[name](staging, previous, changed)` runs on a tree's staging folder before anything is
     swapped in (the search index). `state` is where the manifests of the last build are kept.
+    `remove` names outputs to delete because they are empty now.
     """
     trees = list(trees)
     out = out.resolve()
@@ -240,6 +242,9 @@ def write_outputs(
                 new.rename(target)
             _save_manifest(_manifest_file(state, target), target, tree)
             results.append(WriteResult(target, written, kept))
+        for name in remove:  # outputs that have nothing in them now: the old folder goes, in the same step
+            if (out / name).exists():
+                (out / name).rename(staging / f"{name}.removed")
         return results
     finally:
         shutil.rmtree(staging, ignore_errors=True)

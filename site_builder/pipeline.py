@@ -132,7 +132,10 @@ def build(
     finish = {"site": lambda folder, previous, changed: index_site(folder, previous, changed, settings)}
     if not settings.search:
         finish = {}
-    written = write_outputs(out, full, finish, state=settings.cache_dir, jobs=leaflet.jobs)
+    # In a full build an output with nothing in it is removed, so the output always mirrors the
+    # input; `digest` alone with an empty period leaves the last digest where it was.
+    empty = [tree.name for tree in trees if not tree.files] if len(trees) > 1 else []
+    written = write_outputs(out, full, finish, state=settings.cache_dir, jobs=leaflet.jobs, remove=empty)
     results = dict(zip([t.name for t in full], written, strict=True))
     reports = tuple(
         OutputReport(
