@@ -129,12 +129,13 @@ def hugo_project(cases: Path, folder: Path) -> list[str]:
 # ---- our tool ----------------------------------------------------------------------------------
 
 
-def ours(folder: Path, cases: Path) -> dict[str, Run]:
-    """Our site (peer-equivalent: --only site --no-search), then the full build, in four situations."""
+def ours(folder: Path, cases: Path, full_too: bool) -> dict[str, Run]:
+    """Our site (peer-equivalent: --only site --no-search), then the full build (site with search,
+    digest, leaflets), in four situations."""
     results: dict[str, Run] = {}
     site = [*SB, "build", "--only", "site", "--no-search", *NOW]
     full = [*SB, "build", *NOW, "--since", "2025-01-01", "--until", "2025-12-31"]
-    for label, command in (("site", site), ("full", full)):
+    for label, command in (("site", site), ("full", full))[: 2 if full_too else 1]:
         shutil.rmtree(folder / "dist", ignore_errors=True)
         shutil.rmtree(folder / ".site-builder", ignore_errors=True)
         shutil.rmtree(folder / "theme-overrides", ignore_errors=True)
@@ -214,6 +215,7 @@ def main() -> None:
     parser.add_argument("--leaflets", type=int, default=40)
     parser.add_argument("--send", type=int, default=2000)
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--full-up-to", type=int, default=1000, help="largest corpus to also time full builds on")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, outputs on {scratch().parent}")
     for count in args.cases:
@@ -227,7 +229,7 @@ def main() -> None:
                 place = folder / name.lower()
                 command = make(cases, place)
                 peers[name] = timed(command, place)
-        results = ours(folder, cases)
+        results = ours(folder, cases, count <= args.full_up_to)
         header = "| run | seconds | pages/s | peak MB |" + "".join(f" vs {p} |" for p in peers)
         print(header)
         print("|---" * (4 + len(peers)) + "|")
