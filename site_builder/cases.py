@@ -49,7 +49,9 @@ _MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
 Moment = dt.date | dt.datetime
 
 
-@dataclass(frozen=True, slots=True)
+# Section and Case are frozen but not slotted: the case cache pickles thousands of them, and
+# slotted dataclasses unpickle field by field, several times slower.
+@dataclass(frozen=True)
 class Section:
     """One section of a case: which one it is, its heading as written, and safe HTML."""
 
@@ -58,7 +60,7 @@ class Section:
     html: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Case:
     """A resolved complaint, fully checked: nothing downstream needs to check it again."""
 
@@ -420,9 +422,12 @@ def _load_all(
             results.update(zip(todo, loaded, strict=True))
     else:
         results.update((i, _load_one(paths[i], settings)) for i in todo)
-    if cache:
+    if cache and (todo or len(cache.entries) != len(results)):
         # Cases that link to local files are parsed every time: those files may come and go.
-        cache.save({key: results[i] for i, key in enumerate(keys) if key and not _has_local_links(results[i])})
+        parsed = set(todo)
+        kept = {key: results[i] for i, key in enumerate(keys) if key and i not in parsed}
+        kept.update({keys[i]: results[i] for i in todo if keys[i] and not _has_local_links(results[i])})  # type: ignore[misc]
+        cache.save(kept)
     return [results[i] for i in range(len(paths))]
 
 

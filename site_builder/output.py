@@ -99,6 +99,12 @@ class Manifest:
             except (OSError, ValueError):
                 pass
 
+    def covers(self, tree: OutputTree, previous: Path) -> bool:
+        """True when every file of `tree` is keyed, unchanged, and exactly last build's set: nothing to do."""
+        if not previous.is_dir() or len(tree.keys) != len(tree.files) or self.entries.keys() != tree.files.keys():
+            return False
+        return all(self.unchanged(name, tree.keys[name], previous / name) for name in tree.files)
+
     def unchanged(self, name: str, key: str | None, old: Path) -> bool:
         """True when `old` is the file the same key produced last time, untouched since."""
         entry = self.entries.get(name)
@@ -224,9 +230,14 @@ def write_outputs(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
     try:
         counts = []
+        untouched: set[str] = set()
         for tree in trees:
             previous = out / tree.name
             manifest = Manifest(_manifest_file(state, previous))
+            if manifest.covers(tree, previous):
+                untouched.add(tree.name)  # every file as it was: the old folder stays, nothing is swapped
+                counts.append((0, len(tree.files)))
+                continue
             written, kept = _write_tree(staging / tree.name, tree, previous, manifest, jobs)
             if finish and tree.name in finish:
                 finish[tree.name](staging / tree.name, previous, written > 0 or not previous.exists())
@@ -235,6 +246,9 @@ def write_outputs(
         results = []
         for tree, (written, kept) in zip(trees, counts, strict=True):
             new, target = staging / tree.name, out / tree.name
+            if tree.name in untouched:
+                results.append(WriteResult(target, written, kept))
+                continue
             if target.exists() and not _exchange(new, target):
                 target.rename(staging / f"{tree.name}.old")
                 new.rename(target)

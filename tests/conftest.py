@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from playwright.sync_api import Browser, sync_playwright
 
 from site_builder.cli import main
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require
 from tests.smtp_server import Recorder, SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +99,16 @@ def cli() -> Callable[..., Result]:
         return runner.invoke(main, list(args), catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (no browser is downloaded)."""
+    require(CHROMIUM, "Debian's chromium")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from site_builder.cli import main
-from tests.browser import AXE, CHROMIUM, CHROMIUM_ARGS, VNU, require, serve_folder
+from tests.browser import AXE, VNU, require, serve_folder
 from tests.conftest import ROOT, SAMPLE_CASES
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -36,16 +36,6 @@ def base_url(site: Path) -> Iterator[str]:
     """The site served on loopback."""
     with serve_folder(site) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, driven by Playwright (no browser is downloaded)."""
-    require(CHROMIUM, "Debian's chromium")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

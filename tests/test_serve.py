@@ -12,9 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require
 from tests.conftest import ROOT, case_text
 from tests.smtp_server import free_port
 
@@ -45,16 +44,6 @@ def server(project: Path, write_case: Callable[..., Path]) -> Iterator[str]:
     process.terminate()
     _, stderr = process.communicate(timeout=10)
     assert b"Traceback" not in stderr, stderr.decode()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless."""
-    require(CHROMIUM, "Debian's chromium")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def test_edit_reloads_the_open_page_and_errors_show_in_it(server: str, project: Path, browser: Browser) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -11,6 +12,7 @@ from site_builder.cases import Case
 from site_builder.config import Settings
 
 
+@functools.lru_cache(maxsize=4096)
 def tag_slug(tag: str) -> str:
     """URL name of a tag or industry (transliterated, lowercase, hyphens)."""
     return str(slugify(tag))

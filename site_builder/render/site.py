@@ -6,6 +6,7 @@ import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -181,7 +182,10 @@ class SiteRenderer:
             older = cases[i + 1] if i + 1 < len(cases) else None
             newer = cases[i - 1] if i > 0 else None
             out.append(self.case_page(case, older, newer))
-            out.extend(Artifact(f"{self.links.case(case)}{name}", source) for name, source in case.assets)
+            out.extend(
+                Artifact(f"{self.links.case(case)}{name}", source, _digest(case.digest, name, _file_digest(source)))
+                for name, source in case.assets
+            )
         out.extend(self.index_pages(cases))
         out.extend(self.grouped(cases, lambda c: c.tags, self.links.tag, "tagged", "tags", "tags"))
         out.extend(
@@ -204,7 +208,10 @@ class SiteRenderer:
         out.append(self.sitemap(cases, [a.path for a in out]))
         robots = self.env.get_template("robots.txt").render(sitemap=self.links.absolute("sitemap.xml"))
         out.append(Artifact("robots.txt", robots.encode("utf-8"), _digest(self.fingerprint, "robots")))
-        out.extend(Artifact(f"static/{name}", path) for name, path in static_files(self.settings, "site").items())
+        out.extend(
+            Artifact(f"static/{name}", path, _digest(self.fingerprint, "static", name))
+            for name, path in static_files(self.settings, "site").items()
+        )
         return out
 
     def sitemap(self, cases: tuple[Case, ...], files: list[str]) -> Artifact:
@@ -223,6 +230,10 @@ class SiteRenderer:
 
 def _digest(*parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=20).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest()
 
 
 def _brief(case: Case | None) -> tuple[str, str, str] | None:
