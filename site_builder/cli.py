@@ -58,6 +58,17 @@ def _period_options(func: F) -> F:
     return func
 
 
+# Options several commands share.
+_out = click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist"),
+    show_default=True,
+    help="Output folder: OUT/site/, OUT/digest/, OUT/leaflets/.",
+)
+_base_url = click.option("--base-url", help="Public URL of the site (overrides site.toml).")
+
+
 def _fail(message: str, code: int) -> NoReturn:
     click.secho(message, fg="red", err=True)
     sys.exit(code)
@@ -155,14 +166,8 @@ def _run_build(
 @main.command()
 @_common
 @_period_options
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("dist"),
-    show_default=True,
-    help="Output folder: OUT/site/, OUT/digest/, ...",
-)
-@click.option("--base-url", help="Public URL of the site (overrides site.toml).")
+@_out
+@_base_url
 @click.option("--drafts", is_flag=True, help="Also publish cases marked draft: true.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors: build nothing if there are any.")
 @click.option("--search/--no-search", default=None, help="Build the search index [site.toml's search, on].")
@@ -201,8 +206,8 @@ def build(
 @main.command()
 @_common
 @_period_options
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True)
-@click.option("--base-url", help="Public URL of the site (overrides site.toml).")
+@_out
+@_base_url
 def digest(
     cases_dir: Path,
     config_path: Path,
@@ -218,7 +223,7 @@ def digest(
 
 @main.command()
 @_common
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True)
+@_out
 @click.option("--base-url", help="Public URL of the site, for the QR codes (overrides site.toml).")
 @click.option("--size", type=click.Choice(PAPER_SIZES), help="Paper size [site.toml's leaflet.size, A5].")
 @click.option("--print-marks", is_flag=True, default=None, help="3 mm bleed and crop marks for a print shop.")
@@ -254,7 +259,7 @@ def leaflets(
 @main.command()
 @_common
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0 picks a free port.")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True)
+@_out
 def serve(cases_dir: Path, config_path: Path, port: int, out: Path) -> None:
     """Preview the site on 127.0.0.1: rebuilds on every save and reloads the open page."""
     try:
@@ -269,7 +274,7 @@ def serve(cases_dir: Path, config_path: Path, port: int, out: Path) -> None:
               help="text for people, github for pull-request annotations, json for tools.")  # fmt: skip
 @click.option("--strict", is_flag=True, help="Warnings fail the check too.")
 @click.option("--links", is_flag=True, help="Also check every link, anchor and image of the built site in OUT/site.")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True)
+@_out
 def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: bool, out: Path) -> None:
     """Check every case and list all problems at once. Exit 1 on errors (or warnings with --strict)."""
     settings = _settings(config_path)
@@ -315,7 +320,7 @@ def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: boo
     help="Write each message as an .eml file into this folder; send nothing.",
 )
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="At most N messages per second.")
-@click.option("--base-url", help="Public URL of the site (overrides site.toml).")
+@_base_url
 def send(
     cases_dir: Path,
     config_path: Path,

@@ -8,12 +8,10 @@ import hashlib
 import io
 import os
 from collections.abc import Iterable
+from importlib.metadata import version
 
 import jinja2
-import pypdf
 import segno
-import weasyprint
-from weasyprint.urls import URLFetcher
 
 from site_builder import __version__
 from site_builder.cache import Cache
@@ -93,6 +91,10 @@ class LeafletRenderer:
 
 def pdf_from_html(job: tuple[str, float]) -> bytes:
     """Lay out the HTML and return PDF bytes; shrink the type a little if that keeps it on one page."""
+    # Imported here: half a second that a build with every leaflet cached does not need to spend.
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
     html, base = job
     # Only local files (the theme's fonts) and data: URLs (the QR code): a leaflet makes no requests.
     fetcher = URLFetcher(allowed_protocols={"file", "data"}, timeout=5)
@@ -112,6 +114,8 @@ def pdf_from_html(job: tuple[str, float]) -> bytes:
 
 def _merge(pdfs: Iterable[bytes], title: str, author: str, created: str) -> bytes:
     """Concatenate PDFs into one booklet with its own metadata."""
+    import pypdf
+
     writer = pypdf.PdfWriter()
     for data in pdfs:
         writer.append(pypdf.PdfReader(io.BytesIO(data)))
@@ -171,7 +175,7 @@ def render_leaflets(
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     common = (
         __version__,
-        weasyprint.__version__,
+        version("weasyprint"),
         repr(settings),
         options.size,
         options.print_marks,
