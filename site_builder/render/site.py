@@ -55,16 +55,26 @@ class SiteRenderer:
         language: str,
         root: str | None = None,
         deps: object = (),
+        lazy: Callable[[], dict[str, Any]] | None = None,
         **context: Any,
     ) -> Artifact:
         """One page at site path `path` in `language`, rendered only if its key (`deps` and the
         site's fingerprint) differs from the last build's."""
         key = _digest(self.fingerprint, template, path, language, root, deps)
-        return Artifact(file_for(path), functools.partial(self._render, template, path, language, root, context), key)
+        render = functools.partial(self._render, template, path, language, root, context, lazy)
+        return Artifact(file_for(path), render, key)
 
-    def _render(self, template: str, path: str, language: str, root: str | None, context: dict[str, Any]) -> bytes:
+    def _render(
+        self,
+        template: str,
+        path: str,
+        language: str,
+        root: str | None,
+        context: dict[str, Any],
+        lazy: Callable[[], dict[str, Any]] | None,
+    ) -> bytes:
         try:
-            return self._render_page(template, path, language, root, context)
+            return self._render_page(template, path, language, root, {**context, **(lazy() if lazy else {})})
         except jinja2.TemplateError as exc:
             raise theme_error(exc, template) from None  # may run in a worker: keep the message, not the frames
 
@@ -87,6 +97,19 @@ class SiteRenderer:
 
     def case_page(self, case: Case, previous: Case | None, next_: Case | None) -> Artifact:
         """The page of one case."""
+        return self.page(
+            "case.html",
+            self.links.case(case),
+            case.language,
+            case=case,
+            previous=previous,
+            next=next_,
+            deps=(case.digest, _brief(previous), _brief(next_)),
+            lazy=functools.partial(self._case_context, case),
+        )
+
+    def _case_context(self, case: Case) -> dict[str, Any]:
+        """What only rendering a case page needs (skipped for a page kept from the last build)."""
         t = self.tr(case.language)
         json_ld = {
             "@context": "https://schema.org",
@@ -100,18 +123,8 @@ class SiteRenderer:
             "publisher": {"@type": "Organization", "name": self.settings.company.name},
             "about": case.industry or t("a_customer"),
         }
-        return self.page(
-            "case.html",
-            self.links.case(case),
-            case.language,
-            case=case,
-            previous=previous,
-            next=next_,
-            ordered_sections=ordered_sections(case),
-            json_ld=json_ld,
-            language_name=(Locale.parse(case.language).get_display_name(case.language) or case.language).capitalize(),
-            deps=(case.digest, _brief(previous), _brief(next_)),
-        )
+        name = Locale.parse(case.language).get_display_name(case.language) or case.language
+        return {"ordered_sections": ordered_sections(case), "json_ld": json_ld, "language_name": name.capitalize()}
 
     def index_pages(self, cases: tuple[Case, ...]) -> Iterable[Artifact]:
         """The case index, split into pages of `per_page`."""
