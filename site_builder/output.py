@@ -158,11 +158,15 @@ def _write_tree(root: Path, tree: OutputTree, previous: Path, manifest: Manifest
     pending: list[str] = []
     written = 0
 
-    def place(name: str, content: bytes | Path) -> int:
-        target, old = root / name, previous / name
+    def target_for(name: str) -> Path:
+        target = root / name
         if target.parent not in made_dirs:
             target.parent.mkdir(parents=True, exist_ok=True)
             made_dirs.add(target.parent)
+        return target
+
+    def place(name: str, content: bytes | Path) -> int:
+        target, old = target_for(name), previous / name
         if _same(old, content):
             os.link(old, target)  # same bytes as before: keep the old file, and its mtime
             return 0
@@ -172,19 +176,14 @@ def _write_tree(root: Path, tree: OutputTree, previous: Path, manifest: Manifest
             target.write_bytes(content)
         return 1
 
-    for name, data in sorted(tree.files.items()):
+    # In the order the renderers gave: a file made from others (the booklet) comes after them.
+    for name, data in tree.files.items():
         if manifest.unchanged(name, tree.keys.get(name), previous / name):
-            target = root / name
-            if target.parent not in made_dirs:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made_dirs.add(target.parent)
-            os.link(previous / name, target)
+            os.link(previous / name, target_for(name))
         elif isinstance(data, bytes | Path):
             written += place(name, data)
         else:
             pending.append(name)
-    # Later in the order: a booklet made of the other files renders after them.
-    pending.sort(key=lambda name: (name == "all.pdf" or name.endswith("/all.pdf"), name))
     renders = [tree.files[name] for name in pending]
     for name, content in zip(pending, _render_all(renders, jobs), strict=True):  # type: ignore[arg-type]
         written += place(name, content)

@@ -36,12 +36,12 @@ def _font_urls(settings: Settings) -> dict[str, str]:
     return urls
 
 
-def _created(case: Case) -> str:
-    """The PDF's creation date: SOURCE_DATE_EPOCH when set (reproducible builds), else the case's date."""
+def _created(day: dt.date) -> str:
+    """A PDF's creation date: SOURCE_DATE_EPOCH when set (reproducible builds), else `day`."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"{case.date.isoformat()}T00:00:00Z"
+    return f"{day.isoformat()}T00:00:00Z"
 
 
 class LeafletRenderer:
@@ -66,7 +66,7 @@ class LeafletRenderer:
             sections=sections,
             url=url,
             qr=qr,
-            created=_created(case),
+            created=_created(case.date),
             size=self.options.size,
             print_marks=self.options.print_marks,
             font=self.fonts.__getitem__,
@@ -81,7 +81,7 @@ class LeafletRenderer:
             settings=self.settings,
             t=t,
             tr=lambda lang: translator(lang, self.settings),
-            created=f"{newest.isoformat()}T00:00:00Z",
+            created=_created(newest),
             size=self.options.size,
             print_marks=self.options.print_marks,
             font=self.fonts.__getitem__,
@@ -162,7 +162,7 @@ class _Leaflets:
             if self.cache:
                 self.cache.put(cover_key, cover)
         parts = [cover, *(self.pdf(c, keys[c.slug]) for c in cases)]
-        return _merge(parts, title, author, _cover_date(cases))
+        return _merge(parts, title, author, _created(max(c.date for c in cases)))
 
 
 def render_leaflets(
@@ -198,10 +198,3 @@ def render_leaflets(
         render = functools.partial(work.booklet, selected, keys, cover_key, title, settings.company.name)
         artifacts.append(Artifact("all.pdf", render, key))
     return artifacts
-
-
-def _cover_date(cases: tuple[Case, ...]) -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"{max(c.date for c in cases).isoformat()}T00:00:00Z"
