@@ -8,22 +8,25 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from site_builder import __version__, pipeline, preview, report
+from site_builder import __version__, pipeline, report
 from site_builder.cases import check_cases, load_cases
 from site_builder.config import PAPER_SIZES, SECURITY, Settings, load_settings
 from site_builder.errors import ConfigError, InputError, Problem, ThemeError
 from site_builder.ledger import Ledger, LedgerError
-from site_builder.linkcheck import check_site
-from site_builder.mail import OutboxTransport, SendOptions, SendReport, SmtpTransport, Transport, send_digest
 from site_builder.pipeline import digest_period
-from site_builder.recipients import load_recipients
 from site_builder.render.digest import Period
 from site_builder.render.print_options import BookletFilter, LeafletOptions
 from site_builder.scaffold import create_case
+
+if TYPE_CHECKING:
+    from site_builder.mail import SendReport, Transport
+
+# Mail, recipients, the preview server and the link checker are imported by their own commands:
+# together they cost a build ~60 ms of start-up it never uses.
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_FROM = 200  # items; fewer finish in well under a second
@@ -262,6 +265,8 @@ def leaflets(
 @_out
 def serve(cases_dir: Path, config_path: Path, port: int, out: Path) -> None:
     """Preview the site on 127.0.0.1: rebuilds on every save and reloads the open page."""
+    from site_builder import preview
+
     try:
         preview.serve(cases_dir, out, config_path, port, lambda text: click.echo(text, err=True))
     except OSError as exc:
@@ -288,6 +293,8 @@ def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: boo
         site = out / "site"
         if not (site / "index.html").is_file():
             _fail(f"No built site in {site}; run site-builder build first.", 2)
+        from site_builder.linkcheck import check_site
+
         broken = check_site(site, settings.base_url)
         for link in broken:
             click.echo(f"{site}/{link}", err=True)
@@ -351,6 +358,9 @@ def send(
         )
     if ledger is not None:
         settings = replace(settings, digest=replace(settings.digest, ledger=str(ledger.resolve())))
+    from site_builder.mail import OutboxTransport, SendOptions, SmtpTransport, send_digest
+    from site_builder.recipients import load_recipients
+
     try:
         cases = load_cases(cases_dir, settings)
         people = load_recipients(recipients, settings)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import html
 import re
 
-import markdown as md
 import nh3
+from cmarkgfm.cmark import Options, markdown_to_html_with_extensions
 
-_EXTENSIONS = ["tables", "fenced_code", "sane_lists", "attr_list", "def_list", "abbr"]
+# GitHub's dialect, which most people who write Markdown already know; bare links become links.
+_EXTENSIONS = ["table", "autolink", "strikethrough", "tagfilter"]
+# Raw HTML passes cmark so that simple formatting survives; nh3 below is what makes it safe.
+_OPTIONS = Options.CMARK_OPT_UNSAFE
 
 # Simple formatting a case author may write as HTML; nothing that runs or embeds.
 _TAGS = {
@@ -69,13 +72,9 @@ _TAG = re.compile(r"<[^>]+>")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'«“„(]?[A-ZÀ-ÖØ-ÞА-ЯЁ])")
 
 
-# One renderer per process, reset between texts: building a Markdown object costs more than a small text.
-_RENDERER = md.Markdown(extensions=_EXTENSIONS, output_format="html")
-
-
 def to_html(text: str) -> str:
     """Markdown (and simple HTML) to safe HTML: no scripts, handlers, frames, javascript: links."""
-    raw = _RENDERER.reset().convert(text)
+    raw = markdown_to_html_with_extensions(text, options=_OPTIONS, extensions=_EXTENSIONS)
     return nh3.clean(
         raw,
         tags=_TAGS,

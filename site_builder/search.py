@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from pagefind.index import IndexConfig, PagefindIndex
-
 from site_builder.config import Settings
 
 
 async def _index(site: Path, language: str) -> int:
+    from pagefind.index import IndexConfig, PagefindIndex  # with asyncio, 20 ms to import: only when indexing
+
     # One index for all languages, so a Danish reader can find a Russian case and filter by language.
     config = IndexConfig(force_language=language, output_path=str(site / "pagefind"))
     # One folder at once: adding pages one by one costs a round trip to Pagefind each (100x slower).
@@ -30,6 +29,8 @@ def index_site(site: Path, previous: Path, changed: bool, settings: Settings) ->
     if not changed and old.is_dir():
         shutil.copytree(old, site / "pagefind", copy_function=os.link)
         return 0
+    import asyncio
+
     # A thread of its own: the caller may already run an event loop (a test browser, a preview server).
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, _index(site, settings.language)).result()

@@ -205,9 +205,10 @@ def test_consent_decides_whether_a_customer_is_named(
 
 HOSTILE_TITLE = 'Bad </script><script>alert("t")</script> & <b>bold</b>'
 HOSTILE_BODY = """
+[click](javascript:alert('link')) [ok](https://example.com/) <a href="JAVASCRIPT:alert(1)">y</a>
+
 <script>alert('body')</script>
 <img src="x.png" onerror="alert('img')" alt="pic">
-[click](javascript:alert('link')) [ok](https://example.com/) <a href="JAVASCRIPT:alert(1)">y</a>
 <iframe src="https://evil.example/"></iframe>
 <p onclick="alert('p')" style="color:red">styled</p>
 <svg onload="alert('svg')"></svg>

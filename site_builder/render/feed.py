@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from feedgen.feed import FeedGenerator
-
 from site_builder.cases import Case
 from site_builder.config import Settings
 from site_builder.render.links import Links
@@ -19,6 +17,8 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 def render_feed(cases: tuple[Case, ...], settings: Settings, contents: dict[str, str]) -> bytes:
     """Atom XML of the newest cases; `contents` maps a slug to its HTML body for the entry."""
+    from feedgen.feed import FeedGenerator  # with lxml and dateutil, 17 ms: only when the feed changed
+
     links = Links(settings)
     fg = FeedGenerator()
     fg.id(links.absolute(""))
