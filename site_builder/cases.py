@@ -7,6 +7,7 @@ import difflib
 import hashlib
 import multiprocessing
 import os
+import pickle
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -60,6 +61,43 @@ class Section:
     html: str
 
 
+class Body:
+    """A case's sections, kept as bytes until something reads them: a build that re-renders one
+    page of 10,000 cached cases should not rebuild 50,000 section objects first."""
+
+    __slots__ = ("_blob", "_sections")
+
+    def __init__(self, sections: tuple[Section, ...]) -> None:
+        self._sections: tuple[Section, ...] | None = sections
+        self._blob: bytes | None = None
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        """The sections, in the order written."""
+        if self._sections is None:
+            assert self._blob is not None
+            self._sections = tuple(Section(*fields) for fields in pickle.loads(self._blob))  # noqa: S301 - ours
+        return self._sections
+
+    def __getstate__(self) -> bytes:
+        if self._blob is None:
+            fields = tuple((s.key, s.heading, s.html) for s in self.sections)
+            self._blob = pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
+        return self._blob
+
+    def __setstate__(self, blob: bytes) -> None:
+        self._blob, self._sections = blob, None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Body) and self.sections == other.sections
+
+    def __hash__(self) -> int:
+        return hash(self.sections)
+
+    def __repr__(self) -> str:
+        return f"Body({self.sections!r})"
+
+
 @dataclass(frozen=True)
 class Case:
     """A resolved complaint, fully checked: nothing downstream needs to check it again."""
@@ -78,9 +116,14 @@ class Case:
     language: str
     summary: str
     draft: bool
-    sections: tuple[Section, ...]
+    body: Body  # the sections; see `sections`
     assets: tuple[tuple[str, Path], ...] = ()  # files the body links to: (path beside the page, source)
     digest: str = ""  # of the file's path and text: pages that show this case depend on it
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        """Every section in the order written."""
+        return self.body.sections
 
     def section(self, key: str) -> Section:
         """The required section `key` (problem, cause, fix or thanks)."""
@@ -355,7 +398,7 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         language=language,
         summary=summary or markdown.first_sentence(markdown.to_text(problem_html)),
         draft=draft,
-        sections=sections,
+        body=Body(sections),
         assets=assets,
         digest=hashlib.blake2b(f"{shown}\0{text}".encode(), digest_size=20).hexdigest(),
     )
@@ -381,11 +424,13 @@ def _earlier(a: Moment, b: Moment) -> bool:
 
 def case_files(folder: Path) -> list[Path]:
     """Every .md file under `folder`, skipping names that start with '_' or '.'."""
-    return sorted(
-        p
-        for p in folder.rglob("*.md")
-        if p.is_file() and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts)
-    )
+    found = []
+    for top, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
+        for name in files:
+            if name.endswith(".md") and not name.startswith(("_", ".")) and os.path.isfile(f"{top}/{name}"):  # noqa: PTH113 - 3x faster than Path at 10,000 files
+                found.append(Path(top, name))
+    return sorted(found)
 
 
 def _load_one(path: Path, settings: Settings) -> tuple[Case | None, tuple[Problem, ...]]:
@@ -400,20 +445,33 @@ def _load_all(
 ) -> list[tuple[Case | None, tuple[Problem, ...]]]:
     """Every file's case and problems, in order: from the cache when the file is unchanged, else parsed
     (spread over `jobs` processes when there are many)."""
-    from site_builder.case_cache import CaseCache, file_key
+    from site_builder.case_cache import CaseCache, Record, file_key, signature
 
     cache = CaseCache.open(cache_file, settings) if cache_file else None
-    keys: list[str | None] = []
-    results: dict[int, tuple[Case | None, tuple[Problem, ...]]] = {}
+    known: dict[int, Record] = {}
+    fresh: dict[int, tuple[str | None, tuple[int, int, int] | None]] = {}  # content key and signature
     for index, path in enumerate(paths):
+        name = path.as_posix()
         try:
-            key = file_key(path, path.read_bytes()) if path.stat().st_size <= MAX_BYTES else None
+            stat = path.stat()
+        except OSError:
+            fresh[index] = (None, None)
+            continue
+        sig = signature(stat)
+        record = cache.records.get(name) if cache else None
+        if record and sig and record.signature == sig:
+            known[index] = record  # same size, mtime and inode: not even read
+            continue
+        try:
+            key = file_key(path, path.read_bytes()) if stat.st_size <= MAX_BYTES else None
         except OSError:
             key = None
-        keys.append(key)
-        if cache and key and key in cache.entries:
-            results[index] = cache.entries[key]
-    todo = [i for i in range(len(paths)) if i not in results]
+        if record and key and record.key == key:
+            known[index] = Record(sig, key, record.entry) if sig != record.signature else record
+        else:
+            fresh[index] = (key, sig)
+    results = {i: r.entry for i, r in known.items()}
+    todo = sorted(fresh)
     workers = min(jobs or os.cpu_count() or 1, len(todo) // 50)
     if workers > 1:
         context = multiprocessing.get_context("fork")
@@ -422,11 +480,13 @@ def _load_all(
             results.update(zip(todo, loaded, strict=True))
     else:
         results.update((i, _load_one(paths[i], settings)) for i in todo)
-    if cache and (todo or len(cache.entries) != len(results)):
-        # Cases that link to local files are parsed every time: those files may come and go.
-        parsed = set(todo)
-        kept = {key: results[i] for i, key in enumerate(keys) if key and i not in parsed}
-        kept.update({keys[i]: results[i] for i in todo if keys[i] and not _has_local_links(results[i])})  # type: ignore[misc]
+    if cache:
+        kept = {paths[i].as_posix(): record for i, record in known.items()}
+        for i in todo:
+            key, sig = fresh[i]
+            # Cases that link to local files are parsed every time: those files may come and go.
+            if key and not _has_local_links(results[i]):
+                kept[paths[i].as_posix()] = Record(sig, key, results[i])
         cache.save(kept)
     return [results[i] for i in range(len(paths))]
 

@@ -7,6 +7,7 @@ of the last build is linked without being rendered at all.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -45,10 +46,12 @@ class OutputTree:
 
     def add(self, path: str, data: bytes | str | Path | Callable[[], bytes | Path], key: str | None = None) -> None:
         """Add a file; refuses paths outside the folder and paths already added."""
-        pure = PurePosixPath(path)
-        if pure.is_absolute() or ".." in pure.parts or not pure.parts:
-            raise ValueError(f"{self.name}: refusing to write outside the output folder: {path!r}")
-        name = pure.as_posix()
+        name = path
+        if not path or path.startswith("/") or any(part in ("", ".", "..") for part in path.split("/")):
+            pure = PurePosixPath(path)  # the slow, thorough way, for the rare path that needs it
+            if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+                raise ValueError(f"{self.name}: refusing to write outside the output folder: {path!r}")
+            name = pure.as_posix()
         if name in self.files:
             raise ValueError(f"{self.name}: two different pages want to be written to {name}")
         self.files[name] = data.encode("utf-8") if isinstance(data, str) else data
@@ -103,18 +106,46 @@ class Manifest:
         """True when every file of `tree` is keyed, unchanged, and exactly last build's set: nothing to do."""
         if not previous.is_dir() or len(tree.keys) != len(tree.files) or self.entries.keys() != tree.files.keys():
             return False
-        return all(self.unchanged(name, tree.keys[name], previous / name) for name in tree.files)
+        folder = str(previous)
+        return all(self.valid(name, tree.keys[name], f"{folder}/{name}") for name in tree.files)
 
-    def unchanged(self, name: str, key: str | None, old: Path) -> bool:
-        """True when `old` is the file the same key produced last time, untouched since."""
+    def valid(self, name: str, key: str | None, old: str) -> os.stat_result | None:
+        """The stat of `old` if it is the file the same key produced last time, untouched since."""
         entry = self.entries.get(name)
         if key is None or not isinstance(entry, list) or len(entry) != 3 or entry[0] != key:
-            return False
+            return None
         try:
-            stat = old.stat()
+            stat = os.stat(old)
         except OSError:
-            return False
-        return [stat.st_size, stat.st_mtime_ns] == entry[1:]
+            return None
+        return stat if stat.st_size == entry[1] and stat.st_mtime_ns == entry[2] else None
+
+    def record(self, root: Path, tree: OutputTree, linked: set[str], before: Manifest) -> None:
+        """Note every file of `tree` as now in `root`; files `linked` from the last build keep their
+        entry in `before` (same inode). An unkeyed file is listed, never matched."""
+        self.entries = {}
+        folder = str(root)
+        for name in tree.files:
+            if name in linked:
+                self.entries[name] = before.entries[name]
+            else:
+                stat = os.stat(f"{folder}/{name}")
+                self.entries[name] = [tree.keys.get(name, ""), stat.st_size, stat.st_mtime_ns]
+        self.save()
+
+    def save(self) -> None:
+        """Write the entries atomically."""
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.entries), encoding="utf-8")
+        temporary.replace(self.path)
+
+    def forget(self) -> None:
+        """Delete the file: what it described is about to change."""
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
 
 
 def _run(job: int) -> bytes | Path:
@@ -151,62 +182,128 @@ def _same(old: Path, content: bytes | Path) -> bool:
         return False
 
 
-def _write_tree(root: Path, tree: OutputTree, previous: Path, manifest: Manifest, jobs: int) -> tuple[int, int]:
-    """Fill `root` with the tree; reuse (hard-link) every unchanged file of `previous`."""
-    root.mkdir(parents=True)
-    made_dirs: set[Path] = {root}
-    pending: list[str] = []
-    written = 0
+class _Filler:
+    """Puts files into a folder being prepared: new bytes, or hard links to the live folder's files.
+    Paths are strings here: at 10,000 files, pathlib's overhead is most of the cost."""
 
-    def target_for(name: str) -> Path:
-        target = root / name
-        if target.parent not in made_dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made_dirs.add(target.parent)
+    def __init__(self, root: Path, previous: Path) -> None:
+        self.root = str(root)
+        self.previous = str(previous)
+        self.made_dirs: set[str] = {self.root}
+
+    def target(self, name: str) -> str:
+        target = f"{self.root}/{name}"
+        parent = os.path.dirname(target)
+        if parent not in self.made_dirs:
+            os.makedirs(parent, exist_ok=True)
+            self.made_dirs.add(parent)
         return target
 
-    def place(name: str, content: bytes | Path) -> int:
-        target, old = target_for(name), previous / name
-        if _same(old, content):
-            os.link(old, target)  # same bytes as before: keep the old file, and its mtime
+    def link(self, name: str, live: os.stat_result | None = None) -> None:
+        """The live file, unchanged: the same inode, so its mtime stays."""
+        old = f"{self.previous}/{name}"
+        try:
+            present = os.stat(f"{self.root}/{name}")
+            if os.path.samestat(present, live or os.stat(old)):
+                return  # a spare's file that already is the live one
+        except OSError:
+            pass
+        target = self.target(name)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(target)
+        os.link(old, target)
+
+    def place(self, name: str, content: bytes | Path) -> int:
+        """Write `content` unless the live file already holds it; 1 when written."""
+        if _same(Path(self.previous, name), content):
+            self.link(name)
             return 0
+        target = self.target(name)
+        # The spare's file may be a hard link to a live file: replace it, never write through it.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(target)
         if isinstance(content, Path):
             shutil.copyfile(content, target)
         else:
-            target.write_bytes(content)
+            Path(target).write_bytes(content)
         return 1
 
+
+def _fill(
+    root: Path, tree: OutputTree, previous: Path, live: Manifest, spare: Manifest, jobs: int
+) -> tuple[int, int, set[str]]:
+    """Make `root` hold exactly the tree, rendering only what neither the live folder (`previous`)
+    nor `root` itself (a spare from the build before last, listed by `spare`) already has.
+    Returns the files written, the files kept, and the names linked to the live folder."""
+    root.mkdir(parents=True, exist_ok=True)
+    filler = _Filler(root, previous)
+    pending: list[str] = []
+    linked: set[str] = set()
+    written = 0
+    here, before = str(root), str(previous)
     # In the order the renderers gave: a file made from others (the booklet) comes after them.
     for name, data in tree.files.items():
-        if manifest.unchanged(name, tree.keys.get(name), previous / name):
-            os.link(previous / name, target_for(name))
+        key = tree.keys.get(name)
+        stat = live.valid(name, key, f"{before}/{name}")
+        if stat is not None:
+            filler.link(name, stat)
+            linked.add(name)
+        elif spare.valid(name, key, f"{here}/{name}"):
+            written += 1  # not the live file, but the spare still holds these bytes (a change undone)
         elif isinstance(data, bytes | Path):
-            written += place(name, data)
+            written += filler.place(name, data)
         else:
             pending.append(name)
     renders = [tree.files[name] for name in pending]
     for name, content in zip(pending, _render_all(renders, jobs), strict=True):  # type: ignore[arg-type]
-        written += place(name, content)
-    return written, len(tree.files) - written
+        written += filler.place(name, content)
+    for name in spare.entries.keys() - tree.files.keys():
+        _remove(root, name)
+    return written, len(tree.files) - written, linked
 
 
-def _manifest_file(state: Path | None, target: Path) -> Path | None:
+def _remove(root: Path, name: str) -> None:
+    """Delete a file and the folders it leaves empty."""
+    path = root / name
+    path.unlink(missing_ok=True)
+    for folder in path.parents:
+        if folder == root or not folder.is_relative_to(root):
+            break
+        try:
+            folder.rmdir()
+        except OSError:
+            break  # not empty
+
+
+def _state_file(state: Path | None, target: Path, suffix: str) -> Path | None:
     if state is None:
         return None
-    return state / f"manifest-{hashlib.blake2b(str(target).encode(), digest_size=8).hexdigest()}.json"
+    return state / f"manifest-{hashlib.blake2b(str(target).encode(), digest_size=8).hexdigest()}{suffix}.json"
 
 
-def _save_manifest(path: Path | None, root: Path, tree: OutputTree) -> None:
-    if path is None:
-        return
-    entries = {}
-    for name, key in tree.keys.items():
-        stat = (root / name).stat()
-        entries[name] = [key, stat.st_size, stat.st_mtime_ns]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(entries), encoding="utf-8")
-    temporary.replace(path)
+def _spare_folder(state: Path | None, target: Path) -> Path | None:
+    """Where the output before the live one is kept, if it can be swapped with `target` (same file system)."""
+    if state is None:
+        return None
+    state.mkdir(parents=True, exist_ok=True)
+    if state.stat().st_dev != target.parent.stat().st_dev:
+        return None
+    return state / "spare" / f"{target.name}-{hashlib.blake2b(str(target).encode(), digest_size=8).hexdigest()}"
+
+
+def _keep_as_spare(old: Path, spare: Path | None) -> bool:
+    """After a swap, the old live folder becomes the spare the next build refreshes (instead of
+    building a whole folder of links again); True when it was kept."""
+    if spare is None or not old.exists():
+        return False
+    if old != spare:
+        shutil.rmtree(spare, ignore_errors=True)
+        spare.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            old.rename(spare)
+        except OSError:
+            return False  # another file system after all: the old tree is deleted with the staging folder
+    return True
 
 
 def write_outputs(
@@ -219,45 +316,79 @@ def write_outputs(
 ) -> list[WriteResult]:
     """Write every tree to `out/<name>`; either all of them replace the old ones, or none does.
 
-    `finish[name](staging, previous, changed)` runs on a tree's staging folder before anything is
-    swapped in (the search index). `state` is where the manifests of the last build are kept.
-    `remove` names outputs to delete because they are empty now.
+    Each tree is prepared in a folder of its own, never in the live one, then swapped in: the
+    folder of the build before last when `state` keeps one (only what changed since is touched),
+    else a fresh staging folder. `finish[name](folder, previous, changed)` runs on a prepared
+    folder before anything is swapped in (the search index). `state` is where the manifests of
+    the last build and the spare folders are kept. `remove` names outputs to delete because
+    they are empty now.
     """
     trees = list(trees)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
     try:
-        counts = []
-        untouched: set[str] = set()
+        out.mkdir(exist_ok=True)
+        prepared: list[tuple[OutputTree, Path | None, Manifest, set[str], int, int]] = []
         for tree in trees:
             previous = out / tree.name
-            manifest = Manifest(_manifest_file(state, previous))
+            manifest = Manifest(_state_file(state, previous, ""))
+            spare_manifest = Manifest(_state_file(state, previous, "-spare"))
             if manifest.covers(tree, previous):
-                untouched.add(tree.name)  # every file as it was: the old folder stays, nothing is swapped
-                counts.append((0, len(tree.files)))
+                # Every file as it was: the old folder stays, nothing is swapped.
+                prepared.append((tree, None, manifest, set(), 0, len(tree.files)))
                 continue
-            written, kept = _write_tree(staging / tree.name, tree, previous, manifest, jobs)
+            spare = _spare_folder(state, previous)
+            if spare is not None and spare.is_dir() and spare_manifest.entries:
+                root = spare
+                spare_manifest.forget()  # a crash from here on leaves the spare unlisted, so never trusted
+            else:
+                root = staging / tree.name
+                spare_manifest = Manifest(None)
+            written, kept, linked = _fill(root, tree, previous, manifest, spare_manifest, jobs)
             if finish and tree.name in finish:
-                finish[tree.name](staging / tree.name, previous, written > 0 or not previous.exists())
-            counts.append((written, kept))
-        out.mkdir(exist_ok=True)
+                finish[tree.name](root, previous, written > 0 or not previous.exists())
+            prepared.append((tree, root, manifest, linked, written, kept))
         results = []
-        for tree, (written, kept) in zip(trees, counts, strict=True):
-            new, target = staging / tree.name, out / tree.name
-            if tree.name in untouched:
-                results.append(WriteResult(target, written, kept))
-                continue
-            if target.exists() and not _exchange(new, target):
-                target.rename(staging / f"{tree.name}.old")
-                new.rename(target)
-            elif not target.exists():
-                new.rename(target)
-            _save_manifest(_manifest_file(state, target), target, tree)
+        for tree, folder, manifest, linked, written, kept in prepared:
+            target = out / tree.name
             results.append(WriteResult(target, written, kept))
+            if folder is None:
+                continue
+            old: Path | None = folder  # after an exchange, the prepared folder's path holds the old tree
+            if target.exists() and not _exchange(folder, target):
+                old = staging / f"{tree.name}.old"
+                target.rename(old)
+                folder.rename(target)
+            elif not target.exists():
+                folder.rename(target)
+                old = None
+            spare, spare_file = _spare_folder(state, target), _state_file(state, target, "-spare")
+            if spare is None or spare_file is None or manifest.path is None:
+                Manifest(manifest.path).record(target, tree, linked, manifest)
+                continue
+            if old is not None and _keep_as_spare(old, spare):
+                # The old live manifest describes the old tree: it goes with it, renamed, not rewritten.
+                if manifest.path.exists():
+                    manifest.path.replace(spare_file)
+                Manifest(manifest.path).record(target, tree, linked, manifest)
+            else:
+                # No old tree (a first build): the spare starts as links to this one, so that the
+                # next build already only touches what changes.
+                Manifest(spare_file).forget()
+                Manifest(manifest.path).record(target, tree, linked, manifest)
+                shutil.rmtree(spare, ignore_errors=True)
+                spare.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copytree(target, spare, copy_function=os.link)
+                shutil.copyfile(manifest.path, spare_file)
         for name in remove:  # outputs that have nothing in them now: the old folder goes, in the same step
             if (out / name).exists():
                 (out / name).rename(staging / f"{name}.removed")
+            for suffix in ("", "-spare"):
+                Manifest(_state_file(state, out / name, suffix)).forget()
+            spare = _spare_folder(state, out / name)
+            if spare is not None:
+                shutil.rmtree(spare, ignore_errors=True)
         return results
     finally:
         shutil.rmtree(staging, ignore_errors=True)

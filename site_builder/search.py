@@ -24,8 +24,9 @@ async def _index(site: Path, language: str) -> int:
 
 
 def index_site(site: Path, previous: Path, changed: bool, settings: Settings) -> int:
-    """Index the site written in `site` (a staging folder); reuse the previous index when no file changed."""
+    """Index the site in `site` (a folder about to be swapped in); reuse the previous index if no page changed."""
     old = previous / "pagefind"
+    shutil.rmtree(site / "pagefind", ignore_errors=True)  # a reused folder may hold an older index
     if not changed and old.is_dir():
         shutil.copytree(old, site / "pagefind", copy_function=os.link)
         return 0

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -95,6 +97,88 @@ def test_output_edited_by_hand_is_replaced(project: Path, write_case: Callable[.
     page.write_text("tampered", encoding="utf-8")
     build(project)
     assert "Case 1" in page.read_text(encoding="utf-8")
+
+
+def test_unchanged_case_files_are_not_read_again(
+    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for day in range(1, 13):
+        path = write_case(f"c{day}.md", case_text(title=f"Case {day}", date=f"2026-03-{day:02}"))
+        an_hour_ago = time.time() - 3600
+        os.utime(path, (an_hour_ago, an_hour_ago))  # older than the two seconds a fresh mtime is distrusted
+    build(project)
+    reads: list[str] = []
+    original = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        if self.suffix == ".md":
+            reads.append(self.name)
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    build(project)
+    assert reads == [], "same size, mtime and inode: not read"
+    edited = project / "cases/c5.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Case 5", "Case Five"), encoding="utf-8")
+    build(project)
+    assert set(reads) == {"c5.md"}
+    assert (project / ".site-builder/cache/cases.journal").is_file(), "one changed entry is appended, not all"
+    assert "Case Five" in (project / "dist/site/cases/c5/index.html").read_text(encoding="utf-8")
+    journal = project / ".site-builder/cache/cases.journal"
+    journal.write_bytes(journal.read_bytes()[:-20])  # cut short, as by a crash
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Case Five", "Case V"), encoding="utf-8")
+    build(project)
+    assert "Case V" in (project / "dist/site/cases/c5/index.html").read_text(encoding="utf-8")
+    assert "Case V" in (project / "dist/site/index.html").read_text(encoding="utf-8")
+
+
+def _spares(project: Path) -> list[Path]:
+    return sorted((project / ".site-builder/cache/spare").glob("site-*"))
+
+
+def test_the_previous_output_is_refreshed_not_rebuilt(project: Path, write_case: Callable[..., Path]) -> None:
+    for day in range(1, 5):
+        write_case(f"c{day}.md", case_text(title=f"Case {day}", date=f"2026-03-0{day}"))
+    build(project)
+    untouched = (project / "dist/site/cases/c1/index.html").stat().st_ino  # c1 does not link to c4
+    path = project / "cases/c4.md"
+    for before, after in (("Case 4", "Case Second"), ("Case Second", "Case Third")):
+        path.write_text(path.read_text(encoding="utf-8").replace(before, after), encoding="utf-8")
+        build(project)
+        assert (project / "dist/site/cases/c1/index.html").stat().st_ino == untouched
+    (project / "cases/c3.md").unlink()
+    build(project)
+    site = project / "dist/site"
+    assert not (site / "cases/c3").exists(), "a deleted case's folder goes"
+    assert "Case Third" in (site / "cases/c4/index.html").read_text(encoding="utf-8")
+    # The output before the live one is kept for the next build to bring up to date.
+    [spare] = _spares(project)
+    assert "Case Third" in (spare / "cases/c4/index.html").read_text(encoding="utf-8")
+    assert (spare / "cases/c3/index.html").exists()
+
+
+def test_a_spare_left_by_a_crash_is_not_trusted(project: Path, write_case: Callable[..., Path]) -> None:
+    for day in range(1, 3):
+        write_case(f"c{day}.md", case_text(title=f"Case {day}", date=f"2026-03-0{day}"))
+    build(project)
+    path = project / "cases/c2.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Case 2", "Case Two"), encoding="utf-8")
+    build(project)
+    # As if a build died while refreshing the spare: its list is gone, debris is in it.
+    [spare] = _spares(project)
+    for listing in (project / ".site-builder/cache").glob("manifest-*-spare.json"):
+        listing.unlink()
+    (spare / "debris.html").write_text("half-written", encoding="utf-8")
+    (spare / "cases/c1/index.html").unlink()
+    path.write_text(path.read_text(encoding="utf-8").replace("Case Two", "Case 2"), encoding="utf-8")
+    build(project)
+    clean = project / "clean"
+    shutil.copytree(project, clean, ignore=shutil.ignore_patterns("dist", ".site-builder"))
+    build(clean)
+    assert not (project / "dist/site/debris.html").exists()
+    assert {k: v[2] for k, v in snapshot(project / "dist").items() if "/pagefind/" not in k} == {
+        k: v[2] for k, v in snapshot(clean / "dist").items() if "/pagefind/" not in k
+    }
 
 
 TEMPLATE_EDITS = ["<!-- one -->", "<!-- two -->"]

@@ -37,10 +37,11 @@ class SiteRenderer:
         self.settings = settings
         self.leaflets = leaflets
         # Everything every page depends on: a change here re-renders the whole site.
-        self.fingerprint = "\0".join([__version__, repr(settings), str(leaflets), theme_fingerprint(settings, "site")])
+        self.fingerprint = _digest(__version__, settings, leaflets, theme_fingerprint(settings, "site"))
         self.links = Links(settings)
         self.env: jinja2.Environment = environment(settings, "site")
         self._translators: dict[str, Translator] = {}
+        self._cards: dict[str, str] = {}  # case digest -> digest of its card
 
     def tr(self, language: str) -> Translator:
         """A cached translator for `language`."""
@@ -95,6 +96,13 @@ class SiteRenderer:
         )
         return html.encode("utf-8")
 
+    def card_key(self, case: Case) -> str:
+        """What a case's card in a list shows, digested once however many lists show it."""
+        key = self._cards.get(case.digest)
+        if key is None:
+            key = self._cards[case.digest] = _digest(_card(case))
+        return key
+
     def case_page(self, case: Case, previous: Case | None, next_: Case | None) -> Artifact:
         """The page of one case."""
         return self.page(
@@ -139,7 +147,7 @@ class SiteRenderer:
                 cases=chunk,
                 page=number,
                 pages=pages,
-                deps=(pages, *(c.digest for c in chunk)),
+                deps=(pages, *map(self.card_key, chunk)),
             )
 
     def grouped(
@@ -166,7 +174,7 @@ class SiteRenderer:
                 self.settings.language,
                 heading=t(heading, name=names[slug]),
                 cases=tuple(members),
-                deps=tuple(c.digest for c in members),
+                deps=tuple(map(self.card_key, members)),
             )
         terms = [(names[s], path(names[s]), len(m)) for s, m in sorted(groups.items())]
         yield self.page(
@@ -247,6 +255,11 @@ def _digest(*parts: object) -> str:
 
 def _file_digest(path: Path) -> str:
     return hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest()
+
+
+def _card(case: Case) -> tuple[object, ...]:
+    """What a case's card in a list shows: an edit elsewhere in the case leaves its lists alone."""
+    return (case.slug, case.title, case.language, case.date, case.response_time, case.summary, case.industry, case.tags)
 
 
 def _brief(case: Case | None) -> tuple[str, str, str] | None:
