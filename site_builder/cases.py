@@ -424,13 +424,16 @@ def _earlier(a: Moment, b: Moment) -> bool:
 
 def case_files(folder: Path) -> list[Path]:
     """Every .md file under `folder`, skipping names that start with '_' or '.'."""
+    # Strings until the end: at 10,000 files pathlib is most of the cost. Sorted part by part, as
+    # Paths sort ("a/x.md" before "a-b/x.md").
     found = []
     for top, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
         for name in files:
-            if name.endswith(".md") and not name.startswith(("_", ".")) and os.path.isfile(f"{top}/{name}"):  # noqa: PTH113 - 3x faster than Path at 10,000 files
-                found.append(Path(top, name))
-    return sorted(found)
+            if name.endswith(".md") and not name.startswith(("_", ".")):
+                found.append(f"{top}/{name}")
+    found.sort(key=lambda name: name.split("/"))
+    return [Path(name) for name in found if os.path.isfile(name)]  # noqa: PTH113
 
 
 def _load_one(path: Path, settings: Settings) -> tuple[Case | None, tuple[Problem, ...]]:
@@ -451,9 +454,9 @@ def _load_all(
     known: dict[int, Record] = {}
     fresh: dict[int, tuple[str | None, tuple[int, int, int] | None]] = {}  # content key and signature
     for index, path in enumerate(paths):
-        name = path.as_posix()
+        name = str(path)
         try:
-            stat = path.stat()
+            stat = os.stat(name)  # noqa: PTH116 - see case_files
         except OSError:
             fresh[index] = (None, None)
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -121,6 +122,9 @@ def _progress(paths: list[Path]) -> Iterator[Path]:
 @click.version_option(__version__, prog_name="site-builder")
 def main() -> None:
     """Turn resolved customer complaints (cases/*.md) into a website, a digest and leaflets."""
+    # A build allocates hundreds of thousands of objects that mostly live until it ends; the
+    # default collector walks them all again and again (a fifth of a 10,000-case rebuild).
+    gc.set_threshold(100_000, 50, 100)
 
 
 def _run_build(

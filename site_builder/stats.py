@@ -67,15 +67,16 @@ def _months(cases: tuple[Case, ...]) -> tuple[tuple[dt.date, int], ...]:
 
 def compute(cases: tuple[Case, ...]) -> Stats:
     """The trust page's figures for the published cases."""
-    times = sorted(t for c in cases if (t := c.response_time) is not None)
+    response = [c.response_time for c in cases]  # computed once: it is a property
+    times = sorted(t for t in response if t is not None)
     buckets = Counter(next(key for bound, key in BUCKETS if t < bound) for t in times)
     costs = Counter(cost for c in cases for cost in c.costs)
-    by_industry: dict[str, list[Case]] = {}
-    for case in cases:
-        by_industry.setdefault(case.industry or "", []).append(case)
+    by_industry: dict[str, list[dt.timedelta | None]] = {}
+    for case, time in zip(cases, response, strict=True):
+        by_industry.setdefault(case.industry or "", []).append(time)
     industries = sorted(
         (
-            IndustryRow(name, len(group), _median([t for c in group if (t := c.response_time) is not None]))
+            IndustryRow(name, len(group), _median([t for t in group if t is not None]))
             for name, group in by_industry.items()
             if name
         ),

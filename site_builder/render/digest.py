@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass
 from email.headerregistry import Address
@@ -14,12 +15,13 @@ from urllib.parse import quote
 import css_inline
 import jinja2
 
+from site_builder import __version__
 from site_builder.cases import Case
 from site_builder.config import Settings
 from site_builder.i18n import Translator, translator
 from site_builder.output import Artifact
 from site_builder.render.links import Links
-from site_builder.templates import environment
+from site_builder.templates import environment, theme_fingerprint
 
 # Gmail clips messages over 102 KB; stay clear of it.
 MAX_BYTES = 100 * 1024
@@ -201,12 +203,20 @@ def render_digest_files(cases: tuple[Case, ...], settings: Settings, period: Per
     chosen = period.select(cases)
     if not chosen:
         return []
-    digest = DigestRenderer(settings).render(chosen, period, settings.language)
-    date = dt.datetime.combine(period.until, dt.time(8), tzinfo=dt.UTC)
-    message = compose(digest, settings, to=None, message_id=message_id(settings, period.key), date=date)
+
+    @functools.cache
+    def files() -> tuple[bytes, bytes, bytes]:
+        digest = DigestRenderer(settings).render(chosen, period, settings.language)
+        date = dt.datetime.combine(period.until, dt.time(8), tzinfo=dt.UTC)
+        message = compose(digest, settings, to=None, message_id=message_id(settings, period.key), date=date)
+        return digest.html.encode("utf-8"), digest.text.encode("utf-8"), message.as_bytes()
+
+    # Rendered only when something it shows changed: the cases of the period, the settings, the theme.
+    theme = theme_fingerprint(settings, "email")
+    parts = (__version__, repr(settings), repr(period), theme, *(c.digest for c in chosen))
+    key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
     stem = f"digest-{period.until.isoformat()}"
     return [
-        Artifact(f"{stem}.html", digest.html.encode("utf-8")),
-        Artifact(f"{stem}.txt", digest.text.encode("utf-8")),
-        Artifact(f"{stem}.eml", message.as_bytes()),
+        Artifact(f"{stem}.{suffix}", functools.partial(lambda i: files()[i], i), f"{key}-{suffix}")
+        for i, suffix in enumerate(("html", "txt", "eml"))
     ]

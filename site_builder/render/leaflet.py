@@ -173,7 +173,7 @@ def render_leaflets(
     renderer = LeafletRenderer(settings, options)
     base = SIZES[options.size]
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    common = (
+    everything = (
         __version__,
         version("weasyprint"),
         repr(settings),
@@ -182,7 +182,9 @@ def render_leaflets(
         epoch,
         theme_fingerprint(settings, "leaflet"),
     )
-    keys = {c.slug: hashlib.sha256(repr((*common, c.digest)).encode()).hexdigest() for c in cases}
+    # Digested once: repeating the settings' long repr for each of 10,000 cases took a third of a second.
+    common = (hashlib.sha256(repr(everything).encode()).hexdigest(),)
+    keys = {c.slug: hashlib.sha256(f"{common[0]}\0{c.digest}".encode()).hexdigest() for c in cases}
     work = _Leaflets(renderer, Cache(options.cache_dir / "leaflets") if options.cache_dir else None, base)
     artifacts = [
         Artifact(f"{case.slug}.pdf", functools.partial(work.pdf, case, keys[case.slug]), keys[case.slug])
