@@ -118,6 +118,7 @@ class Case:
     draft: bool
     body: Body  # the sections; see `sections`
     assets: tuple[tuple[str, Path], ...] = ()  # files the body links to: (path beside the page, source)
+    local_links: tuple[str, ...] = ()  # every relative link target in the body, existing or not
     digest: str = ""  # of the file's path and text: pages that show this case depend on it
 
     @property
@@ -364,6 +365,7 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         return None
     sections = tuple(Section(s.key, s.heading, markdown.to_html(s.text)) for s in raw)
     problem_html = next(s.html for s in sections if s.key == "problem")
+    links = tuple(target for s in sections for target in local_links(s.html))
     thanks = next(s for s in raw if s.key == "thanks")
     draft_review = Draft(
         path=shown,
@@ -379,10 +381,10 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         has_resolved=resolved is not None,
         thanks=thanks.text,
         thanks_line=thanks.line,
-        html=[s.html for s in sections],
+        links=links,
     )
     problems.extend(review(draft_review))
-    assets = _assets(path, sections)
+    assets = _assets(path, links)
     return Case(
         source=shown,
         slug=slug,
@@ -400,19 +402,19 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         draft=draft,
         body=Body(sections),
         assets=assets,
+        local_links=links,
         digest=hashlib.blake2b(f"{shown}\0{text}".encode(), digest_size=20).hexdigest(),
     )
 
 
-def _assets(path: Path, sections: tuple[Section, ...]) -> tuple[tuple[str, Path], ...]:
+def _assets(path: Path, links: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
     """Existing files a case links to by a relative path inside its folder; they are published beside its page."""
     found: dict[str, Path] = {}
     folder = path.parent.resolve()
-    for section in sections:
-        for target in local_links(section.html):
-            source = (path.parent / target).resolve()
-            if source.is_file() and source.is_relative_to(folder) and ".." not in Path(target).parts:
-                found[Path(target).as_posix()] = source
+    for target in links:
+        source = (path.parent / target).resolve()
+        if source.is_file() and source.is_relative_to(folder) and ".." not in Path(target).parts:
+            found[Path(target).as_posix()] = source
     return tuple(sorted(found.items()))
 
 
@@ -498,7 +500,7 @@ def _has_local_links(entry: tuple[Case | None, tuple[Problem, ...]]) -> bool:
     case, problems = entry
     if any("does not exist" in p.message for p in problems):
         return True
-    return case is not None and (bool(case.assets) or any(local_links(s.html) for s in case.sections))
+    return case is not None and bool(case.local_links)
 
 
 def check_cases(

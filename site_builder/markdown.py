@@ -67,6 +67,14 @@ _ATTRIBUTES = {
     "ol": {"start"},
 }
 _SCHEMES = {"http", "https", "mailto", "tel"}
+# Built once: nh3.clean() would convert the allow-lists again for every section.
+_CLEANER = nh3.Cleaner(
+    tags=_TAGS,
+    attributes=_ATTRIBUTES,
+    url_schemes=_SCHEMES,
+    link_rel="noopener noreferrer nofollow",
+    strip_comments=True,
+)
 _TAG = re.compile(r"<[^>]+>")
 # A sentence ends at . ! ? or … followed by a capital, so "kl. 7" or "e.g. this" stay whole.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'«“„(]?[A-ZÀ-ÖØ-ÞА-ЯЁ])")
@@ -74,15 +82,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'«“„(]?[A-ZÀ-ÖØ-ÞА-
 
 def to_html(text: str) -> str:
     """Markdown (and simple HTML) to safe HTML: no scripts, handlers, frames, javascript: links."""
-    raw = markdown_to_html_with_extensions(text, options=_OPTIONS, extensions=_EXTENSIONS)
-    return nh3.clean(
-        raw,
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
-        url_schemes=_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    )
+    return _CLEANER.clean(markdown_to_html_with_extensions(text, options=_OPTIONS, extensions=_EXTENSIONS))
 
 
 def to_text(safe_html: str) -> str:

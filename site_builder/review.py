@@ -41,7 +41,7 @@ class Draft:
     has_resolved: bool
     thanks: str  # the Thanks section's Markdown
     thanks_line: int
-    html: Iterable[str]  # every section's sanitized HTML
+    links: tuple[str, ...]  # relative link and image targets in the sanitized HTML
 
 
 def _warn(draft: Draft, line: int | None, field: str, message: str, expected: str) -> Problem:
@@ -93,12 +93,11 @@ def local_links(html: str) -> list[str]:
 
 
 def _links(draft: Draft) -> Iterable[Problem]:
-    for html in draft.html:
-        for path in local_links(html):
-            if not (draft.path.parent / path).is_file():
-                line = next((i + 1 for i, text in enumerate(draft.text.splitlines()) if path in text), None)
-                yield _warn(draft, line, "body", f"links to {path}, which does not exist",
-                            f"a file next to {draft.path.name}, or a full https:// address")  # fmt: skip
+    for path in draft.links:
+        if not (draft.path.parent / path).is_file():
+            line = next((i + 1 for i, text in enumerate(draft.text.splitlines()) if path in text), None)
+            yield _warn(draft, line, "body", f"links to {path}, which does not exist",
+                        f"a file next to {draft.path.name}, or a full https:// address")  # fmt: skip
 
 
 def review(draft: Draft) -> list[Problem]:

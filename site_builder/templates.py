@@ -50,6 +50,7 @@ def environment(settings: Settings, part: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one environment per build: no need to stat three templates for every page
     )
     return env
 

@@ -181,6 +181,17 @@ def test_pagination(project: Path, write_case: Callable[..., Path], cli: Callabl
     assert [c.text_content() for c in last.cssselect(".card-title a")] == ["Case 1"]
     assert "Page 3 of 3" in last.text_content()
     assert last.cssselect("a[rel=prev]")[0].get("href") == "../../page/2/"
+    # Tag and industry pages are split the same way.
+    first = page(site / "tags/booking/index.html")
+    assert [c.text_content() for c in first.cssselect(".card-title a")] == ["Case 5", "Case 4"]
+    assert first.cssselect("a[rel=next]")[0].get("href") == "../../tags/booking/page/2/"
+    third = page(site / "tags/booking/page/3/index.html")
+    assert [c.text_content() for c in third.cssselect(".card-title a")] == ["Case 1"]
+    assert "Page 3 of 3" in third.cssselect("title")[0].text_content()
+    assert third.cssselect("a[rel=prev]")[0].get("href") == "../../../../tags/booking/page/2/"
+    assert (site / "industries/hotels/page/3/index.html").is_file()
+    assert "tags/booking/page/2/" in (site / "sitemap.xml").read_text(encoding="utf-8")
+    assert cli("check", "--links").exit_code == 0
 
 
 def test_consent_decides_whether_a_customer_is_named(

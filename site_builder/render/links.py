@@ -28,13 +28,13 @@ class Links:
         """Path of a case page."""
         return f"cases/{case.slug}/"
 
-    def tag(self, tag: str) -> str:
-        """Path of a tag page."""
-        return f"tags/{tag_slug(tag)}/"
+    def tag(self, tag: str, page: int = 1) -> str:
+        """Path of page `page` of a tag's cases."""
+        return f"tags/{tag_slug(tag)}/" + (f"page/{page}/" if page > 1 else "")
 
-    def industry(self, industry: str) -> str:
-        """Path of an industry page."""
-        return f"industries/{tag_slug(industry)}/"
+    def industry(self, industry: str, page: int = 1) -> str:
+        """Path of page `page` of an industry's cases."""
+        return f"industries/{tag_slug(industry)}/" + (f"page/{page}/" if page > 1 else "")
 
     def index(self, page: int) -> str:
         """Path of page `page` (1-based) of the case index."""

@@ -154,12 +154,12 @@ class SiteRenderer:
         self,
         cases: tuple[Case, ...],
         keys: Callable[[Case], Iterable[str]],
-        path: Callable[[str], str],
+        path: Callable[[str, int], str],
         heading: str,
         all_heading: str,
         folder: str,
     ) -> Iterable[Artifact]:
-        """One page per tag or industry, and a page listing them all."""
+        """The pages of each tag or industry (split like the index), and a page listing them all."""
         groups: dict[str, list[Case]] = defaultdict(list)
         names: dict[str, str] = {}
         for case in cases:
@@ -167,16 +167,26 @@ class SiteRenderer:
                 names.setdefault(tag_slug(key), key)
                 groups[tag_slug(key)].append(case)
         t = self.tr(self.settings.language)
+        size = self.settings.per_page
         for slug, members in sorted(groups.items()):
-            yield self.page(
-                "list.html",
-                path(names[slug]),
-                self.settings.language,
-                heading=t(heading, name=names[slug]),
-                cases=tuple(members),
-                deps=tuple(map(self.card_key, members)),
-            )
-        terms = [(names[s], path(names[s]), len(m)) for s, m in sorted(groups.items())]
+            name = names[slug]
+            title = t(heading, name=name)
+            pages = -(-len(members) // size)
+            for number in range(1, pages + 1):
+                chunk = tuple(members[(number - 1) * size : number * size])
+                yield self.page(
+                    "list.html",
+                    path(name, number),
+                    self.settings.language,
+                    heading=title,
+                    cases=chunk,
+                    page=number,
+                    pages=pages,
+                    previous_page=path(name, number - 1) if number > 1 else None,
+                    next_page=path(name, number + 1) if number < pages else None,
+                    deps=(title, pages, *map(self.card_key, chunk)),
+                )
+        terms = [(names[s], path(names[s], 1), len(m)) for s, m in sorted(groups.items())]
         yield self.page(
             "terms.html", f"{folder}/", self.settings.language, heading=t(all_heading), terms=terms, deps=terms
         )
