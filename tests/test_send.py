@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -15,9 +16,10 @@ from click.testing import Result
 
 from site_builder.config import load_settings
 from site_builder.ledger import Ledger
-from site_builder.mail import OutboxTransport, SendOptions, send_digest
+from site_builder.mail import SendOptions, send_digest
 from site_builder.recipients import load_recipients
 from site_builder.render.digest import Period
+from site_builder.transport import OutboxTransport
 from tests.conftest import case_text
 from tests.smtp_server import SmtpServer
 from tests.test_digest import parts
@@ -170,18 +172,25 @@ def test_server_down_at_start_then_rerun(mail_project: Path, smtp: SmtpServer, c
     assert counts(smtp) == {"anna@example.com": 1, "boris@example.com": 1, "carl@example.com": 1}
 
 
+@pytest.mark.parametrize("connections", [1, 2])
 def test_killed_process_resumes_without_doubles(
-    project: Path, smtp: SmtpServer, write_case: Callable[..., Path]
+    project: Path, smtp: SmtpServer, write_case: Callable[..., Path], connections: int
 ) -> None:
     configure(project, smtp.port)
     write_case("hotel.md", case_text(title="Hotel room gone", date="2026-03-05"))
     people = [f"p{i:02d}@example.com" for i in range(12)]
     (project / "people.csv").write_text("email\n" + "\n".join(people) + "\n", encoding="utf-8")
-    smtp.recorder.stall_after = 5  # the 6th message hangs until the sender is killed
-    command = [sys.executable, "-m", "site_builder", *SEND]
+    smtp.recorder.stall_after = 5  # from the 6th message on, each hangs until the sender is killed
+    command = [sys.executable, "-m", "site_builder", *SEND, "--connections", str(connections)]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert smtp.recorder.stalled.wait(30), process.communicate()
+    # Killed once every connection is held in DATA: each earlier "250" has been committed by then.
+    # (A kill between a 250 and its commit is the documented window, and would resend that one.)
+    deadline = time.monotonic() + 30
+    while smtp.recorder.stalls < connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert smtp.recorder.stalls == connections
     process.kill()
     process.communicate()  # reaps it and closes the pipes
     smtp.recorder.release.set()
@@ -244,7 +253,7 @@ def test_rate_limit_paces_messages(mail_project: Path, tmp_path: Path) -> None:
             people,
             settings,
             Period(cases[-1].date, cases[0].date),
-            OutboxTransport(tmp_path / "out"),
+            [OutboxTransport(tmp_path / "out")],
             ledger,
             SendOptions(rate=2, sleep=waits.append),
         )
