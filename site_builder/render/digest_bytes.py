@@ -95,7 +95,7 @@ class DigestMessages:
             for part in template.head
         ]
         before, between, after = (piece.replace(template.boundary, real) for piece in template.frame)
-        text = [personal_line(line, name, https) if isinstance(line, str) else line for line in template.text]
+        text = [_personal_line(line, name, https) if isinstance(line, str) else line for line in template.text]
         html = _base64(personal_html(template.digest.html, name, https))
         data = b"".join([*head, _CRLF, before, *text, between, html, after])
         return Built(data, template.digest.cases)
@@ -110,8 +110,8 @@ class DigestMessages:
         return template
 
 
-def personal_line(line: str, name: str | None, unsubscribe: str | None) -> bytes:
-    """One plain-text template line made personal and quoted-printable encoded, as compose does it."""
+def _personal_line(line: str, name: str | None, unsubscribe: str | None) -> bytes:
+    # As compose encodes the plain text: quoted-printable, line by line, so only these lines change.
     encoded = quoprimime.body_encode(
         personal_text(line, name, unsubscribe).encode("utf-8").decode("latin-1") + "\n", _MAX_LINE
     )
