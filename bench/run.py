@@ -2,6 +2,8 @@
 
     python bench/run.py [--cases 1000 10000] [--leaflets 40] [--send 10000] [--skip-peers]
 
+`--cases` with no number skips the builds (to time only leaflets or sending).
+
 Prints wall time, pages per second, peak memory and ratios to each peer, for a cold build, a
 no-change rebuild, a rebuild after editing one case and one after changing one template; then
 leaflets with 1 and with all cores, and sending over SMTP. Outputs go to a tmpfs (/dev/shm) when
@@ -210,7 +212,7 @@ def sending(count: int) -> float:
 def main() -> None:
     """Run everything and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", type=int, nargs="+", default=[1000])
+    parser.add_argument("--cases", type=int, nargs="*", default=[1000])
     parser.add_argument("--leaflets", type=int, default=40)
     parser.add_argument("--send", type=int, default=2000)
     parser.add_argument("--skip-peers", action="store_true")

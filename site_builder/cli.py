@@ -24,7 +24,8 @@ from site_builder.render.print_options import BookletFilter, LeafletOptions
 from site_builder.scaffold import create_case
 
 if TYPE_CHECKING:
-    from site_builder.mail import SendReport, Transport
+    from site_builder.mail import SendReport
+    from site_builder.transport import Transport
 
 # Mail, recipients, the preview server and the link checker are imported by their own commands:
 # together they cost a build ~60 ms of start-up it never uses.
@@ -331,6 +332,13 @@ def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: boo
     help="Write each message as an .eml file into this folder; send nothing.",
 )
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="At most N messages per second.")
+@click.option(
+    "--connections",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="SMTP connections used at the same time.",
+)
 @_base_url
 def send(
     cases_dir: Path,
@@ -344,6 +352,7 @@ def send(
     ledger: Path | None,
     outbox: Path | None,
     rate: float | None,
+    connections: int,
     base_url: str | None,
 ) -> None:
     """Send the digest to every recipient once. Exit 0: all got it; 1: some did not; 2: nothing was sent."""
@@ -362,8 +371,9 @@ def send(
         )
     if ledger is not None:
         settings = replace(settings, digest=replace(settings.digest, ledger=str(ledger.resolve())))
-    from site_builder.mail import OutboxTransport, SendOptions, SmtpTransport, send_digest
+    from site_builder.mail import SendOptions, send_digest
     from site_builder.recipients import load_recipients
+    from site_builder.transport import OutboxTransport, SmtpTransport
 
     try:
         cases = load_cases(cases_dir, settings)
@@ -375,7 +385,10 @@ def send(
     if not period.select(cases):
         click.echo(f"No published cases from {period.since} to {period.until}; nothing to send.")
         return
-    transport: Transport = OutboxTransport(outbox) if outbox else SmtpTransport(settings.smtp)
+    # A dry run writes numbered files in order: one "connection".
+    transports: list[Transport] = (
+        [OutboxTransport(outbox)] if outbox else [SmtpTransport(settings.smtp) for _ in range(connections)]
+    )
     try:
         store = Ledger(settings.ledger_path if not outbox or settings.ledger_path.exists() else Path(":memory:"))
     except LedgerError as exc:
@@ -388,10 +401,10 @@ def send(
         if sys.stderr.isatty() and len(people) >= 2:
             with click.progressbar(length=len(people), label="Sending", file=sys.stderr) as bar:
                 report = send_digest(
-                    cases, people, settings, period, transport, store, options, lambda _: bar.update(1)
+                    cases, people, settings, period, transports, store, options, lambda _: bar.update(1)
                 )
         else:
-            report = send_digest(cases, people, settings, period, transport, store, options)
+            report = send_digest(cases, people, settings, period, transports, store, options)
     _print_send_report(report, outbox)
     sys.exit(1 if report.failed or report.deferred else 0)
 

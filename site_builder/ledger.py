@@ -49,12 +49,16 @@ def _now() -> str:
 
 
 class Ledger:
-    """One SQLite connection; every change is committed before the next message goes out."""
+    """One SQLite connection; every change is committed before the next message goes out.
+
+    Not safe for simultaneous use: callers on several threads serialise their calls.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we open our own transactions, so each commit point is explicit.
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        # check_same_thread=False: parallel SMTP connections share it, one at a time under their lock.
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode: every commit survives the process being killed; only a power cut

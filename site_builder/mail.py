@@ -1,138 +1,25 @@
-"""Sending the digest over SMTP: one message per person, recorded in the ledger, never twice."""
+"""Sending the digest: one message per person, recorded in the ledger, never twice, over one or more connections."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import smtplib
-import ssl
+import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import parseaddr
-from pathlib import Path
-from typing import Protocol
 
 from site_builder.cases import Case
-from site_builder.config import Settings, Smtp
+from site_builder.config import Settings
 from site_builder.ledger import Delivery, Ledger
 from site_builder.recipients import Recipient
-from site_builder.render.digest import DigestRenderer, Period, compose, message_id, sender, unsubscribe_links
+from site_builder.render.digest import Period, message_id, sender
+from site_builder.render.digest_bytes import Built, DigestMessages
+from site_builder.transport import ConnectFailure, PermanentFailure, SendAborted, TemporaryFailure, Transport
 
-
-class TemporaryFailure(Exception):
-    """The server could not take the message now (4xx, connection lost); worth retrying."""
-
-
-class ConnectFailure(TemporaryFailure):
-    """The server cannot be reached at all; after the retries, the whole run stops."""
-
-
-class PermanentFailure(Exception):
-    """The server refused the message for good (5xx); retrying will not help."""
-
-
-class SendAborted(Exception):
-    """Sending cannot go on at all (server unreachable, login refused); the rest stay unsent."""
-
-
-class Transport(Protocol):
-    """Something that delivers one message to one address."""
-
-    def send(self, message: EmailMessage, envelope_from: str, recipient: str) -> None:
-        """Deliver or raise TemporaryFailure / PermanentFailure / SendAborted."""
-
-    def close(self) -> None:
-        """Release the connection."""
-
-
-def _classify(code: int, text: str) -> Exception:
-    return PermanentFailure(f"{code} {text}") if code >= 500 else TemporaryFailure(f"{code} {text}")
-
-
-class SmtpTransport:
-    """One SMTP connection, reopened when the server drops it."""
-
-    def __init__(self, config: Smtp) -> None:
-        self.config = config
-        self.password = os.environ.get(config.password_env) if config.username else None
-        self.connection: smtplib.SMTP | None = None
-
-    def _connect(self) -> smtplib.SMTP:
-        c = self.config
-        context = ssl.create_default_context()
-        smtp: smtplib.SMTP | None = None
-        try:
-            if c.security == "ssl":
-                smtp = smtplib.SMTP_SSL(c.host, c.effective_port, timeout=c.timeout, context=context)
-            else:
-                smtp = smtplib.SMTP(c.host, c.effective_port, timeout=c.timeout)
-                if c.security == "starttls":
-                    smtp.starttls(context=context)
-            if c.username:
-                smtp.login(c.username, self.password or "")
-            return smtp
-        except BaseException:
-            if smtp is not None:
-                smtp.close()
-            raise
-
-    def _open(self) -> smtplib.SMTP:
-        c = self.config
-        try:
-            return self._connect()
-        except smtplib.SMTPAuthenticationError as exc:
-            raise SendAborted(f"the server refused the login for {c.username!r}: {exc.smtp_code}") from exc
-        except smtplib.SMTPNotSupportedError as exc:
-            wanted = f"{c.security} and login" if c.username else c.security
-            raise SendAborted(f"the server does not support what [smtp] asks for ({wanted}): {exc}") from exc
-        except (OSError, smtplib.SMTPException) as exc:
-            raise ConnectFailure(f"cannot connect to {c.host}:{c.effective_port}: {exc}") from exc
-
-    def send(self, message: EmailMessage, envelope_from: str, recipient: str) -> None:
-        """Send over the open connection, opening one first when needed."""
-        if self.connection is None:
-            self.connection = self._open()
-        try:
-            self.connection.send_message(message, from_addr=envelope_from, to_addrs=[recipient])
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, text = next(iter(exc.recipients.values()))
-            raise _classify(code, text.decode(errors="replace")) from exc
-        except smtplib.SMTPResponseException as exc:
-            if exc.smtp_code < 500:
-                self.close()
-            raise _classify(exc.smtp_code, str(exc.smtp_error)) from exc
-        except (OSError, smtplib.SMTPException) as exc:
-            self.close()
-            raise TemporaryFailure(f"connection lost: {exc}") from exc
-
-    def close(self) -> None:
-        """Say goodbye politely when possible."""
-        if self.connection is not None:
-            try:
-                self.connection.quit()
-            except (OSError, smtplib.SMTPException):
-                self.connection.close()
-            self.connection = None
-
-
-class OutboxTransport:
-    """--dry-run: each message becomes an .eml file in a folder; nothing is sent."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-        self.count = 0
-
-    def send(self, message: EmailMessage, envelope_from: str, recipient: str) -> None:
-        """Write the message to the outbox."""
-        self.count += 1
-        (self.folder / f"{self.count:05d}-{recipient}.eml").write_bytes(message.as_bytes())
-
-    def close(self) -> None:
-        """Nothing to release."""
+_Due = tuple[Recipient, tuple[Case, ...], Delivery | None]
 
 
 @dataclass(slots=True)
@@ -161,56 +48,162 @@ def send_digest(
     recipients: tuple[Recipient, ...],
     settings: Settings,
     period: Period,
-    transport: Transport,
+    transports: Sequence[Transport],
     ledger: Ledger,
     options: SendOptions,
     progress: Callable[[Recipient], None] = lambda _: None,
 ) -> SendReport:
-    """Send each recipient the cases of `period` they want and have not had; every step is in the ledger."""
-    renderer = DigestRenderer(settings)
-    envelope_from = parseaddr(sender(settings))[1]
+    """Send each recipient the cases of `period` they want and have not had, one connection per transport."""
     report = SendReport()
     due = _plan(period.select(cases), recipients, period, ledger, report)
-    last_send = 0.0
-    for index, (person, chosen, known) in enumerate(due):
-        progress(person)
-        _, https = unsubscribe_links(settings, person.email)
-        digest = renderer.render(chosen, period, person.language, person.name, https)
-        # Reusing the Message-ID on a retry lets mail software spot the (rare) double delivery.
-        mid = known.message_id if known is not None else message_id(settings, period.key, person.email)
-        to = Address(display_name=person.name or "", addr_spec=person.email)
-        message = compose(digest, settings, to=to, message_id=mid, date=dt.datetime.now(dt.UTC))
-        if options.record:
-            ledger.claim(period.key, person.email, mid, period.until)
-        if options.rate:
-            wait = last_send + 1 / options.rate - time.monotonic()
-            if wait > 0:
-                options.sleep(wait)
-        last_send = time.monotonic()
-        outcome = _deliver(transport, message, envelope_from, person.email, settings, options)
-        if outcome is None:
-            if options.record:
-                ledger.mark_sent(period.key, person.email, [c.slug for c in digest.cases])
-            report.sent.append(person.email)
-        elif isinstance(outcome, PermanentFailure):
-            if options.record:
-                ledger.mark(period.key, person.email, "failed", str(outcome))
-            report.failed.append((person.email, str(outcome)))
-        else:
-            if options.record:
-                ledger.mark(period.key, person.email, "deferred", str(outcome))
-            report.deferred.append((person.email, str(outcome)))
-            if isinstance(outcome, SendAborted | ConnectFailure):
-                report.aborted = str(outcome)
-                report.deferred.extend((p.email, "not tried") for p, _, _ in due[index + 1 :])
-                break
-    transport.close()
+    run = _Run(due, settings, period, ledger, options, progress, report, len(transports))
+    if len(transports) == 1:
+        run.work(transports[0])
+    else:
+        with ThreadPoolExecutor(len(transports), thread_name_prefix="send") as pool:
+            futures = [pool.submit(run.work, transport) for transport in transports]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                # Ctrl-C or a failed connection thread: the others finish the message they are on.
+                run.stop()
+                raise
+    run.finish()
     return report
+
+
+class _Run:
+    """What the connections share: who is next, the ledger, the report and the pace."""
+
+    def __init__(
+        self,
+        due: list[_Due],
+        settings: Settings,
+        period: Period,
+        ledger: Ledger,
+        options: SendOptions,
+        progress: Callable[[Recipient], None],
+        report: SendReport,
+        connections: int,
+    ) -> None:
+        self.settings, self.period, self.ledger, self.options = settings, period, ledger, options
+        self.progress, self.report = progress, report
+        self.envelope_from = parseaddr(sender(settings))[1]
+        self.messages = DigestMessages(settings, period, self.envelope_from)
+        self.queue: deque[_Due] = deque(due)
+        # People whose connection could not be opened, left for a connection that works.
+        self.handed_back: deque[tuple[_Due, str]] = deque()
+        self.active = connections
+        self.stopped = False
+        # Separate locks so that recording "sent" never waits for another connection's message to be
+        # built or paced: the window between the server's 250 and the commit stays as short as it was.
+        self.take = threading.Lock()  # queue, handed_back, active, stopped, message building, progress
+        self.record = threading.Lock()  # ledger and report
+        self.pace = threading.Lock()
+        self.last_send = 0.0
+
+    def work(self, transport: Transport) -> None:
+        """One connection's loop: take the next person, claim, send, record; until none is left or the run stops."""
+        # Every way out lowers `active` once: _next finding no one, _hand_back or _give_up.
+        try:
+            while (job := self._next()) is not None and self._send(transport, *job):
+                pass
+        except BaseException:
+            self._give_up()
+            raise
+        finally:
+            transport.close()
+
+    def stop(self) -> None:
+        """Take no one else; messages already under way finish and are recorded."""
+        with self.take:
+            self.stopped = True
+
+    def finish(self) -> None:
+        """After a stop, everyone not tried goes to the report (and handed-back people to the ledger)."""
+        for (person, _, _), error in self.handed_back:
+            if self.options.record:
+                self.ledger.mark(self.period.key, person.email, "deferred", error)
+            self.report.deferred.append((person.email, error))
+        self.report.deferred.extend((p.email, "not tried") for p, _, _ in self.queue)
+
+    def _next(self) -> tuple[_Due, Built] | None:
+        # Leaving the loop and lowering `active` happen under one lock with taking, so a person handed
+        # back is never left behind by a connection that has just seen an empty queue.
+        with self.take:
+            if self.stopped or not (self.handed_back or self.queue):
+                self.active -= 1
+                return None
+            if self.handed_back:
+                job, _ = self.handed_back.popleft()
+            else:
+                job = self.queue.popleft()
+                self.progress(job[0])
+            person, chosen, known = job
+            # Reusing the Message-ID on a retry lets mail software spot the (rare) double delivery.
+            mid = known.message_id if known is not None else message_id(self.settings, self.period.key, person.email)
+            date = dt.datetime.now(dt.UTC)
+            built = self.messages.build(chosen, person.language, person.name, person.email, mid, date)
+        if self.options.record:
+            with self.record:
+                self.ledger.claim(self.period.key, person.email, mid, self.period.until)
+        return job, built
+
+    def _send(self, transport: Transport, job: _Due, built: Built) -> bool:
+        """Deliver one message and record the outcome; False when this connection should stop."""
+        email = job[0].email
+        self._wait_for_pace()
+        outcome = _deliver(transport, built.data, self.envelope_from, email, self.settings, self.options)
+        if isinstance(outcome, ConnectFailure) and self._hand_back(job, str(outcome)):
+            return False
+        with self.record:
+            if outcome is None:
+                if self.options.record:
+                    self.ledger.mark_sent(self.period.key, email, [c.slug for c in built.cases])
+                self.report.sent.append(email)
+            elif isinstance(outcome, PermanentFailure):
+                if self.options.record:
+                    self.ledger.mark(self.period.key, email, "failed", str(outcome))
+                self.report.failed.append((email, str(outcome)))
+            else:
+                if self.options.record:
+                    self.ledger.mark(self.period.key, email, "deferred", str(outcome))
+                self.report.deferred.append((email, str(outcome)))
+                if isinstance(outcome, SendAborted | ConnectFailure):
+                    self.report.aborted = self.report.aborted or str(outcome)
+        if isinstance(outcome, SendAborted | ConnectFailure):
+            self._give_up()
+            return False
+        return True
+
+    def _give_up(self) -> None:
+        with self.take:
+            self.active -= 1
+            self.stopped = True
+
+    def _hand_back(self, job: _Due, error: str) -> bool:
+        """Leave the person to a connection that still works (a server may allow fewer connections than asked)."""
+        with self.take:
+            if self.active > 1 and not self.stopped:
+                self.handed_back.append((job, error))
+                self.active -= 1
+                return True
+            return False
+
+    def _wait_for_pace(self) -> None:
+        if not self.options.rate:
+            return
+        with self.pace:
+            wait = self.last_send + 1 / self.options.rate - time.monotonic()
+            if wait > 0:
+                self.options.sleep(wait)
+            self.last_send = time.monotonic()
 
 
 def _plan(
     in_period: tuple[Case, ...], recipients: tuple[Recipient, ...], period: Period, ledger: Ledger, report: SendReport
-) -> list[tuple[Recipient, tuple[Case, ...], Delivery | None]]:
+) -> list[_Due]:
     """Who is due a message and with which cases; the rest go to the report as skipped or nothing new."""
     due = []
     for person in recipients:
@@ -229,7 +222,7 @@ def _plan(
 
 def _deliver(
     transport: Transport,
-    message: EmailMessage,
+    message: bytes,
     envelope_from: str,
     email: str,
     settings: Settings,

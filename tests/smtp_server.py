@@ -23,12 +23,13 @@ def free_port() -> int:
 
 @dataclass
 class Recorder:
-    """aiosmtpd handler: keeps every accepted message; can refuse, drop or stall on purpose."""
+    """aiosmtpd handler: keeps every accepted message; can refuse, drop or stall (until released) on purpose."""
 
     messages: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     drop_after: int | None = None
     stall_after: int | None = None
+    stalls: int = 0
     stalled: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -43,8 +44,9 @@ class Recorder:
             self.drop_after = None  # only once
             server.transport.close()
             return "421 4.4.2 Connection dropped"
-        if self.stall_after is not None and len(self.messages) >= self.stall_after:
-            self.stall_after = None
+        if self.stall_after is not None and len(self.messages) >= self.stall_after and not self.release.is_set():
+            # Every connection that gets this far is held, so a test can wait until all of them are.
+            self.stalls += 1
             self.stalled.set()
             while not self.release.is_set():
                 await asyncio.sleep(0.01)

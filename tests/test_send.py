@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -15,9 +17,10 @@ from click.testing import Result
 
 from site_builder.config import load_settings
 from site_builder.ledger import Ledger
-from site_builder.mail import OutboxTransport, SendOptions, send_digest
+from site_builder.mail import SendOptions, SendReport, send_digest
 from site_builder.recipients import load_recipients
 from site_builder.render.digest import Period
+from site_builder.transport import ConnectFailure, OutboxTransport, Transport
 from tests.conftest import case_text
 from tests.smtp_server import SmtpServer
 from tests.test_digest import parts
@@ -170,18 +173,25 @@ def test_server_down_at_start_then_rerun(mail_project: Path, smtp: SmtpServer, c
     assert counts(smtp) == {"anna@example.com": 1, "boris@example.com": 1, "carl@example.com": 1}
 
 
+@pytest.mark.parametrize("connections", [1, 2])
 def test_killed_process_resumes_without_doubles(
-    project: Path, smtp: SmtpServer, write_case: Callable[..., Path]
+    project: Path, smtp: SmtpServer, write_case: Callable[..., Path], connections: int
 ) -> None:
     configure(project, smtp.port)
     write_case("hotel.md", case_text(title="Hotel room gone", date="2026-03-05"))
     people = [f"p{i:02d}@example.com" for i in range(12)]
     (project / "people.csv").write_text("email\n" + "\n".join(people) + "\n", encoding="utf-8")
-    smtp.recorder.stall_after = 5  # the 6th message hangs until the sender is killed
-    command = [sys.executable, "-m", "site_builder", *SEND]
+    smtp.recorder.stall_after = 5  # from the 6th message on, each hangs until the sender is killed
+    command = [sys.executable, "-m", "site_builder", *SEND, "--connections", str(connections)]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert smtp.recorder.stalled.wait(30), process.communicate()
+    # Killed once every connection is held in DATA: each earlier "250" has been committed by then.
+    # (A kill between a 250 and its commit is the documented window, and would resend that one.)
+    deadline = time.monotonic() + 30
+    while smtp.recorder.stalls < connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert smtp.recorder.stalls == connections
     process.kill()
     process.communicate()  # reaps it and closes the pipes
     smtp.recorder.release.set()
@@ -244,7 +254,7 @@ def test_rate_limit_paces_messages(mail_project: Path, tmp_path: Path) -> None:
             people,
             settings,
             Period(cases[-1].date, cases[0].date),
-            OutboxTransport(tmp_path / "out"),
+            [OutboxTransport(tmp_path / "out")],
             ledger,
             SendOptions(rate=2, sleep=waits.append),
         )
@@ -258,3 +268,64 @@ def test_foreign_ledger_is_refused(mail_project: Path, smtp: SmtpServer, cli: Ca
     assert result.exit_code == 2
     assert "not a send ledger" in result.stderr
     assert smtp.recorder.messages == []
+
+
+def test_parallel_connections_deliver_each_person_once(
+    project: Path, smtp: SmtpServer, cli: Callable[..., Result], write_case: Callable[..., Path]
+) -> None:
+    configure(project, smtp.port)
+    write_case("hotel.md", case_text(title="Hotel room gone", date="2026-03-05"))
+    people = [f"p{i:02d}@example.com" for i in range(40)]
+    (project / "people.csv").write_text("email,name\n" + "".join(f"{p},P {p[:3]}\n" for p in people), encoding="utf-8")
+    result = cli(*SEND, "--connections", "3")
+    assert result.exit_code == 0, result.output
+    assert "40 sent, 0 skipped" in result.output
+    assert counts(smtp) == dict.fromkeys(people, 1)
+    for address in people:
+        [message] = smtp.recorder.to(address)
+        assert message["To"] == f"P {address[:3]} <{address}>" and f"Dear P {address[:3]}," in parts(message)[0]
+    assert len({m["Message-ID"] for _, _, m in smtp.recorder.messages}) == 40
+    with sqlite3.connect(project / ".site-builder/sent.sqlite") as db:
+        assert dict(db.execute("SELECT email, status FROM deliveries").fetchall()) == dict.fromkeys(people, "sent")
+    assert cli(*SEND, "--connections", "3").output.count("0 sent, 40 skipped") == 1
+
+
+class Unreachable:
+    """A connection that can never be opened."""
+
+    def send(self, message: bytes, envelope_from: str, recipient: str) -> None:
+        raise ConnectFailure("cannot connect to 127.0.0.1:1: refused")
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def run_with(project: Path, transports: list[Transport], ledger: Ledger) -> SendReport:
+    """send_digest over the given connections, without waiting between retries."""
+    settings = load_settings(project / "site.toml")
+    from site_builder.cases import load_cases
+
+    cases = load_cases(project / "cases", settings)
+    people = load_recipients(project / "people.csv", settings)
+    period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    return send_digest(cases, people, settings, period, transports, ledger, SendOptions(sleep=lambda _: None))
+
+
+def test_connection_that_cannot_open_leaves_its_people_to_the_others(mail_project: Path, tmp_path: Path) -> None:
+    outbox = OutboxTransport(tmp_path / "out")
+    with Ledger(tmp_path / "l.db") as ledger:
+        report = run_with(mail_project, [Unreachable(), outbox, Unreachable()], ledger)
+    assert sorted(report.sent) == ["anna@example.com", "boris@example.com", "carl@example.com"]
+    assert report.deferred == [] and report.aborted is None and outbox.count == 3
+    with sqlite3.connect(tmp_path / "l.db") as db:
+        assert [s for (s,) in db.execute("SELECT status FROM deliveries")] == ["sent"] * 3
+
+
+def test_no_connection_opens_stops_the_run(mail_project: Path, tmp_path: Path) -> None:
+    with Ledger(tmp_path / "l.db") as ledger:
+        report = run_with(mail_project, [Unreachable(), Unreachable()], ledger)
+    assert report.sent == [] and report.aborted == "cannot connect to 127.0.0.1:1: refused"
+    assert sorted(e for e, _ in report.deferred) == ["anna@example.com", "boris@example.com", "carl@example.com"]
+    with sqlite3.connect(tmp_path / "l.db") as db:
+        statuses = [s for (s,) in db.execute("SELECT status FROM deliveries")]
+    assert statuses == ["deferred", "deferred"]  # the two tried are recorded; the third was never claimed

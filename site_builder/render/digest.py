@@ -80,14 +80,19 @@ class DigestRenderer:
         unsubscribe: str | None = None,
     ) -> Digest:
         """A digest of `cases` in `language`, cut to fit under MAX_BYTES; `name` personalises it."""
-        # Rendered once per language and set of cases with stand-ins for the name and the link; each
-        # person's copy only swaps those in (escaped for HTML). Sending thousands stays fast.
-        key = (tuple(c.slug for c in cases), period, language, name is not None, unsubscribe is not None)
+        template = self.template(cases, period, language, name is not None, unsubscribe is not None)
+        return _personal(template, name, unsubscribe)
+
+    def template(self, cases: tuple[Case, ...], period: Period, language: str, named: bool, linked: bool) -> Digest:
+        """The digest with stand-ins where a person's name and unsubscribe link go (see personal_text)."""
+        # Rendered once per language and set of cases; each person's copy only swaps the stand-ins
+        # (escaped for HTML). Sending thousands stays fast.
+        key = (tuple(c.slug for c in cases), period, language, named, linked)
         template = self._cache.get(key)
         if template is None:
-            template = self._fit(cases, period, language, _NAME if name else None, _LINK if unsubscribe else None)
+            template = self._fit(cases, period, language, _NAME if named else None, _LINK if linked else None)
             self._cache[key] = template
-        return _personal(template, name, unsubscribe)
+        return template
 
     def _fit(
         self, cases: tuple[Case, ...], period: Period, language: str, name: str | None, unsubscribe: str | None
@@ -135,14 +140,31 @@ _NAME = "SBNAME9f2c41"
 _LINK = "https://sb-unsubscribe-9f2c41.invalid/"
 
 
+STAND_INS = (_NAME, _LINK)
+
+
+def personal_html(html: str, name: str | None, unsubscribe: str | None) -> str:
+    """A template's HTML with one person's name and unsubscribe link in place of the stand-ins."""
+    if name is not None:
+        html = html.replace(_NAME, escape(name))
+    if unsubscribe is not None:
+        html = html.replace(_LINK, escape(unsubscribe))
+    return html
+
+
+def personal_text(text: str, name: str | None, unsubscribe: str | None) -> str:
+    """A template's plain text (or one line of it) with one person's name and unsubscribe link put in."""
+    if name is not None:
+        text = text.replace(_NAME, name)
+    if unsubscribe is not None:
+        text = text.replace(_LINK, unsubscribe)
+    return text
+
+
 def _personal(digest: Digest, name: str | None, unsubscribe: str | None) -> Digest:
     """A copy of a rendered digest with one person's name and unsubscribe link put in."""
-    html, text, subject = digest.html, digest.text, digest.subject
-    if name is not None:
-        html, text = html.replace(_NAME, escape(name)), text.replace(_NAME, name)
-    if unsubscribe is not None:
-        html, text = html.replace(_LINK, escape(unsubscribe)), text.replace(_LINK, unsubscribe)
-    return Digest(subject, html, text, digest.language, digest.cases, digest.hidden)
+    html, text = personal_html(digest.html, name, unsubscribe), personal_text(digest.text, name, unsubscribe)
+    return Digest(digest.subject, html, text, digest.language, digest.cases, digest.hidden)
 
 
 def unsubscribe_links(settings: Settings, email: str | None) -> tuple[str | None, str | None]:
@@ -163,28 +185,43 @@ def compose(
     date: dt.datetime,
 ) -> EmailMessage:
     """The complete multipart/alternative message: plain text first, then HTML."""
+    personal = recipient_headers(settings, to=to, message_id=message_id, date=date)
     message = EmailMessage()
     message["Subject"] = digest.subject
     message["From"] = sender(settings)
-    if to is not None:
-        message["To"] = to
+    if "To" in personal:
+        message["To"] = personal["To"]
     message["Reply-To"] = settings.digest.reply_to or settings.company.email or parseaddr(sender(settings))[1]
-    message["Date"] = format_datetime(date)
-    message["Message-ID"] = message_id
+    message["Date"] = personal["Date"]
+    message["Message-ID"] = personal["Message-ID"]
     message["Content-Language"] = digest.language
     message["List-Id"] = f"{settings.title} <digest.{_domain(settings)}>"
-    mailto, https = unsubscribe_links(settings, to.addr_spec if to else None)
-    links = [f"<{link}>" for link in (mailto, https) if link]
-    if links:
-        message["List-Unsubscribe"] = ", ".join(links)
-    if https:
+    if "List-Unsubscribe" in personal:
+        message["List-Unsubscribe"] = personal["List-Unsubscribe"]
+    if unsubscribe_links(settings, to.addr_spec if to else None)[1]:
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(digest.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     # base64 for the HTML: encoded in C, many times faster than quoted-printable for a large part.
     message.add_alternative(digest.html, subtype="html", charset="utf-8", cte="base64")
-    # A boundary derived from the Message-ID: the same message always has the same bytes.
-    message.set_boundary("=_" + hashlib.sha256(message_id.encode()).hexdigest()[:32])
+    message.set_boundary(boundary(message_id))
     return message
+
+
+def boundary(message_id: str) -> str:
+    """The MIME boundary, derived from the Message-ID so the same message always has the same bytes."""
+    return "=_" + hashlib.sha256(message_id.encode()).hexdigest()[:32]
+
+
+def recipient_headers(settings: Settings, *, to: Address | None, message_id: str, date: dt.datetime) -> dict[str, str]:
+    """The header values that differ from one recipient to the next; To and List-Unsubscribe only when known."""
+    headers = {"To": str(to)} if to is not None else {}
+    headers["Date"] = format_datetime(date)
+    headers["Message-ID"] = message_id
+    mailto, https = unsubscribe_links(settings, to.addr_spec if to else None)
+    links = [f"<{link}>" for link in (mailto, https) if link]
+    if links:
+        headers["List-Unsubscribe"] = ", ".join(links)
+    return headers
 
 
 def _domain(settings: Settings) -> str:
