@@ -61,7 +61,10 @@ def load_recipients(path: Path, settings: Settings) -> tuple[Recipient, ...]:
         line = reader.line_num
         values = {k: (v or "").strip() for k, v in row.items() if k in COLUMNS and isinstance(v, str)}
         try:
-            email = validate_email(values.get("email", ""), check_deliverability=False).normalized
+            # No SMTPUTF8: few servers take a non-ASCII name before the @, and the message headers
+            # could not carry it; a domain in any script is fine (sent as punycode).
+            checked = validate_email(values.get("email", ""), check_deliverability=False, allow_smtputf8=False)
+            email = checked.ascii_email or checked.normalized
         except EmailNotValidError as exc:
             problems.append(
                 Problem(path, line, "email", f"{values.get('email', '')!r}: {exc}", "an address like anna@example.com")

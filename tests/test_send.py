@@ -208,13 +208,16 @@ def test_bad_recipient_row_stops_before_sending(
     mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]
 ) -> None:
     (mail_project / "people.csv").write_text(
-        "email,name\nanna@example.com,Anna\nnot-an-address,Bob\nanna@example.com,Again\nx@example.com,X\n",
+        "email,name\nanna@example.com,Anna\nnot-an-address,Bob\nanna@example.com,Again\nx@example.com,X\n"
+        "åse@example.dk,Åse\n",
         encoding="utf-8",
     )
     result = cli(*SEND)
     assert result.exit_code == 2
     assert "people.csv:3: email: 'not-an-address'" in result.stderr
     assert "people.csv:4: email: anna@example.com is already on line 2" in result.stderr
+    # Headers cannot carry a non-ASCII name before the @: refused up front, not mid-run.
+    assert "people.csv:6: email: 'åse@example.dk'" in result.stderr
     assert "nothing was sent" in result.stderr
     assert smtp.recorder.messages == []
 
