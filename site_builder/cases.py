@@ -5,25 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
-import multiprocessing
 import os
 import pickle
 import re
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slugify import slugify
 
 from site_builder import markdown
 from site_builder.config import Settings
 from site_builder.errors import InputError, Problem
-from site_builder.frontmatter import Parsed, parse
 from site_builder.i18n import heading_aliases
 from site_builder.review import Draft, local_links, review
 from site_builder.sections import classify
+from site_builder.workers import fork_pool
+
+if TYPE_CHECKING:
+    from site_builder.frontmatter import Parsed
 
 MAX_BYTES = 1024 * 1024
 COSTS = ("economic", "time", "social", "emotional")
@@ -305,6 +306,8 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     text = _read(path, problems)
     if text is None:
         return None
+    from site_builder.frontmatter import parse  # YAML: only when a case is parsed, not taken from the cache
+
     parsed = parse(shown, text)
     if isinstance(parsed, Problem):
         problems.append(parsed)
@@ -424,18 +427,26 @@ def _earlier(a: Moment, b: Moment) -> bool:
     return _day(a) < _day(b)
 
 
+def _case_names(folder: Path) -> list[str]:
+    """case_files as strings: at 10,000 files pathlib is most of the cost of looking."""
+    found: list[str] = []
+    pending = [str(folder)]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.name.startswith(("_", ".")):
+                    continue
+                if entry.is_dir():
+                    pending.append(entry.path)
+                elif entry.name.endswith(".md") and entry.is_file():  # no system call for a plain file
+                    found.append(entry.path)
+    found.sort(key=lambda name: name.split("/"))  # as Paths sort: "a/x.md" before "a-b/x.md"
+    return found
+
+
 def case_files(folder: Path) -> list[Path]:
     """Every .md file under `folder`, skipping names that start with '_' or '.'."""
-    # Strings until the end: at 10,000 files pathlib is most of the cost. Sorted part by part, as
-    # Paths sort ("a/x.md" before "a-b/x.md").
-    found = []
-    for top, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
-        for name in files:
-            if name.endswith(".md") and not name.startswith(("_", ".")):
-                found.append(f"{top}/{name}")
-    found.sort(key=lambda name: name.split("/"))
-    return [Path(name) for name in found if os.path.isfile(name)]  # noqa: PTH113
+    return [Path(name) for name in _case_names(folder)]
 
 
 def _load_one(path: Path, settings: Settings) -> tuple[Case | None, tuple[Problem, ...]]:
@@ -446,7 +457,7 @@ def _load_one(path: Path, settings: Settings) -> tuple[Case | None, tuple[Proble
 
 
 def _load_all(
-    paths: list[Path], settings: Settings, jobs: int, cache_file: Path | None
+    names: list[str], settings: Settings, jobs: int, cache_file: Path | None
 ) -> list[tuple[Case | None, tuple[Problem, ...]]]:
     """Every file's case and problems, in order: from the cache when the file is unchanged, else parsed
     (spread over `jobs` processes when there are many)."""
@@ -455,8 +466,7 @@ def _load_all(
     cache = CaseCache.open(cache_file, settings) if cache_file else None
     known: dict[int, Record] = {}
     fresh: dict[int, tuple[str | None, tuple[int, int, int] | None]] = {}  # content key and signature
-    for index, path in enumerate(paths):
-        name = str(path)
+    for index, name in enumerate(names):
         try:
             stat = os.stat(name)  # noqa: PTH116 - see case_files
         except OSError:
@@ -468,6 +478,7 @@ def _load_all(
             known[index] = record  # same size, mtime and inode: not even read
             continue
         try:
+            path = Path(name)
             key = file_key(path, path.read_bytes()) if stat.st_size <= MAX_BYTES else None
         except OSError:
             key = None
@@ -479,21 +490,20 @@ def _load_all(
     todo = sorted(fresh)
     workers = min(jobs or os.cpu_count() or 1, len(todo) // 50)
     if workers > 1:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            loaded = pool.map(_load_one, [paths[i] for i in todo], [settings] * len(todo), chunksize=32)
+        with fork_pool(workers) as pool:
+            loaded = pool.map(_load_one, [Path(names[i]) for i in todo], [settings] * len(todo), chunksize=32)
             results.update(zip(todo, loaded, strict=True))
     else:
-        results.update((i, _load_one(paths[i], settings)) for i in todo)
+        results.update((i, _load_one(Path(names[i]), settings)) for i in todo)
     if cache:
-        kept = {paths[i].as_posix(): record for i, record in known.items()}
+        kept = {names[i]: record for i, record in known.items()}
         for i in todo:
             key, sig = fresh[i]
             # Cases that link to local files are parsed every time: those files may come and go.
             if key and not _has_local_links(results[i]):
-                kept[paths[i].as_posix()] = Record(sig, key, results[i])
+                kept[names[i]] = Record(sig, key, results[i])
         cache.save(kept)
-    return [results[i] for i in range(len(paths))]
+    return [results[i] for i in range(len(names))]
 
 
 def _has_local_links(entry: tuple[Case | None, tuple[Problem, ...]]) -> bool:
@@ -506,7 +516,7 @@ def _has_local_links(entry: tuple[Case | None, tuple[Problem, ...]]) -> bool:
 def check_cases(
     folder: Path,
     settings: Settings,
-    progress: Callable[[list[Path]], Iterable[Path]] = iter,
+    progress: Callable[[list[str]], Iterable[str]] = iter,
     jobs: int = 0,
     cache_file: Path | None = None,
 ) -> tuple[tuple[Case, ...], tuple[Problem, ...]]:
@@ -517,8 +527,8 @@ def check_cases(
         return (), tuple(problems)
     cases: list[Case] = []
     owners: dict[str, Case] = {}
-    paths = list(progress(case_files(folder)))
-    for case, own in _load_all(paths, settings, jobs, cache_file):
+    names = list(progress(_case_names(folder)))
+    for case, own in _load_all(names, settings, jobs, cache_file):
         problems.extend(own)
         if case is None:
             continue

@@ -18,8 +18,8 @@ from site_builder.cases import check_cases, load_cases
 from site_builder.config import PAPER_SIZES, SECURITY, Settings, load_settings
 from site_builder.errors import ConfigError, InputError, Problem, ThemeError
 from site_builder.ledger import Ledger, LedgerError
+from site_builder.period import Period
 from site_builder.pipeline import digest_period
-from site_builder.render.digest import Period
 from site_builder.render.print_options import BookletFilter, LeafletOptions
 from site_builder.scaffold import create_case
 
@@ -111,7 +111,7 @@ def _report_problems(problems: Iterable[Problem], action: str, fmt: str = "text"
         click.secho(f"\n{report.summary(problems)}; {action}", fg="red" if failing else "yellow", err=True)
 
 
-def _progress(paths: list[Path]) -> Iterator[Path]:
+def _progress(paths: list[str]) -> Iterator[str]:
     if len(paths) < PROGRESS_FROM or not sys.stderr.isatty():
         yield from paths
         return

@@ -14,8 +14,9 @@ from email.utils import parseaddr
 from site_builder.cases import Case
 from site_builder.config import Settings
 from site_builder.ledger import Delivery, Ledger
+from site_builder.period import Period
 from site_builder.recipients import Recipient
-from site_builder.render.digest import Period, message_id, sender
+from site_builder.render.digest import message_id, sender
 from site_builder.render.digest_bytes import Built, DigestMessages
 from site_builder.transport import ConnectFailure, PermanentFailure, SendAborted, TemporaryFailure, Transport
 

@@ -11,14 +11,14 @@ import contextlib
 import ctypes
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from site_builder.workers import fork_pool
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -165,7 +165,7 @@ def _render_all(renders: list[Callable[[], bytes | Path]], jobs: int) -> Iterato
         return
     _PENDING = renders
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with fork_pool(workers) as pool:
             yield from pool.map(_run, range(len(renders)), chunksize=max(1, min(16, len(renders) // (workers * 8))))
     finally:
         _PENDING = []

@@ -13,9 +13,8 @@ import jinja2
 from site_builder.cases import Case, check_cases, published
 from site_builder.config import Settings
 from site_builder.errors import InputError, Problem
-from site_builder.ledger import last_sent_until
 from site_builder.output import Artifact, OutputTree, write_outputs
-from site_builder.render.digest import Period, render_digest_files
+from site_builder.period import Period
 from site_builder.render.print_options import BookletFilter, LeafletOptions
 from site_builder.render.site import render_site
 from site_builder.search import index_site
@@ -38,9 +37,15 @@ Renderer = Callable[[tuple[Case, ...], Context], list[Artifact]]
 # Each output folder and the renderer that fills it, in build order.
 RENDERERS: dict[str, Renderer] = {
     "site": lambda cases, ctx: render_site(cases, ctx.settings, leaflets="leaflets" in ctx.outputs),
-    "digest": lambda cases, ctx: render_digest_files(cases, ctx.settings, ctx.period),
+    "digest": lambda cases, ctx: _render_digest(cases, ctx),
     "leaflets": lambda cases, ctx: _render_leaflets(cases, ctx),
 }
+
+
+def _render_digest(cases: tuple[Case, ...], context: Context) -> list[Artifact]:
+    from site_builder.render.digest import render_digest_files  # email code: only builds with a digest load it
+
+    return render_digest_files(cases, context.settings, context.period)
 
 
 def _render_leaflets(cases: tuple[Case, ...], context: Context) -> list[Artifact]:
@@ -76,6 +81,8 @@ def digest_period(settings: Settings, since: dt.date | None, until: dt.date | No
     """--since/--until, else from the day after the last digest sent, else the last `digest.days` days."""
     end = until or today
     if since is None:
+        from site_builder.ledger import last_sent_until
+
         last = last_sent_until(settings.ledger_path)
         since = last + dt.timedelta(days=1) if last else end - dt.timedelta(days=settings.digest.days)
     return Period(since, end)
@@ -112,7 +119,7 @@ def build(
     strict: bool = False,
     now: dt.date | None = None,
     only: Iterable[str] = (),
-    progress: Callable[[list[Path]], Iterable[Path]] = iter,
+    progress: Callable[[list[str]], Iterable[str]] = iter,
 ) -> BuildReport:
     """Validate every case, render the chosen outputs and swap them into `out` all at once."""
     started = time.perf_counter()

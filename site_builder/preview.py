@@ -17,7 +17,7 @@ import watchfiles
 from site_builder import pipeline
 from site_builder.config import Settings, load_settings
 from site_builder.errors import ConfigError, InputError, ThemeError
-from site_builder.render.digest import Period
+from site_builder.period import Period
 from site_builder.templates import theme_root
 
 _RELOAD_JS = """(() => {

@@ -41,6 +41,12 @@ def theme_folders(settings: Settings, part: str) -> list[Path]:
     return [f for f in folders if f.is_dir()]
 
 
+def _bytecode_folder(settings: Settings) -> Path:
+    folder = settings.cache_dir / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def environment(settings: Settings, part: str) -> jinja2.Environment:
     """A strict, autoescaping Jinja environment for one part of the theme."""
     env = jinja2.Environment(
@@ -51,6 +57,9 @@ def environment(settings: Settings, part: str) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # one environment per build: no need to stat three templates for every page
+        # The site's templates compiled, kept between builds (Jinja checks each against its source):
+        # parsing them again costs a small rebuild 50 ms. Only the site's: `send` writes nothing.
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(_bytecode_folder(settings))) if part == "site" else None,
     )
     return env
 

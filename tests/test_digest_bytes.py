@@ -14,7 +14,8 @@ import pytest
 
 from site_builder.cases import load_cases
 from site_builder.config import Settings, load_settings
-from site_builder.render.digest import DigestRenderer, Period, compose, message_id, unsubscribe_links
+from site_builder.period import Period
+from site_builder.render.digest import DigestRenderer, compose, message_id, unsubscribe_links
 from site_builder.render.digest_bytes import DigestMessages
 from tests.test_digest import parts
 

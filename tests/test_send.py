@@ -18,8 +18,8 @@ from click.testing import Result
 from site_builder.config import load_settings
 from site_builder.ledger import Ledger
 from site_builder.mail import SendOptions, SendReport, send_digest
+from site_builder.period import Period
 from site_builder.recipients import load_recipients
-from site_builder.render.digest import Period
 from site_builder.transport import ConnectFailure, OutboxTransport, Transport
 from tests.conftest import case_text
 from tests.smtp_server import SmtpServer

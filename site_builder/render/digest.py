@@ -20,28 +20,12 @@ from site_builder.cases import Case
 from site_builder.config import Settings
 from site_builder.i18n import Translator, translator
 from site_builder.output import Artifact
+from site_builder.period import Period
 from site_builder.render.links import Links
 from site_builder.templates import environment, theme_fingerprint
 
 # Gmail clips messages over 102 KB; stay clear of it.
 MAX_BYTES = 100 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """The publication dates a digest covers, both ends included."""
-
-    since: dt.date
-    until: dt.date
-
-    @property
-    def key(self) -> str:
-        """The digest's name in the send ledger."""
-        return f"{self.since.isoformat()}..{self.until.isoformat()}"
-
-    def select(self, cases: tuple[Case, ...]) -> tuple[Case, ...]:
-        """Published cases dated within the period, newest first."""
-        return tuple(c for c in cases if not c.draft and self.since <= c.date <= self.until)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,11 @@ from email.headerregistry import Address
 
 from site_builder.cases import Case
 from site_builder.config import Settings
+from site_builder.period import Period
 from site_builder.render.digest import (
     STAND_INS,
     Digest,
     DigestRenderer,
-    Period,
     boundary,
     compose,
     personal_html,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from site_builder.cases import Case
 from site_builder.config import Settings
@@ -15,8 +16,8 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
-def render_feed(cases: tuple[Case, ...], settings: Settings, contents: dict[str, str]) -> bytes:
-    """Atom XML of the newest cases; `contents` maps a slug to its HTML body for the entry."""
+def render_feed(cases: tuple[Case, ...], settings: Settings, content: Callable[[Case], str]) -> bytes:
+    """Atom XML of the newest cases; `content` gives a case's HTML body for its entry."""
     from feedgen.feed import FeedGenerator  # with lxml and dateutil, 17 ms: only when the feed changed
 
     links = Links(settings)
@@ -39,7 +40,7 @@ def render_feed(cases: tuple[Case, ...], settings: Settings, contents: dict[str,
         entry.published(_midnight(case.date))
         entry.updated(_midnight(case.date))
         entry.summary(case.summary)
-        entry.content(contents[case.slug], type="html")
+        entry.content(content(case), type="html")
         for tag in case.tags:
             entry.category(term=tag)
     return bytes(fg.atom_str(pretty=True))

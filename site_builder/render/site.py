@@ -147,7 +147,7 @@ class SiteRenderer:
                 cases=chunk,
                 page=number,
                 pages=pages,
-                deps=(pages, *map(self.card_key, chunk)),
+                deps="\0".join((str(pages), *map(self.card_key, chunk))),
             )
 
     def grouped(
@@ -184,7 +184,7 @@ class SiteRenderer:
                     pages=pages,
                     previous_page=path(name, number - 1) if number > 1 else None,
                     next_page=path(name, number + 1) if number < pages else None,
-                    deps=(title, pages, *map(self.card_key, chunk)),
+                    deps="\0".join((title, str(pages), *map(self.card_key, chunk))),
                 )
         terms = [(names[s], path(names[s], 1), len(m)) for s, m in sorted(groups.items())]
         yield self.page(
@@ -233,9 +233,8 @@ class SiteRenderer:
         base_path = urlsplit(self.settings.base_url).path or "/"
         out.append(self.page("404.html", "404.html", self.settings.language, root=base_path))
         newest = cases[:FEED_SIZE]
-        contents = {c.slug: "\n".join(s.html for s in ordered_sections(c)) for c in newest}
         feed_key = _digest(self.fingerprint, "feed", *(c.digest for c in newest))
-        out.append(Artifact("feed.xml", functools.partial(render_feed, newest, self.settings, contents), feed_key))
+        out.append(Artifact("feed.xml", functools.partial(render_feed, newest, self.settings, _body), feed_key))
         out.append(self.sitemap(cases, [a.path for a in out]))
         robots = self.env.get_template("robots.txt").render(sitemap=self.links.absolute("sitemap.xml"))
         out.append(Artifact("robots.txt", robots.encode("utf-8"), _digest(self.fingerprint, "robots")))
@@ -266,6 +265,11 @@ def _digest(*parts: object) -> str:
 
 def _file_digest(path: Path) -> str:
     return hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest()
+
+
+def _body(case: Case) -> str:
+    """A case's sections as one piece of HTML, for the feed."""
+    return "\n".join(s.html for s in ordered_sections(case))
 
 
 def _card(case: Case) -> tuple[object, ...]:
