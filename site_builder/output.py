@@ -106,6 +106,8 @@ class Manifest:
         """True when every file of `tree` is keyed, unchanged, and exactly last build's set: nothing to do."""
         if not previous.is_dir() or len(tree.keys) != len(tree.files) or self.entries.keys() != tree.files.keys():
             return False
+        if any(not isinstance(e, list) or not e or e[0] != tree.keys[name] for name, e in self.entries.items()):
+            return False  # a key changed: no need to look at the files
         folder = str(previous)
         return all(self.valid(name, tree.keys[name], f"{folder}/{name}") for name in tree.files)
 

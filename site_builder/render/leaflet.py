@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import hashlib
 import io
 import os
@@ -89,12 +90,18 @@ class LeafletRenderer:
         )
 
 
+_DEFAULT_GC = (700, 10, 10)
+
+
 def pdf_from_html(job: tuple[str, float]) -> bytes:
     """Lay out the HTML and return PDF bytes; shrink the type a little if that keeps it on one page."""
     # Imported here: half a second that a build with every leaflet cached does not need to spend.
     import weasyprint
     from weasyprint.urls import URLFetcher
 
+    # A layout leaves cyclic garbage (boxes point to their parents): collect it at Python's usual
+    # pace, not at the lazier one a build sets for its own long-lived objects (100 MB more per worker).
+    gc.set_threshold(*_DEFAULT_GC)
     html, base = job
     # Only local files (the theme's fonts) and data: URLs (the QR code): a leaflet makes no requests.
     fetcher = URLFetcher(allowed_protocols={"file", "data"}, timeout=5)
