@@ -229,6 +229,14 @@ def test_unchanged_leaflets_are_not_rendered_again(
     assert build_leaflets(project).exit_code == 0
     assert rendered == ["Case A"]
     rendered.clear()
+    # Settings no leaflet shows do not lay them out again; one they show does.
+    (project / "site.toml").write_text("search = false\nper_page = 3\n[smtp]\nport = 2525\n", encoding="utf-8")
+    assert build_leaflets(project).exit_code == 0
+    assert rendered == []
+    (project / "site.toml").write_text('search = false\ntitle = "Fixed for you"\n', encoding="utf-8")
+    assert build_leaflets(project).exit_code == 0
+    assert len(rendered) == 3
+    rendered.clear()
     for cached in (project / ".site-builder/cache").rglob("*"):
         if cached.is_file():
             cached.write_bytes(b"damaged")
