@@ -99,7 +99,11 @@ class _Run:
         self.stopped = False
         # Separate locks so that recording "sent" never waits for another connection's message to be
         # built or paced: the window between the server's 250 and the commit stays as short as it was.
-        self.take = threading.Lock()  # queue, handed_back, active, stopped, message building, progress
+        self.take = threading.Lock()  # queue, handed_back, active, in_flight, stopped, building, progress
+        # A connection with nothing left to take waits while others still hold someone: a person they
+        # cannot deliver is handed back, and must find a connection that works still running.
+        self.changed = threading.Condition(self.take)
+        self.in_flight = 0
         self.record = threading.Lock()  # ledger and report
         self.pace = threading.Lock()
         self.last_send = 0.0
@@ -118,8 +122,9 @@ class _Run:
 
     def stop(self) -> None:
         """Take no one else; messages already under way finish and are recorded."""
-        with self.take:
+        with self.changed:
             self.stopped = True
+            self.changed.notify_all()
 
     def finish(self) -> None:
         """After a stop, everyone not tried goes to the report (and handed-back people to the ledger)."""
@@ -132,10 +137,14 @@ class _Run:
     def _next(self) -> tuple[_Due, Built] | None:
         # Leaving the loop and lowering `active` happen under one lock with taking, so a person handed
         # back is never left behind by a connection that has just seen an empty queue.
-        with self.take:
+        with self.changed:
+            while not self.stopped and not (self.handed_back or self.queue) and self.in_flight:
+                self.changed.wait()
             if self.stopped or not (self.handed_back or self.queue):
                 self.active -= 1
+                self.changed.notify_all()
                 return None
+            self.in_flight += 1
             if self.handed_back:
                 job, _ = self.handed_back.popleft()
             else:
@@ -173,22 +182,28 @@ class _Run:
                 self.report.deferred.append((email, str(outcome)))
                 if isinstance(outcome, SendAborted | ConnectFailure):
                     self.report.aborted = self.report.aborted or str(outcome)
+        with self.changed:
+            self.in_flight -= 1
+            self.changed.notify_all()
         if isinstance(outcome, SendAborted | ConnectFailure):
             self._give_up()
             return False
         return True
 
     def _give_up(self) -> None:
-        with self.take:
+        with self.changed:
             self.active -= 1
             self.stopped = True
+            self.changed.notify_all()
 
     def _hand_back(self, job: _Due, error: str) -> bool:
         """Leave the person to a connection that still works (a server may allow fewer connections than asked)."""
-        with self.take:
+        with self.changed:
             if self.active > 1 and not self.stopped:
                 self.handed_back.append((job, error))
                 self.active -= 1
+                self.in_flight -= 1
+                self.changed.notify_all()
                 return True
             return False
 

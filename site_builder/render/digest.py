@@ -178,7 +178,6 @@ def compose(
     message["Reply-To"] = settings.digest.reply_to or settings.company.email or parseaddr(sender(settings))[1]
     message["Date"] = personal["Date"]
     message["Message-ID"] = personal["Message-ID"]
-    message["Content-Language"] = digest.language
     message["List-Id"] = f"{settings.title} <digest.{_domain(settings)}>"
     if "List-Unsubscribe" in personal:
         message["List-Unsubscribe"] = personal["List-Unsubscribe"]
@@ -187,6 +186,8 @@ def compose(
     message.set_content(digest.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     # base64 for the HTML: encoded in C, many times faster than quoted-printable for a large part.
     message.add_alternative(digest.html, subtype="html", charset="utf-8", cte="base64")
+    # After the parts: set_content clears every Content-* header it finds, this one included.
+    message["Content-Language"] = digest.language
     message.set_boundary(boundary(message_id))
     return message
 
