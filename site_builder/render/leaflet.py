@@ -102,10 +102,15 @@ def _font_configuration() -> Any:
     worker at 10,000 cases)."""
     pid = os.getpid()
     if pid not in _FONTS:
+        from multiprocessing.util import Finalize
+
         from weasyprint.text.fonts import FontConfiguration
 
-        _FONTS.clear()  # a forked worker makes its own, not its parent's
-        _FONTS[pid] = FontConfiguration()
+        # A forked worker makes its own and keeps its parent's referenced: dropping it would run its
+        # __del__, which deletes the parent's font folder. A worker leaves with os._exit, so its
+        # own folder is removed by a multiprocessing finalizer (which runs at that exit).
+        _FONTS[pid] = fonts = FontConfiguration()
+        Finalize(fonts, fonts.__del__, exitpriority=0)
     return _FONTS[pid]
 
 
