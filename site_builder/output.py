@@ -34,6 +34,7 @@ class Artifact:
     path: str
     data: Content
     key: str | None = None
+    made_from_others: bool = False  # rendered only once every other file of its output is done
 
 
 @dataclass(slots=True)
@@ -43,8 +44,15 @@ class OutputTree:
     name: str
     files: dict[str, Content] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
+    made_from_others: set[str] = field(default_factory=set)  # see Artifact
 
-    def add(self, path: str, data: bytes | str | Path | Callable[[], bytes | Path], key: str | None = None) -> None:
+    def add(
+        self,
+        path: str,
+        data: bytes | str | Path | Callable[[], bytes | Path],
+        key: str | None = None,
+        made_from_others: bool = False,
+    ) -> None:
         """Add a file; refuses paths outside the folder and paths already added."""
         name = path
         if not path or path.startswith("/") or any(part in ("", ".", "..") for part in path.split("/")):
@@ -57,11 +65,13 @@ class OutputTree:
         self.files[name] = data.encode("utf-8") if isinstance(data, str) else data
         if key:
             self.keys[name] = key
+        if made_from_others:
+            self.made_from_others.add(name)
 
     def extend(self, artifacts: Iterable[Artifact]) -> None:
         """Add many artifacts."""
         for artifact in artifacts:
-            self.add(artifact.path, artifact.data, artifact.key)
+            self.add(artifact.path, artifact.data, artifact.key, artifact.made_from_others)
 
     @property
     def size(self) -> int:
@@ -256,9 +266,13 @@ def _fill(
             written += filler.place(name, data)
         else:
             pending.append(name)
-    renders = [tree.files[name] for name in pending]
-    for name, content in zip(pending, _render_all(renders, jobs), strict=True):  # type: ignore[arg-type]
-        written += filler.place(name, content)
+    # Two rounds: a file made from others (the booklet, from the leaflets) must not start in one
+    # worker while another is still making its parts; it would make them a second time.
+    later = [name for name in pending if name in tree.made_from_others]
+    for names in ([name for name in pending if name not in tree.made_from_others], later):
+        renders = [tree.files[name] for name in names]
+        for name, content in zip(names, _render_all(renders, jobs), strict=True):  # type: ignore[arg-type]
+            written += filler.place(name, content)
     for name in spare.entries.keys() - tree.files.keys():
         _remove(root, name)
     return written, len(tree.files) - written, linked

@@ -104,7 +104,7 @@ def _publish_leaflets_on_site(trees: list[OutputTree]) -> None:
     if "site" in by_name and "leaflets" in by_name:
         leaflets = by_name["leaflets"]
         for name, data in leaflets.files.items():
-            by_name["site"].add(f"leaflets/{name}", data, leaflets.keys.get(name))
+            by_name["site"].add(f"leaflets/{name}", data, leaflets.keys.get(name), name in leaflets.made_from_others)
 
 
 def build(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,27 @@ def test_writer_swaps_whole_folders(tmp_path: Path) -> None:
     write_outputs(out, [second])
     assert sorted(p.name for p in (out / "site").iterdir()) == ["new.html"]
     assert [p.name for p in tmp_path.iterdir()] == ["dist"], "no staging folder left behind"
+
+
+def test_a_file_made_from_others_waits_for_all_of_them(tmp_path: Path) -> None:
+    """With workers, the booklet must not start while another worker still makes a leaflet."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+
+    def part(number: int) -> Callable[[], bytes]:
+        def render() -> bytes:
+            time.sleep(0.05 * (number % 3))
+            (marks / str(number)).touch()
+            return b"part"
+
+        return render
+
+    def whole() -> bytes:
+        return ",".join(sorted(p.name for p in marks.iterdir())).encode()
+
+    tree = OutputTree("leaflets")
+    for number in range(8):
+        tree.add(f"{number}.pdf", part(number))
+    tree.add("all.pdf", whole, made_from_others=True)
+    write_outputs(tmp_path / "dist", [tree], jobs=2)
+    assert (tmp_path / "dist/leaflets/all.pdf").read_bytes() == b"0,1,2,3,4,5,6,7"

@@ -230,5 +230,5 @@ def render_leaflets(
         listed = [(c.title, c.date, c.language) for c in selected]
         cover_key = hashlib.sha256(repr((*common, "cover", listed)).encode()).hexdigest()
         render = functools.partial(work.booklet, selected, keys, cover_key, title, settings.company.name)
-        artifacts.append(Artifact("all.pdf", render, key))
+        artifacts.append(Artifact("all.pdf", render, key, made_from_others=True))
     return artifacts
