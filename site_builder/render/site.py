@@ -136,10 +136,7 @@ class SiteRenderer:
 
     def index_pages(self, cases: tuple[Case, ...]) -> Iterable[Artifact]:
         """The case index, split into pages of `per_page`."""
-        size = self.settings.per_page
-        pages = max(1, -(-len(cases) // size))
-        for number in range(1, pages + 1):
-            chunk = cases[(number - 1) * size : number * size]
+        for number, pages, chunk in _paged(cases, self.settings.per_page):
             yield self.page(
                 "index.html",
                 self.links.index(number),
@@ -147,6 +144,8 @@ class SiteRenderer:
                 cases=chunk,
                 page=number,
                 pages=pages,
+                previous_page=self.links.index(number - 1) if number > 1 else None,
+                next_page=self.links.index(number + 1) if number < pages else None,
                 deps="\0".join((str(pages), *map(self.card_key, chunk))),
             )
 
@@ -167,13 +166,10 @@ class SiteRenderer:
                 names.setdefault(tag_slug(key), key)
                 groups[tag_slug(key)].append(case)
         t = self.tr(self.settings.language)
-        size = self.settings.per_page
         for slug, members in sorted(groups.items()):
             name = names[slug]
             title = t(heading, name=name)
-            pages = -(-len(members) // size)
-            for number in range(1, pages + 1):
-                chunk = tuple(members[(number - 1) * size : number * size])
+            for number, pages, chunk in _paged(tuple(members), self.settings.per_page):
                 yield self.page(
                     "list.html",
                     path(name, number),
@@ -265,6 +261,14 @@ def _digest(*parts: object) -> str:
 
 def _file_digest(path: Path) -> str:
     return hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest()
+
+
+def _paged(cases: tuple[Case, ...], size: int) -> Iterable[tuple[int, int, tuple[Case, ...]]]:
+    """(page number, number of pages, the cases on it) for a list split into pages of `size`;
+    an empty list still has its one, empty, first page."""
+    pages = max(1, -(-len(cases) // size))
+    for number in range(1, pages + 1):
+        yield number, pages, cases[(number - 1) * size : number * size]
 
 
 def _body(case: Case) -> str:
