@@ -16,7 +16,7 @@ import click
 from site_builder import __version__, pipeline, report
 from site_builder.cases import check_cases, load_cases
 from site_builder.config import PAPER_SIZES, SECURITY, Settings, load_settings
-from site_builder.errors import ConfigError, InputError, Problem, ThemeError
+from site_builder.errors import ConfigError, InputError, LayoutError, Problem, ThemeError
 from site_builder.ledger import Ledger, LedgerError
 from site_builder.period import Period
 from site_builder.pipeline import digest_period
@@ -160,6 +160,8 @@ def _run_build(
         sys.exit(1)
     except ThemeError as exc:
         _fail(f"Theme error: {exc}\nNothing was built, the previous output is unchanged.", 1)
+    except LayoutError as exc:
+        _fail(f"Leaflet error: {exc}\nNothing was built, the previous output is unchanged.", 1)
     _report_problems(result.warnings, "built anyway; --strict would refuse.")
     held = f" ({result.held_back} draft or future-dated case(s) not published)" if result.held_back else ""
     click.echo(f"Built {result.cases} case(s){held} in {result.seconds:.2f} s:")

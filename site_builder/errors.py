@@ -46,5 +46,9 @@ class ThemeError(Exception):
     """A template of the theme (or of the user's overrides) failed to render."""
 
 
+class LayoutError(Exception):
+    """A PDF could not be laid out: WeasyPrint failed on it, or a worker laying it out stopped."""
+
+
 class ConfigError(Exception):
     """The settings file or command-line options are wrong; exit code 2."""

@@ -23,7 +23,23 @@ from site_builder.workers import fork_pool
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
-Content = bytes | Path | Callable[[], bytes | Path]
+
+class Deferred:
+    """A file its renderer makes in worker processes of its own: `start` hands it over, `result`
+    waits for it. The writer starts a few ahead of the one it waits for, so they work in parallel."""
+
+    __slots__ = ()
+
+    def start(self) -> None:
+        """Begin making the file (once: a second call does nothing)."""
+
+    def result(self) -> bytes | Path:
+        """The file, once made."""
+        raise NotImplementedError
+
+
+Content = bytes | Path | Callable[[], bytes | Path] | Deferred
+AHEAD = 16  # deferred files started beyond the one waited for: enough to keep workers busy, few in memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +65,7 @@ class OutputTree:
     def add(
         self,
         path: str,
-        data: bytes | str | Path | Callable[[], bytes | Path],
+        data: bytes | str | Content,
         key: str | None = None,
         made_from_others: bool = False,
     ) -> None:
@@ -183,6 +199,16 @@ def _render_all(renders: list[Callable[[], bytes | Path]], jobs: int) -> Iterato
         _PENDING = []
 
 
+def _resolve(deferred: list[Deferred]) -> Iterator[bytes | Path]:
+    """Each deferred file in order, with up to AHEAD more started meanwhile."""
+    started = 0
+    for index, item in enumerate(deferred):
+        while started < min(len(deferred), index + 1 + AHEAD):
+            deferred[started].start()
+            started += 1
+        yield item.result()
+
+
 def _same(old: Path, content: bytes | Path) -> bool:
     """True when the old output file holds exactly these bytes (sizes first: usually enough to say no)."""
     try:
@@ -270,8 +296,14 @@ def _fill(
     # worker while another is still making its parts; it would make them a second time.
     later = [name for name in pending if name in tree.made_from_others]
     for names in ([name for name in pending if name not in tree.made_from_others], later):
+        deferred = {name: data for name in names if isinstance(data := tree.files[name], Deferred)}
+        for item in list(deferred.values())[:AHEAD]:
+            item.start()  # their workers make them while this process renders the rest
+        names = [name for name in names if name not in deferred]
         renders = [tree.files[name] for name in names]
         for name, content in zip(names, _render_all(renders, jobs), strict=True):  # type: ignore[arg-type]
+            written += filler.place(name, content)
+        for name, content in zip(deferred, _resolve(list(deferred.values())), strict=True):
             written += filler.place(name, content)
     for name in spare.entries.keys() - tree.files.keys():
         _remove(root, name)

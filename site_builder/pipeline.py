@@ -15,6 +15,7 @@ from site_builder.config import Settings
 from site_builder.errors import InputError, Problem
 from site_builder.output import Artifact, OutputTree, write_outputs
 from site_builder.period import Period
+from site_builder.render.pdf_workers import LayoutWorkers, layout_workers
 from site_builder.render.print_options import BookletFilter, LeafletOptions
 from site_builder.render.site import render_site
 from site_builder.search import index_site
@@ -30,6 +31,7 @@ class Context:
     leaflet: LeafletOptions
     booklet: BookletFilter
     outputs: tuple[str, ...]
+    workers: LayoutWorkers | None = None
 
 
 Renderer = Callable[[tuple[Case, ...], Context], list[Artifact]]
@@ -52,7 +54,7 @@ def _render_leaflets(cases: tuple[Case, ...], context: Context) -> list[Artifact
     # WeasyPrint takes half a second to import: only builds that print pay for it.
     from site_builder.render.leaflet import render_leaflets
 
-    return render_leaflets(cases, context.settings, context.leaflet, context.booklet)
+    return render_leaflets(cases, context.settings, context.leaflet, context.booklet, context.workers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,32 +127,41 @@ def build(
     started = time.perf_counter()
     names = list(dict.fromkeys(only)) or list(RENDERERS)
     leaflet = leaflet or LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, 0, settings.cache_dir)
-    cases, problems = check_cases(
-        cases_dir, settings, progress=progress, jobs=leaflet.jobs, cache_file=settings.cache_dir / "cases.pickle"
-    )
-    if any(p.is_error or strict for p in problems):
-        raise InputError(problems)
-    chosen = published(cases, drafts, now or dt.date.today())
-    context = Context(settings, period, leaflet, booklet or BookletFilter(), tuple(names))
-    trees = [render_output(name, chosen, context) for name in names]
-    _publish_leaflets_on_site(trees)
-    # An output with nothing in it (a digest of an empty period) leaves its old folder alone.
-    full = [tree for tree in trees if tree.files]
-    finish = {"site": lambda folder, previous, changed: index_site(folder, previous, changed, settings)}
-    if not settings.search:
-        finish = {}
-    # In a full build an output with nothing in it is removed, so the output always mirrors the
-    # input; `digest` alone with an empty period leaves the last digest where it was.
-    empty = [tree.name for tree in trees if not tree.files] if len(trees) > 1 else []
-    written = write_outputs(out, full, finish, state=settings.cache_dir, jobs=leaflet.jobs, remove=empty)
-    results = dict(zip([t.name for t in full], written, strict=True))
-    reports = tuple(
-        OutputReport(
-            tree.name,
-            results[tree.name].path if tree.name in results else out.resolve() / tree.name,
-            len(tree.files),
-            results[tree.name].written if tree.name in results else 0,
+    # Forked now, before the cases are loaded: a worker imports WeasyPrint meanwhile, so that an
+    # edited case's leaflet costs only its layout, done while this process renders the site.
+    with layout_workers(leaflet.jobs, "leaflets" in names) as workers:
+        cases, problems = check_cases(
+            cases_dir, settings, progress=progress, jobs=leaflet.jobs, cache_file=settings.cache_dir / "cases.pickle"
         )
-        for tree in trees
-    )
-    return BuildReport(len(chosen), len(cases) - len(chosen), period, reports, time.perf_counter() - started, problems)
+        if any(p.is_error or strict for p in problems):
+            raise InputError(problems)
+        chosen = published(cases, drafts, now or dt.date.today())
+        context = Context(settings, period, leaflet, booklet or BookletFilter(), tuple(names), workers)
+        # Leaflets first: the ones to lay out go to the workers, which work while the site is rendered.
+        made = {
+            name: render_output(name, chosen, context) for name in sorted(names, key=lambda name: name != "leaflets")
+        }
+        trees = [made[name] for name in names]
+        _publish_leaflets_on_site(trees)
+        # An output with nothing in it (a digest of an empty period) leaves its old folder alone.
+        full = [tree for tree in trees if tree.files]
+        finish = {"site": lambda folder, previous, changed: index_site(folder, previous, changed, settings)}
+        if not settings.search:
+            finish = {}
+        # In a full build an output with nothing in it is removed, so the output always mirrors the
+        # input; `digest` alone with an empty period leaves the last digest where it was.
+        empty = [tree.name for tree in trees if not tree.files] if len(trees) > 1 else []
+        written = write_outputs(out, full, finish, state=settings.cache_dir, jobs=leaflet.jobs, remove=empty)
+        results = dict(zip([t.name for t in full], written, strict=True))
+        reports = tuple(
+            OutputReport(
+                tree.name,
+                results[tree.name].path if tree.name in results else out.resolve() / tree.name,
+                len(tree.files),
+                results[tree.name].written if tree.name in results else 0,
+            )
+            for tree in trees
+        )
+        return BuildReport(
+            len(chosen), len(cases) - len(chosen), period, reports, time.perf_counter() - started, problems
+        )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
 import re
 import shutil
 import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from site_builder.cli import main
 from site_builder.render import leaflet as leaflet_module
+from site_builder.render import pdf as pdf_module
 from tests.conftest import ROOT, SAMPLE_CASES, case_text
 
 MM = 72 / 25.4
@@ -124,6 +128,9 @@ def test_booklet_has_a_cover_and_every_leaflet(samples: Path) -> None:
     assert len(booklet.pages) == 1 + leaflet_pages
     cover = booklet.pages[0].extract_text()
     assert "Complaints we fixed" in cover and "Опоздание к утреннему поезду" in cover
+    meta = booklet.metadata
+    assert meta is not None and meta["/Title"].startswith("Complaints we fixed · ") and meta["/Author"]
+    assert re.fullmatch(r"D:\d{14}Z", str(meta["/CreationDate"])) and booklet.trailer["/Root"]["/Lang"] == "en"
 
 
 def words_outside_page(pdf: Path) -> list[str]:
@@ -283,3 +290,85 @@ def test_site_links_to_its_leaflets(sample_project: Path, cli: Callable[..., Res
     index = lxml.html.fromstring((site / "index.html").read_bytes())
     assert index.cssselect(".print-link a")[0].get("href") == "leaflets/all.pdf"
     assert (site / "leaflets/all.pdf").read_bytes() == (sample_project / "dist/leaflets/all.pdf").read_bytes()
+
+
+LIBRARIES = (
+    "import weasyprint.text.ffi as f\n"
+    "names = 'gobject pango harfbuzz harfbuzz_subset harfbuzz_vector fontconfig pangoft2'.split()\n"
+    "print([(n, getattr(f, n) is not None) for n in names])"
+)
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+
+
+def test_quick_weasyprint_import_loads_the_same_libraries_and_restores_the_search() -> None:
+    quick = _python(
+        "import ctypes.util; before = ctypes.util.find_library\n"
+        "from site_builder.render.pdf import import_weasyprint; import_weasyprint()\n"
+        "assert ctypes.util.find_library is before\n" + LIBRARIES
+    )
+    usual = _python("import weasyprint\n" + LIBRARIES)
+    assert quick.stdout == usual.stdout and "('pango', True)" in usual.stdout
+
+
+def test_quick_weasyprint_import_falls_back_to_the_library_search() -> None:
+    # A system where the soname alone is not found: only ctypes' search finds pango.
+    done = _python(
+        "import cffi.api, ctypes.util\n"
+        "from site_builder.render import pdf as weasy\n"
+        "load = cffi.api._load_backend_lib\n"
+        "def only_searched(backend, name, flags):\n"
+        "    if name == 'libpango-1.0.so.0' and ctypes.util.find_library is weasy._not_searched:\n"
+        "        raise OSError('not on the loader path')\n"
+        "    return load(backend, name, flags)\n"
+        "cffi.api._load_backend_lib = only_searched\n"
+        "w = weasy.import_weasyprint()\n"
+        "print(w.HTML(string='<p>x</p>').write_pdf()[:5])\n"
+    )
+    assert done.stdout.strip() == "b'%PDF-'"  # nothing else printed: WeasyPrint's advice was swallowed
+
+
+def _weasyprint_folders() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("weasyprint-*")}
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_leaflet_that_cannot_be_laid_out_is_named_and_nothing_changes(
+    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    write_case("room.md", case_text(title="Room"))
+    write_case("late.md", case_text(title="Late parcel"))
+    assert build_leaflets(project).exit_code == 0
+    before = {p.name: p.read_bytes() for p in (project / "dist/leaflets").iterdir()}
+    write_case("late.md", case_text(title="Late parcel, again"))
+    real = pdf_module.pdf_from_html
+
+    def failing(job: tuple[str, float]) -> bytes:
+        if "Late parcel, again" in job[0]:
+            raise ValueError("no room for the table")
+        return real(job)
+
+    # Patched before the build forks its workers, so they fail too.
+    monkeypatch.setattr(pdf_module, "pdf_from_html", failing)
+    monkeypatch.setattr(leaflet_module, "pdf_from_html", failing)
+    result = CliRunner().invoke(main, ["leaflets", "--jobs", jobs])
+    assert result.exit_code == 1, result.output
+    assert "Leaflet error: late.pdf: could not be laid out: " in result.output
+    assert "no room for the table" in result.output and "Traceback" not in result.output
+    assert {p.name: p.read_bytes() for p in (project / "dist/leaflets").iterdir()} == before
+
+
+def test_workers_leave_no_process_and_no_font_folder(project: Path, write_case: Callable[..., Path]) -> None:
+    for i in range(5):
+        write_case(f"c{i}.md", case_text(title=f"Case {i}", date=f"2026-03-0{i + 1}"))
+    folders = _weasyprint_folders()
+    assert CliRunner().invoke(main, ["leaflets", "--jobs", "2"]).exit_code == 0
+    assert len(list((project / "dist/leaflets").glob("*.pdf"))) == 6
+    assert multiprocessing.active_children() == []
+    assert _weasyprint_folders() == folders
+    # Nothing to lay out: the worker forked at the start is stopped without a job.
+    result = CliRunner().invoke(main, ["leaflets", "--jobs", "2"])
+    assert result.exit_code == 0 and "6 files, 0 new or changed" in result.output
+    assert multiprocessing.active_children() == [] and _weasyprint_folders() == folders

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import gc
 import hashlib
-import io
 import os
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from importlib.metadata import version
-from typing import Any
 
 import jinja2
 import segno
@@ -20,10 +17,13 @@ from site_builder import __version__
 from site_builder.cache import Cache
 from site_builder.cases import Case
 from site_builder.config import Digest, Settings, Smtp
+from site_builder.errors import LayoutError
 from site_builder.i18n import translator
-from site_builder.output import Artifact
+from site_builder.output import Artifact, Deferred
 from site_builder.render.links import Links
-from site_builder.render.print_options import SCALES, SIZES, BookletFilter, LeafletOptions
+from site_builder.render.pdf import merge, pdf_from_html
+from site_builder.render.pdf_workers import LayoutWorkers
+from site_builder.render.print_options import SIZES, BookletFilter, LeafletOptions
 from site_builder.render.site import ordered_sections
 from site_builder.templates import environment, theme_error, theme_fingerprint, theme_folders
 
@@ -92,113 +92,79 @@ class LeafletRenderer:
         )
 
 
-_DEFAULT_GC = (700, 10, 10)
-_FONTS: dict[int, Any] = {}
-
-
-def _font_configuration() -> Any:
-    """One WeasyPrint font configuration per process: a new one for every leaflet loads the
-    @font-face fonts into fontconfig again and never frees them (+0.5 MB a leaflet, 1 GB a
-    worker at 10,000 cases)."""
-    pid = os.getpid()
-    if pid not in _FONTS:
-        from multiprocessing.util import Finalize
-
-        from weasyprint.text.fonts import FontConfiguration
-
-        # A forked worker makes its own and keeps its parent's referenced: dropping it would run its
-        # __del__, which deletes the parent's font folder. A worker leaves with os._exit, so its
-        # own folder is removed by a multiprocessing finalizer (which runs at that exit).
-        _FONTS[pid] = fonts = FontConfiguration()
-        Finalize(fonts, fonts.__del__, exitpriority=0)
-    return _FONTS[pid]
-
-
-def pdf_from_html(job: tuple[str, float]) -> bytes:
-    """Lay out the HTML and return PDF bytes; shrink the type a little if that keeps it on one page."""
-    # Imported here: half a second that a build with every leaflet cached does not need to spend.
-    import weasyprint
-    from weasyprint.urls import URLFetcher
-
-    # A layout leaves cyclic garbage (boxes point to their parents): collect it at Python's usual
-    # pace, not at the lazier one a build sets for its own long-lived objects (100 MB more per worker).
-    gc.set_threshold(*_DEFAULT_GC)
-    html, base = job
-    # Only local files (the theme's fonts) and data: URLs (the QR code): a leaflet makes no requests.
-    fetcher = URLFetcher(allowed_protocols={"file", "data"}, timeout=5)
-    fonts = _font_configuration()
-    first = None
-    for scale in SCALES:
-        styled = html.replace("</head>", f"<style>html {{ font-size: {base * scale:.2f}pt; }}</style></head>", 1)
-        document = weasyprint.HTML(string=styled, url_fetcher=fetcher).render(font_config=fonts)
-        first = first or document
-        if len(document.pages) == 1:
-            return bytes(document.write_pdf(pdf_tags=True))
-        if len(document.pages) > 2:
-            break  # three pages or more will not shrink onto one: no more layouts to try
-    # It does not fit one page even a little smaller: print at full size on as many pages as it needs.
-    assert first is not None
-    return bytes(first.write_pdf(pdf_tags=True))
-
-
-def _merge(pdfs: Iterable[bytes], title: str, author: str, created: str) -> bytes:
-    """Concatenate PDFs into one booklet with its own metadata."""
-    import pypdf
-
-    writer = pypdf.PdfWriter()
-    for data in pdfs:
-        writer.append(pypdf.PdfReader(io.BytesIO(data)))
-    stamp = "D:" + created.replace("-", "").replace(":", "").replace("T", "").rstrip("Z") + "Z"
-    writer.add_metadata({"/Title": title, "/Author": author, "/CreationDate": stamp, "/ModDate": stamp})
-    # A fixed file identifier keeps the booklet byte-identical between builds of the same input.
-    ident = pypdf.generic.ByteStringObject(
-        hashlib.md5(title.encode() + created.encode(), usedforsecurity=False).digest()
-    )
-    writer._ID = pypdf.generic.ArrayObject([ident, ident])
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 BOOKLET_MAX = 100  # newest cases in all.pdf; a booklet of thousands helps nobody
 
 
-class _Leaflets:
-    """Render functions for the writer: each PDF comes from the cache, or is rendered and cached."""
+class _Pdf(Deferred):
+    """One PDF (a leaflet, or the booklet's cover): from the cache, or laid out (by a worker when
+    there are workers) and then cached."""
 
-    def __init__(self, renderer: LeafletRenderer, cache: Cache | None, base: float) -> None:
-        self.renderer, self.cache, self.base = renderer, cache, base
+    __slots__ = ("html", "key", "name", "ticket", "work")
 
-    def pdf(self, case: Case, key: str) -> bytes:
-        """One leaflet's bytes."""
-        cached = self.cache.get(key) if self.cache else None
-        if cached is not None:
-            return cached
+    def __init__(self, work: _Leaflets, name: str, key: str, html: Callable[[], str]) -> None:
+        self.work, self.name, self.key, self.html = work, name, key, html
+        self.ticket: int | None = None
+
+    def start(self) -> None:
+        """Hand the layout to a worker, unless it is cached or there are no workers."""
+        workers = self.work.workers
+        if self.ticket is None and workers is not None and not self.work.cached(self.key):
+            self.ticket = workers.submit((self.work.page(self.html), self.work.base))
+
+    def result(self) -> bytes:
+        """The PDF's bytes."""
+        ticket, self.ticket = self.ticket, None
+        if ticket is None:
+            cached = self.work.cache.get(self.key) if self.work.cache else None
+            if cached is not None:
+                return cached
+            self.start()
+            ticket, self.ticket = self.ticket, None
         try:
-            html = self.renderer.html(case)
-        except jinja2.TemplateError as exc:
-            raise theme_error(exc, "leaflet.html") from None
-        data = pdf_from_html((html, self.base))
-        if self.cache:
-            self.cache.put(key, data)
+            if ticket is not None and self.work.workers is not None:
+                data = self.work.workers.result(ticket)
+            else:
+                data = pdf_from_html((self.work.page(self.html), self.work.base))
+        except Exception as exc:  # WeasyPrint raises many kinds; the user needs to know which leaflet
+            raise LayoutError(f"{self.name}: could not be laid out: {exc}") from exc
+        if self.work.cache:
+            self.work.cache.put(self.key, data)
         return data
 
-    def booklet(self, cases: tuple[Case, ...], keys: dict[str, str], cover_key: str, title: str, author: str) -> bytes:
-        """The cover and every selected leaflet, joined."""
-        cover = self.cache.get(cover_key) if self.cache else None
-        if cover is None:
-            cover = pdf_from_html((self.renderer.cover_html(cases), self.base))
-            if self.cache:
-                self.cache.put(cover_key, cover)
-        parts = [cover, *(self.pdf(c, keys[c.slug]) for c in cases)]
-        return _merge(parts, title, author, _created(max(c.date for c in cases)))
+
+class _Leaflets:
+    """What the PDFs of one build share: where they are cached, who lays them out."""
+
+    def __init__(self, cache: Cache | None, base: float, workers: LayoutWorkers | None) -> None:
+        self.cache, self.base, self.workers = cache, base, workers
+
+    def cached(self, key: str) -> bool:
+        """True when the cache holds a PDF under `key`."""
+        return self.cache is not None and self.cache.has(key)
+
+    @staticmethod
+    def page(html: Callable[[], str]) -> str:
+        """The print HTML; a template error names the template and its line."""
+        try:
+            return html()
+        except jinja2.TemplateError as exc:
+            raise theme_error(exc, "leaflet template") from None
+
+    def booklet(self, cover: _Pdf, parts: list[_Pdf], title: str, author: str, created: str, language: str) -> bytes:
+        """The cover and every selected leaflet, joined (the leaflets are made by then)."""
+        return merge([cover.result(), *(part.result() for part in parts)], title, author, created, language)
 
 
 def render_leaflets(
-    cases: tuple[Case, ...], settings: Settings, options: LeafletOptions, booklet: BookletFilter | None = None
+    cases: tuple[Case, ...],
+    settings: Settings,
+    options: LeafletOptions,
+    booklet: BookletFilter | None = None,
+    workers: LayoutWorkers | None = None,
 ) -> list[Artifact]:
-    """<slug>.pdf for every case and all.pdf with a cover, as render functions keyed by their inputs:
-    an unchanged leaflet is neither laid out again nor even read."""
+    """<slug>.pdf for every case and all.pdf with a cover, keyed by their inputs: an unchanged
+    leaflet is neither laid out again nor even read. With `workers`, the first leaflets missing
+    from the cache are handed to them at once, to be laid out while the rest of the build runs."""
     renderer = LeafletRenderer(settings, options)
     base = SIZES[options.size]
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
@@ -216,19 +182,33 @@ def render_leaflets(
     )
     # Digested once: repeating the settings' long repr for each of 10,000 cases took a third of a second.
     common = (hashlib.sha256(repr(everything).encode()).hexdigest(),)
-    keys = {c.slug: hashlib.sha256(f"{common[0]}\0{c.digest}".encode()).hexdigest() for c in cases}
-    work = _Leaflets(renderer, Cache(options.cache_dir / "leaflets") if options.cache_dir else None, base)
-    artifacts = [
-        Artifact(f"{case.slug}.pdf", functools.partial(work.pdf, case, keys[case.slug]), keys[case.slug])
-        for case in cases
-    ]
+    work = _Leaflets(Cache(options.cache_dir / "leaflets") if options.cache_dir else None, base, workers)
+    pdfs = {
+        c.slug: _Pdf(
+            work,
+            f"{c.slug}.pdf",
+            hashlib.sha256(f"{common[0]}\0{c.digest}".encode()).hexdigest(),
+            functools.partial(renderer.html, c),
+        )
+        for c in cases
+    }
+    artifacts = [Artifact(f"{slug}.pdf", pdf, pdf.key) for slug, pdf in pdfs.items()]
     selected = tuple(c for c in cases if (booklet or BookletFilter()).accepts(c))[:BOOKLET_MAX]
+    cover = None
     if selected:
         title = f"{settings.title} · {settings.company.name}"
-        key = hashlib.sha256(repr((*common, "booklet", title, *(keys[c.slug] for c in selected))).encode()).hexdigest()
+        parts = [pdfs[c.slug] for c in selected]
+        key = hashlib.sha256(repr((*common, "booklet", title, *(p.key for p in parts))).encode()).hexdigest()
         # The cover shows only titles and dates: editing a case's text does not lay it out again.
         listed = [(c.title, c.date, c.language) for c in selected]
         cover_key = hashlib.sha256(repr((*common, "cover", listed)).encode()).hexdigest()
-        render = functools.partial(work.booklet, selected, keys, cover_key, title, settings.company.name)
+        cover = _Pdf(work, "the booklet's cover", cover_key, functools.partial(renderer.cover_html, selected))
+        created = _created(max(c.date for c in selected))
+        render = functools.partial(work.booklet, cover, parts, title, settings.company.name, created, settings.language)
         artifacts.append(Artifact("all.pdf", render, key, made_from_others=True))
+    if workers is not None:
+        # An edited case's leaflet is laid out while the site is rendered; the cover alongside the leaflets.
+        missing = [pdf for pdf in pdfs.values() if not work.cached(pdf.key)][: 2 * workers.most]
+        for pdf in [*missing, *([cover] if cover else [])]:
+            pdf.start()
     return artifacts
