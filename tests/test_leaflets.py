@@ -129,8 +129,9 @@ def test_booklet_has_a_cover_and_every_leaflet(samples: Path) -> None:
     cover = booklet.pages[0].extract_text()
     assert "Complaints we fixed" in cover and "Опоздание к утреннему поезду" in cover
     meta = booklet.metadata
-    assert meta is not None and meta["/Title"].startswith("Complaints we fixed · ") and meta["/Author"]
-    assert re.fullmatch(r"D:\d{14}Z", str(meta["/CreationDate"])) and booklet.trailer["/Root"]["/Lang"] == "en"
+    assert meta is not None and str(meta["/Title"]).startswith("Complaints we fixed · ") and meta["/Author"]
+    assert re.fullmatch(r"D:\d{14}Z", str(meta["/CreationDate"]))
+    assert str(booklet.trailer["/Root"]["/Lang"]) == "en"  # type: ignore[index]
 
 
 def words_outside_page(pdf: Path) -> list[str]:
@@ -219,7 +220,7 @@ def test_unchanged_leaflets_are_not_rendered_again(
     write_case("a.md", case_text(title="Case A"))
     write_case("b.md", case_text(title="Case B"))
     rendered: list[str] = []
-    real = leaflet_module.pdf_from_html
+    real = pdf_module.pdf_from_html
 
     def counting(job: tuple[str, float]) -> bytes:
         rendered.append(re.search(r"<title>(.*?)</title>", job[0]).group(1))  # type: ignore[union-attr]
