@@ -1,5 +1,5 @@
 """Run the site builder from a checkout: `python build.py build` equals `site-builder build`."""
 
-from site_builder.cli import main
+from site_builder.cli import run
 
-main()
+run()

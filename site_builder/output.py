@@ -12,6 +12,7 @@ import ctypes
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -21,6 +22,8 @@ from pathlib import Path, PurePosixPath
 from site_builder.workers import fork_pool
 
 _AT_FDCWD = -100
+# An empty, "." or ".." part anywhere (so also a leading or trailing slash): checked the slow way.
+_SUSPECT = re.compile(r"(?:^|/)\.{0,2}(?:/|$)")
 _RENAME_EXCHANGE = 2
 
 
@@ -71,7 +74,7 @@ class OutputTree:
     ) -> None:
         """Add a file; refuses paths outside the folder and paths already added."""
         name = path
-        if not path or path.startswith("/") or any(part in ("", ".", "..") for part in path.split("/")):
+        if _SUSPECT.search(path):
             pure = PurePosixPath(path)  # the slow, thorough way, for the rare path that needs it
             if pure.is_absolute() or ".." in pure.parts or not pure.parts:
                 raise ValueError(f"{self.name}: refusing to write outside the output folder: {path!r}")

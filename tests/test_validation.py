@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import Result
 
-from tests.conftest import case_text
+from tests.conftest import ROOT, case_text
 
 GOOD = case_text()
 BODY = GOOD.split("---\n", 2)[2]
@@ -306,3 +309,18 @@ def test_missing_cases_folder(cli: Callable[..., Result]) -> None:
 
 def test_usage_error_exits_2(cli: Callable[..., Result]) -> None:
     assert cli("build", "--only", "nothing").exit_code == 2
+
+
+def test_the_program_exits_with_its_code_and_all_its_output(project: Path, write_case: Callable[..., Path]) -> None:
+    # `site-builder` leaves without the interpreter's teardown: its output must still all arrive.
+    write_case("room.md", case_text(title="Room"))
+    command = [sys.executable, "-m", "site_builder", "build", "--only", "site", "--no-search"]
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True, env=environment, check=False)
+    assert done.returncode == 0 and done.stdout.startswith("Built 1 case(s)") and done.stdout.endswith("changed\n")
+    write_case("broken.md", case_text(title=""))
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True, env=environment, check=False)
+    assert done.returncode == 1 and "broken.md" in done.stdout + done.stderr
+    assert "the previous output is unchanged" in done.stdout + done.stderr
+    version = subprocess.run([sys.executable, str(ROOT / "build.py"), "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("site-builder, version ")
