@@ -457,10 +457,14 @@ def _load_one(path: Path, settings: Settings) -> tuple[Case | None, tuple[Proble
 
 
 def _load_all(
-    names: list[str], settings: Settings, jobs: int, cache_file: Path | None
+    names: list[str],
+    settings: Settings,
+    jobs: int,
+    cache_file: Path | None,
+    signatures: dict[str, tuple[int, int, int] | None] | None = None,
 ) -> list[tuple[Case | None, tuple[Problem, ...]]]:
     """Every file's case and problems, in order: from the cache when the file is unchanged, else parsed
-    (spread over `jobs` processes when there are many)."""
+    (spread over `jobs` processes when there are many). `signatures` receives each file's, as read."""
     from site_builder.case_cache import CaseCache, Record, file_key, signature
 
     cache = CaseCache.open(cache_file, settings) if cache_file else None
@@ -473,6 +477,8 @@ def _load_all(
             fresh[index] = (None, None)
             continue
         sig = signature(stat)
+        if signatures is not None:
+            signatures[name] = sig
         record = cache.records.get(name) if cache else None
         if record and sig and record.signature == sig:
             known[index] = record  # same size, mtime and inode: not even read
@@ -519,8 +525,10 @@ def check_cases(
     progress: Callable[[list[str]], Iterable[str]] = iter,
     jobs: int = 0,
     cache_file: Path | None = None,
+    signatures: dict[str, tuple[int, int, int] | None] | None = None,
 ) -> tuple[tuple[Case, ...], tuple[Problem, ...]]:
-    """Load every case under `folder`; return the good ones and every problem found."""
+    """Load every case under `folder`; return the good ones and every problem found. `signatures`,
+    when given, receives each file's size, mtime and inode as read (None: too fresh to tell)."""
     problems: list[Problem] = []
     if not folder.is_dir():
         problems.append(Problem(folder, None, "cases", "folder not found", "a folder of .md case files"))
@@ -528,7 +536,7 @@ def check_cases(
     cases: list[Case] = []
     owners: dict[str, Case] = {}
     names = list(progress(_case_names(folder)))
-    for case, own in _load_all(names, settings, jobs, cache_file):
+    for case, own in _load_all(names, settings, jobs, cache_file, signatures):
         problems.extend(own)
         if case is None:
             continue

@@ -87,6 +87,17 @@ class OutputTree:
         if made_from_others:
             self.made_from_others.add(name)
 
+    def replace(self, artifact: Artifact) -> bool:
+        """Put `artifact` in place of the file already at its path; False when there is none."""
+        if artifact.path not in self.files:
+            return False
+        self.files[artifact.path] = artifact.data
+        if artifact.key:
+            self.keys[artifact.path] = artifact.key
+        else:
+            self.keys.pop(artifact.path, None)
+        return True
+
     def extend(self, artifacts: Iterable[Artifact]) -> None:
         """Add many artifacts."""
         for artifact in artifacts:
@@ -360,6 +371,22 @@ def _keep_as_spare(old: Path, spare: Path | None) -> bool:
         except OSError:
             return False  # another file system after all: the old tree is deleted with the staging folder
     return True
+
+
+def recorded(out: Path, name: str, state: Path | None) -> dict[str, str] | None:
+    """Each file the last build wrote to `out/<name>`, with its key; {} when the last build left
+    that output empty (no folder, no list), None when that is not known."""
+    target = out.resolve() / name
+    path = _state_file(state, target, "")
+    if path is None:
+        return None
+    if not path.exists():
+        return None if target.exists() else {}
+    entries = Manifest(path).entries
+    keys = {file: entry[0] for file, entry in entries.items() if isinstance(entry, list) and len(entry) == 3}
+    if not entries or len(keys) != len(entries) or not all(isinstance(k, str) and k for k in keys.values()):
+        return None
+    return keys  # type: ignore[return-value]
 
 
 def write_outputs(

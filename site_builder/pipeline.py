@@ -5,21 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
+from site_builder import shortcut
 from site_builder.cases import Case, check_cases, published
 from site_builder.config import Settings
 from site_builder.errors import InputError, Problem
-from site_builder.output import Artifact, OutputTree, write_outputs
+from site_builder.output import Artifact, OutputTree, WriteResult, write_outputs
 from site_builder.period import Period
+from site_builder.render.feed import FEED_SIZE
 from site_builder.render.pdf_workers import LayoutWorkers, layout_workers
 from site_builder.render.print_options import BookletFilter, LeafletOptions
-from site_builder.render.site import render_site
+from site_builder.render.site import SiteRenderer, render_site
 from site_builder.search import index_site
 from site_builder.templates import theme_error
+
+if TYPE_CHECKING:
+    from site_builder.case_cache import Signature
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +136,23 @@ def build(
     # Forked now, before the cases are loaded: a worker imports WeasyPrint meanwhile, so that an
     # edited case's leaflet costs only its layout, done while this process renders the site.
     with layout_workers(leaflet.jobs, "leaflets" in names) as workers:
+        today = now or dt.date.today()
+        note_context = shortcut.context(settings, cases_dir, names, period, leaflet, booklet, drafts, today)
+        quick = _shortcut(cases_dir, out, settings, names, period, leaflet, strict, note_context, workers)
+        if quick is not None:
+            return replace(quick, seconds=time.perf_counter() - started)
+        signatures: dict[str, Signature | None] = {}
         cases, problems = check_cases(
-            cases_dir, settings, progress=progress, jobs=leaflet.jobs, cache_file=settings.cache_dir / "cases.pickle"
+            cases_dir,
+            settings,
+            progress=progress,
+            jobs=leaflet.jobs,
+            cache_file=settings.cache_dir / "cases.pickle",
+            signatures=signatures,
         )
         if any(p.is_error or strict for p in problems):
             raise InputError(problems)
-        chosen = published(cases, drafts, now or dt.date.today())
+        chosen = published(cases, drafts, today)
         context = Context(settings, period, leaflet, booklet or BookletFilter(), tuple(names), workers)
         # Leaflets first: the ones to lay out go to the workers, which work while the site is rendered.
         made = {
@@ -145,23 +162,97 @@ def build(
         _publish_leaflets_on_site(trees)
         # An output with nothing in it (a digest of an empty period) leaves its old folder alone.
         full = [tree for tree in trees if tree.files]
-        finish = {"site": lambda folder, previous, changed: index_site(folder, previous, changed, settings)}
-        if not settings.search:
-            finish = {}
+        finish = _finish(settings)
         # In a full build an output with nothing in it is removed, so the output always mirrors the
         # input; `digest` alone with an empty period leaves the last digest where it was.
         empty = [tree.name for tree in trees if not tree.files] if len(trees) > 1 else []
         written = write_outputs(out, full, finish, state=settings.cache_dir, jobs=leaflet.jobs, remove=empty)
-        results = dict(zip([t.name for t in full], written, strict=True))
-        reports = tuple(
-            OutputReport(
-                tree.name,
-                results[tree.name].path if tree.name in results else out.resolve() / tree.name,
-                len(tree.files),
-                results[tree.name].written if tree.name in results else 0,
-            )
-            for tree in trees
-        )
+        reports = _reports(trees, out, written)
+        whole = _shown_whole(chosen, names, period, booklet)
+        shortcut.save(settings, out, shortcut.take_note(note_context, cases, problems, signatures, chosen, whole))
         return BuildReport(
             len(chosen), len(cases) - len(chosen), period, reports, time.perf_counter() - started, problems
         )
+
+
+def _shown_whole(
+    chosen: tuple[Case, ...], names: list[str], period: Period, booklet: BookletFilter | None
+) -> tuple[Case, ...]:
+    """The cases some output other than their own page and leaflet shows whole (text included)."""
+    whole: tuple[Case, ...] = ()
+    if "site" in names:
+        whole += chosen[:FEED_SIZE]
+    if "digest" in names:
+        whole += period.select(chosen)
+    if "leaflets" in names:
+        from site_builder.render.leaflet import booklet_cases
+
+        whole += booklet_cases(chosen, booklet)
+    return whole
+
+
+def _finish(settings: Settings) -> dict[str, Callable[[Path, Path, bool], object]]:
+    """What runs on a prepared output folder before the swap: the search index of the site."""
+    if not settings.search:
+        return {}
+    return {"site": lambda folder, previous, changed: index_site(folder, previous, changed, settings)}
+
+
+def _reports(trees: list[OutputTree], out: Path, written: list[WriteResult]) -> tuple[OutputReport, ...]:
+    results = dict(zip([t.name for t in trees if t.files], written, strict=True))
+    return tuple(
+        OutputReport(
+            tree.name,
+            results[tree.name].path if tree.name in results else out.resolve() / tree.name,
+            len(tree.files),
+            results[tree.name].written if tree.name in results else 0,
+        )
+        for tree in trees
+    )
+
+
+def _shortcut(
+    cases_dir: Path,
+    out: Path,
+    settings: Settings,
+    names: list[str],
+    period: Period,
+    leaflet: LeafletOptions,
+    strict: bool,
+    note_context: str,
+    workers: LayoutWorkers | None,
+) -> BuildReport | None:
+    """The build done from the last one's note when only the text of some cases changed (see
+    shortcut.py); None when it must be done in full."""
+    note = shortcut.load(settings, out)
+    if note is None or note.context != note_context:
+        return None
+    found = shortcut.changes(note, settings, cases_dir, strict)
+    if found is None or (strict and found.problems):
+        return None
+    trees = [shortcut.last_tree(out, name, settings.cache_dir) for name in names]
+    if any(tree is None for tree in trees):
+        return None
+    by_name = {tree.name: tree for tree in trees if tree is not None}
+    shown = tuple(case for case, _, _ in found.cases)
+    if "site" in by_name and shown:
+        renderer = SiteRenderer(settings, "leaflets" in names)
+        for case, older, newer in found.cases:
+            if not by_name["site"].replace(renderer.case_page(case, older, newer)):
+                return None
+    if "leaflets" in by_name and shown:
+        from site_builder.render.leaflet import render_leaflets
+
+        for artifact in render_leaflets(shown, settings, leaflet, None, workers, with_booklet=False):
+            if not by_name["leaflets"].replace(artifact):
+                return None
+            if "site" in by_name and not by_name["site"].replace(replace(artifact, path=f"leaflets/{artifact.path}")):
+                return None
+    full = [tree for tree in by_name.values() if tree.files]
+    try:
+        written = write_outputs(out, full, _finish(settings), state=settings.cache_dir, jobs=leaflet.jobs)
+    except shortcut.Stale:
+        return None  # a file the last build wrote is gone or changed: build everything
+    shortcut.save(settings, out, found.note)
+    reports = _reports(list(by_name.values()), out, written)
+    return BuildReport(note.cases, note.held_back, period, reports, 0.0, found.problems)

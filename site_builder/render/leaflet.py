@@ -155,12 +155,18 @@ class _Leaflets:
         return merge([cover.result(), *(part.result() for part in parts)], title, author, created, language)
 
 
+def booklet_cases(cases: tuple[Case, ...], booklet: BookletFilter | None) -> tuple[Case, ...]:
+    """The cases all.pdf holds: the newest that pass the filter."""
+    return tuple(c for c in cases if (booklet or BookletFilter()).accepts(c))[:BOOKLET_MAX]
+
+
 def render_leaflets(
     cases: tuple[Case, ...],
     settings: Settings,
     options: LeafletOptions,
     booklet: BookletFilter | None = None,
     workers: LayoutWorkers | None = None,
+    with_booklet: bool = True,
 ) -> list[Artifact]:
     """<slug>.pdf for every case and all.pdf with a cover, keyed by their inputs: an unchanged
     leaflet is neither laid out again nor even read. With `workers`, the first leaflets missing
@@ -193,7 +199,7 @@ def render_leaflets(
         for c in cases
     }
     artifacts = [Artifact(f"{slug}.pdf", pdf, pdf.key) for slug, pdf in pdfs.items()]
-    selected = tuple(c for c in cases if (booklet or BookletFilter()).accepts(c))[:BOOKLET_MAX]
+    selected = booklet_cases(cases, booklet) if with_booklet else ()
     cover = None
     if selected:
         title = f"{settings.title} · {settings.company.name}"

@@ -1,0 +1,186 @@
+"""Rebuilds that load only the changed case files: taken when they may be, equal to a clean build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from site_builder import cases as cases_module
+from site_builder import pipeline
+from site_builder.cli import main
+from tests.conftest import case_text
+from tests.test_incremental import BUILD, apply, snapshot
+
+FEED = 50  # cases in the feed: shown whole there, so an edit of one of them needs a full build
+
+
+def _dated(i: int) -> str:
+    """Case i's date: case 0 is the oldest, all before the digest's period (March 2026)."""
+    return f"2025-{1 + i // 28:02d}-{1 + i % 28:02d}"
+
+
+@pytest.fixture
+def full_builds(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Counts the builds that loaded every case (the others took the shortcut)."""
+    counted: list[int] = []
+    real = cases_module.check_cases
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        counted.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "check_cases", counting)
+    yield counted
+
+
+def _build(project: Path, *extra: str) -> str:
+    result = CliRunner().invoke(main, [*BUILD, "--no-search", "--jobs", "1", *extra], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _clean_copy(project: Path, *extra: str) -> dict[str, bytes]:
+    """The output of a clean build of the same input, file by file."""
+    clean = project / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    shutil.copytree(project, clean, ignore=shutil.ignore_patterns("dist", "clean", ".site-builder"))
+    cwd = os.getcwd()
+    os.chdir(clean)
+    try:
+        _build(clean, *extra)
+    finally:
+        os.chdir(cwd)
+    return {k: v[2] for k, v in snapshot(clean / "dist").items()}
+
+
+def _settled(folder: Path) -> None:
+    """Date the case files a minute back: a file changed within two seconds of a build is read
+    again by the next one whatever its signature says (git's rule for racy files)."""
+    past = os.stat(folder).st_mtime - 60
+    for path in folder.glob("*.md"):
+        os.utime(path, (past, past))
+
+
+def _many(write_case: Callable[..., Path], count: int = FEED + 3) -> None:
+    for i in range(count):
+        path = write_case(f"c{i:02d}.md", case_text(title=f"Case {i}", date=_dated(i)))
+    _settled(path.parent)
+
+
+def _edit_text(project: Path, name: str, words: str) -> None:
+    path = project / "cases" / name
+    path.write_text(path.read_text(encoding="utf-8").replace("paid for it", f"paid for it {words}"), encoding="utf-8")
+
+
+def test_a_text_edit_loads_only_that_case_and_equals_a_clean_build(
+    project: Path, write_case: Callable[..., Path], full_builds: list[int]
+) -> None:
+    _many(write_case)
+    _build(project)
+    before = snapshot(project / "dist")
+    assert "74 files, 0 new or changed" in _build(project) and len(full_builds) == 1  # no change: no loading
+    _edit_text(project, "c01.md", "at once")  # an old case: on no list but its own page
+    output = _build(project)
+    assert len(full_builds) == 1, "the edit should not have loaded every case"
+    assert "files, 1 new or changed" in output  # the page only (no leaflets in this build)
+    after = snapshot(project / "dist")
+    changed = sorted(k for k in after if after[k][1] != before[k][1])
+    assert changed == ["site/cases/c01/index.html"]
+    assert b"paid for it at once" in after["site/cases/c01/index.html"][2]
+    assert {k: v[2] for k, v in after.items()} == _clean_copy(project)
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["retitle", "newest", "add", "delete", "settings", "hand-edited output", "damaged note"],
+)
+def test_anything_else_builds_in_full(
+    project: Path, write_case: Callable[..., Path], full_builds: list[int], change: str
+) -> None:
+    _many(write_case)
+    _build(project)
+    if change == "retitle":
+        path = project / "cases/c01.md"
+        path.write_text(path.read_text(encoding="utf-8").replace('title: "', 'title: "New ', 1), encoding="utf-8")
+    elif change == "newest":
+        _edit_text(project, f"c{FEED + 2}.md", "later")  # in the feed: shown whole there
+    elif change == "add":
+        write_case("extra.md", case_text(title="Extra", date=_dated(0)))
+    elif change == "delete":
+        (project / "cases/c02.md").unlink()
+    elif change == "settings":
+        (project / "site.toml").write_text('title = "Fixed"\n', encoding="utf-8")
+    elif change == "hand-edited output":
+        _edit_text(project, "c01.md", "by hand")
+        (project / "dist/site/cases/c02/index.html").write_text("broken", encoding="utf-8")
+    elif change == "damaged note":
+        _edit_text(project, "c01.md", "again")
+        for note in (project / ".site-builder/cache").glob("shortcut-*.pickle"):
+            note.write_bytes(note.read_bytes()[:100])
+    _build(project)
+    assert len(full_builds) == 2
+    fresh = _clean_copy(project)
+    assert {k: v[2] for k, v in snapshot(project / "dist").items()} == fresh
+
+
+def test_leaflets_of_a_text_edit(project: Path, write_case: Callable[..., Path], full_builds: list[int]) -> None:
+    # Leaflets only, and a booklet of the cases since March 3: the others are shown whole nowhere else.
+    for day in range(1, 5):
+        write_case(f"l{day}.md", case_text(title=f"Leaflet {day}", date=f"2026-03-0{day}"))
+    _settled(project / "cases")
+    command = ["leaflets", "--since", "2026-03-03", "--jobs", "2"]
+    assert CliRunner().invoke(main, command, catch_exceptions=False).exit_code == 0
+    before = snapshot(project / "dist/leaflets")
+    _edit_text(project, "l1.md", "the same day")
+    result = CliRunner().invoke(main, command, catch_exceptions=False)
+    assert result.exit_code == 0 and "5 files, 1 new or changed" in result.output
+    assert len(full_builds) == 1
+    after = snapshot(project / "dist/leaflets")
+    assert sorted(k for k in after if after[k][1] != before[k][1]) == ["l1.pdf"]
+    shutil.rmtree(project / ".site-builder")
+    shutil.rmtree(project / "dist")
+    assert CliRunner().invoke(main, command, catch_exceptions=False).exit_code == 0
+    assert {k: v[2] for k, v in snapshot(project / "dist/leaflets").items()} == {k: v[2] for k, v in after.items()}
+
+
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["edit", "edit", "edit", "retitle", "add", "delete", "template"]),
+        st.integers(0, 9),
+        st.integers(0, 9),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=STEPS)
+def test_shortcut_or_not_equals_clean_build(tmp_path_factory: Any, steps: list[tuple[str, int, int]]) -> None:
+    # Enough cases that the oldest are in no feed and no digest: their text edits take the shortcut.
+    project = Path(tmp_path_factory.mktemp("short"))
+    (project / "cases").mkdir()
+    for i in range(FEED + 3):
+        (project / "cases" / f"c{i:02d}.md").write_text(case_text(title=f"Case {i}", date=_dated(i)), encoding="utf-8")
+    _settled(project / "cases")
+    cwd = os.getcwd()
+    os.chdir(project)
+    try:
+        _build(project)
+        for step in steps:
+            apply(project, (step[0], step[1] % 3, step[2]))  # among the three oldest cases, mostly
+            _build(project)
+            fresh = _clean_copy(project)
+            incremental = {k: v[2] for k, v in snapshot(project / "dist").items()}
+            assert incremental.keys() == fresh.keys(), step
+            assert [k for k in fresh if incremental[k] != fresh[k]] == [], step
+    finally:
+        os.chdir(cwd)
