@@ -281,47 +281,64 @@ class _Filler:
         return 1
 
 
-def _fill(
-    root: Path, tree: OutputTree, previous: Path, live: Manifest, spare: Manifest, jobs: int
-) -> tuple[int, int, set[str]]:
-    """Make `root` hold exactly the tree, rendering only what neither the live folder (`previous`)
+class _Fill:
+    """Makes `root` hold exactly the tree, rendering only what neither the live folder (`previous`)
     nor `root` itself (a spare from the build before last, listed by `spare`) already has.
-    Returns the files written, the files kept, and the names linked to the live folder."""
-    root.mkdir(parents=True, exist_ok=True)
-    filler = _Filler(root, previous)
-    pending: list[str] = []
-    linked: set[str] = set()
-    written = 0
-    here, before = str(root), str(previous)
-    # In the order the renderers gave: a file made from others (the booklet) comes after them.
-    for name, data in tree.files.items():
-        key = tree.keys.get(name)
-        stat = live.valid(name, key, f"{before}/{name}")
-        if stat is not None:
-            filler.link(name, stat)
-            linked.add(name)
-        elif spare.valid(name, key, f"{here}/{name}"):
-            written += 1  # not the live file, but the spare still holds these bytes (a change undone)
-        elif isinstance(data, bytes | Path):
-            written += filler.place(name, data)
-        else:
-            pending.append(name)
-    # Two rounds: a file made from others (the booklet, from the leaflets) must not start in one
-    # worker while another is still making its parts; it would make them a second time.
-    later = [name for name in pending if name in tree.made_from_others]
-    for names in ([name for name in pending if name not in tree.made_from_others], later):
-        deferred = {name: data for name in names if isinstance(data := tree.files[name], Deferred)}
+
+    In two steps, so that the writer can wait for files made elsewhere (leaflets, by workers) only
+    once it has done everything else: creating it does all that needs no waiting; `finish` waits
+    for the rest and returns the files written, the files kept, and the names linked to the live
+    folder."""
+
+    def __init__(
+        self, root: Path, tree: OutputTree, previous: Path, live: Manifest, spare: Manifest, jobs: int
+    ) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.root, self.tree, self.spare, self.jobs = root, tree, spare, jobs
+        self.filler = _Filler(root, previous)
+        self.linked: set[str] = set()
+        self.written = 0
+        pending: list[str] = []
+        here, before = str(root), str(previous)
+        for name, data in tree.files.items():
+            key = tree.keys.get(name)
+            stat = live.valid(name, key, f"{before}/{name}")
+            if stat is not None:
+                self.filler.link(name, stat)
+                self.linked.add(name)
+            elif spare.valid(name, key, f"{here}/{name}"):
+                self.written += 1  # not the live file, but the spare still holds these bytes (a change undone)
+            elif isinstance(data, bytes | Path):
+                self.written += self.filler.place(name, data)
+            else:
+                pending.append(name)
+        # Two rounds: a file made from others (the booklet, from the leaflets) must not start in one
+        # worker while another is still making its parts; it would make them a second time.
+        self.later = [name for name in pending if name in tree.made_from_others]
+        self.deferred = self._round([name for name in pending if name not in tree.made_from_others])
+
+    def _round(self, names: list[str]) -> dict[str, Deferred]:
+        """Start the deferred files, render the others; returns the deferred ones, still to collect."""
+        deferred = {name: data for name in names if isinstance(data := self.tree.files[name], Deferred)}
         for item in list(deferred.values())[:AHEAD]:
             item.start()  # their workers make them while this process renders the rest
         names = [name for name in names if name not in deferred]
-        renders = [tree.files[name] for name in names]
-        for name, content in zip(names, _render_all(renders, jobs), strict=True):  # type: ignore[arg-type]
-            written += filler.place(name, content)
+        renders = [self.tree.files[name] for name in names]
+        for name, content in zip(names, _render_all(renders, self.jobs), strict=True):  # type: ignore[arg-type]
+            self.written += self.filler.place(name, content)
+        return deferred
+
+    def _collect(self, deferred: dict[str, Deferred]) -> None:
         for name, content in zip(deferred, _resolve(list(deferred.values())), strict=True):
-            written += filler.place(name, content)
-    for name in spare.entries.keys() - tree.files.keys():
-        _remove(root, name)
-    return written, len(tree.files) - written, linked
+            self.written += self.filler.place(name, content)
+
+    def finish(self) -> tuple[int, int, set[str]]:
+        """Collect the deferred files, make the files made from others, drop what is gone."""
+        self._collect(self.deferred)
+        self._collect(self._round(self.later))
+        for name in self.spare.entries.keys() - self.tree.files.keys():
+            _remove(self.root, name)
+        return self.written, len(self.tree.files) - self.written, self.linked
 
 
 def _remove(root: Path, name: str) -> None:
@@ -412,14 +429,14 @@ def write_outputs(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
     try:
         out.mkdir(exist_ok=True)
-        prepared: list[tuple[OutputTree, Path | None, Manifest, set[str], int, int]] = []
+        covered: set[str] = set()
+        filling: dict[str, tuple[Path, Manifest, _Fill]] = {}
         for tree in trees:
             previous = out / tree.name
             manifest = Manifest(_state_file(state, previous, ""))
             spare_manifest = Manifest(_state_file(state, previous, "-spare"))
             if manifest.covers(tree, previous):
-                # Every file as it was: the old folder stays, nothing is swapped.
-                prepared.append((tree, None, manifest, set(), 0, len(tree.files)))
+                covered.add(tree.name)  # every file as it was: the old folder stays, nothing is swapped
                 continue
             spare = _spare_folder(state, previous)
             if spare is not None and spare.is_dir() and spare_manifest.entries:
@@ -428,7 +445,16 @@ def write_outputs(
             else:
                 root = staging / tree.name
                 spare_manifest = Manifest(None)
-            written, kept, linked = _fill(root, tree, previous, manifest, spare_manifest, jobs)
+            filling[tree.name] = (root, manifest, _Fill(root, tree, previous, manifest, spare_manifest, jobs))
+        # Files made elsewhere (leaflets, by workers) are waited for only now that the rest is done.
+        prepared: list[tuple[OutputTree, Path | None, Manifest, set[str], int, int]] = []
+        for tree in trees:
+            if tree.name in covered:
+                prepared.append((tree, None, Manifest(None), set(), 0, len(tree.files)))
+                continue
+            root, manifest, fill = filling[tree.name]
+            written, kept, linked = fill.finish()
+            previous = out / tree.name
             if finish and tree.name in finish:
                 finish[tree.name](root, previous, written > 0 or not previous.exists())
             prepared.append((tree, root, manifest, linked, written, kept))
