@@ -15,15 +15,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from site_builder import __version__, pipeline, report
-from site_builder.cases import check_cases, load_cases
-from site_builder.config import PAPER_SIZES, SECURITY, Settings, load_settings
+from site_builder import __version__, report
+from site_builder.config import OUTPUTS, PAPER_SIZES, SECURITY, Settings, load_settings
 from site_builder.errors import ConfigError, InputError, LayoutError, Problem, ThemeError
-from site_builder.ledger import Ledger, LedgerError
 from site_builder.period import Period
-from site_builder.pipeline import digest_period
+from site_builder.render.pdf_workers import LayoutWorkers, layout_workers
 from site_builder.render.print_options import BookletFilter, LeafletOptions
-from site_builder.scaffold import create_case
 
 if TYPE_CHECKING:
     from site_builder.mail import SendReport
@@ -92,6 +89,9 @@ def _settings(config_path: Path, base_url: str | None = None) -> Settings:
 def _period(
     settings: Settings, since: dt.datetime | None, until: dt.datetime | None, today: dt.date | None = None
 ) -> Period:
+    from site_builder.ledger import LedgerError
+    from site_builder.pipeline import digest_period
+
     try:
         period = digest_period(settings, since and since.date(), until and until.date(), today or dt.date.today())
     except LedgerError as exc:
@@ -159,7 +159,10 @@ def _run_build(
     booklet: BookletFilter | None = None,
     strict: bool = False,
     now: dt.date | None = None,
+    workers: LayoutWorkers | None = None,
 ) -> None:
+    from site_builder import pipeline
+
     try:
         result = pipeline.build(
             cases_dir,
@@ -173,6 +176,7 @@ def _run_build(
             now=now,
             only=only,
             progress=_progress,
+            workers=workers,
         )
     except InputError as exc:
         why = " (--strict: warnings count as errors)" if strict else ""
@@ -205,7 +209,7 @@ def _run_build(
 @click.option("--jobs", type=click.IntRange(min=0), default=0, help="Processes for leaflets [all cores].")
 @click.option(
     "--only",
-    type=click.Choice(list(pipeline.RENDERERS)),
+    type=click.Choice(OUTPUTS),
     multiple=True,
     help="Build only this output (repeatable). Default: all.",
 )
@@ -224,13 +228,16 @@ def build(
     only: tuple[str, ...],
 ) -> None:
     """Check every case, then build the outputs into OUT, replacing the old ones only on success."""
-    settings = _settings(config_path, base_url)
-    if search is not None:
-        settings = replace(settings, search=search)
-    today = now.date() if now else None
-    leaflet = LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, jobs, settings.cache_dir)
-    period = _period(settings, since, until, today)
-    _run_build(cases_dir, out, settings, period, drafts, only, leaflet, strict=strict, now=today)
+    # The leaflet workers first, before the rest of the tool is even imported: each spends half a
+    # second importing WeasyPrint, and an edited case's leaflet should not wait for that.
+    with layout_workers(jobs, "leaflets" in (only or OUTPUTS)) as workers:
+        settings = _settings(config_path, base_url)
+        if search is not None:
+            settings = replace(settings, search=search)
+        today = now.date() if now else None
+        leaflet = LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, jobs, settings.cache_dir)
+        period = _period(settings, since, until, today)
+        _run_build(cases_dir, out, settings, period, drafts, only, leaflet, strict=strict, now=today, workers=workers)
 
 
 @main.command()
@@ -274,16 +281,17 @@ def leaflets(
     jobs: int,
 ) -> None:
     """Render one PDF per case into OUT/leaflets/, and all.pdf: a booklet with a cover."""
-    settings = _settings(config_path, base_url)
-    leaflet = LeafletOptions(
-        size or settings.leaflet.size,
-        settings.leaflet.print_marks if print_marks is None else print_marks,
-        jobs,
-        settings.cache_dir,
-    )
-    booklet = BookletFilter(tag, industry, since.date() if since else None)
-    period = Period(dt.date.today(), dt.date.today())  # not used: no digest here
-    _run_build(cases_dir, out, settings, period, False, ("leaflets",), leaflet, booklet)
+    with layout_workers(jobs) as workers:  # first: see `build`
+        settings = _settings(config_path, base_url)
+        leaflet = LeafletOptions(
+            size or settings.leaflet.size,
+            settings.leaflet.print_marks if print_marks is None else print_marks,
+            jobs,
+            settings.cache_dir,
+        )
+        booklet = BookletFilter(tag, industry, since.date() if since else None)
+        period = Period(dt.date.today(), dt.date.today())  # not used: no digest here
+        _run_build(cases_dir, out, settings, period, False, ("leaflets",), leaflet, booklet, workers=workers)
 
 
 @main.command()
@@ -309,6 +317,8 @@ def serve(cases_dir: Path, config_path: Path, port: int, out: Path) -> None:
 @_out
 def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: bool, out: Path) -> None:
     """Check every case and list all problems at once. Exit 1 on errors (or warnings with --strict)."""
+    from site_builder.cases import check_cases
+
     settings = _settings(config_path)
     cases, problems = check_cases(
         cases_dir, settings, _progress if fmt == "text" else iter, cache_file=settings.cache_dir / "cases.pickle"
@@ -393,6 +403,8 @@ def send(
         )
     if ledger is not None:
         settings = replace(settings, digest=replace(settings.digest, ledger=str(ledger.resolve())))
+    from site_builder.cases import load_cases
+    from site_builder.ledger import Ledger, LedgerError
     from site_builder.mail import SendOptions, send_digest
     from site_builder.recipients import load_recipients
     from site_builder.transport import OutboxTransport, SmtpTransport
@@ -459,6 +471,8 @@ def new(cases_dir: Path, config_path: Path, title: str, language: str | None) ->
     language = language or settings.language
     if language not in settings.languages:
         raise click.BadParameter(f"{language!r} is not one of {', '.join(settings.languages)}", param_hint="--language")
+    from site_builder.scaffold import create_case
+
     try:
         path = create_case(cases_dir, title, language, dt.date.today(), settings)
     except FileExistsError as exc:

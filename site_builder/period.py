@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from site_builder.cases import Case
+if TYPE_CHECKING:
+    from site_builder.cases import Case
 
 
 @dataclass(frozen=True, slots=True)

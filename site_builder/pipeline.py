@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable
@@ -13,7 +14,7 @@ import jinja2
 
 from site_builder import shortcut
 from site_builder.cases import Case, check_cases, published
-from site_builder.config import Settings
+from site_builder.config import OUTPUTS, Settings
 from site_builder.errors import InputError, Problem
 from site_builder.output import Artifact, OutputTree, WriteResult, write_outputs
 from site_builder.period import Period
@@ -43,11 +44,12 @@ class Context:
 Renderer = Callable[[tuple[Case, ...], Context], list[Artifact]]
 
 # Each output folder and the renderer that fills it, in build order.
-RENDERERS: dict[str, Renderer] = {
+RENDERERS: dict[str, Renderer] = {  # in the order of config.OUTPUTS
     "site": lambda cases, ctx: render_site(cases, ctx.settings, leaflets="leaflets" in ctx.outputs),
     "digest": lambda cases, ctx: _render_digest(cases, ctx),
     "leaflets": lambda cases, ctx: _render_leaflets(cases, ctx),
 }
+assert tuple(RENDERERS) == OUTPUTS
 
 
 def _render_digest(cases: tuple[Case, ...], context: Context) -> list[Artifact]:
@@ -128,14 +130,17 @@ def build(
     now: dt.date | None = None,
     only: Iterable[str] = (),
     progress: Callable[[list[str]], Iterable[str]] = iter,
+    workers: LayoutWorkers | None = None,
 ) -> BuildReport:
-    """Validate every case, render the chosen outputs and swap them into `out` all at once."""
+    """Validate every case, render the chosen outputs and swap them into `out` all at once.
+    `workers`: leaflet workers the caller started (else the build starts its own, if it needs any)."""
     started = time.perf_counter()
     names = list(dict.fromkeys(only)) or list(RENDERERS)
     leaflet = leaflet or LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, 0, settings.cache_dir)
     # Forked now, before the cases are loaded: a worker imports WeasyPrint meanwhile, so that an
     # edited case's leaflet costs only its layout, done while this process renders the site.
-    with layout_workers(leaflet.jobs, "leaflets" in names) as workers:
+    own = contextlib.nullcontext(workers) if workers else layout_workers(leaflet.jobs, "leaflets" in names)
+    with own as workers:
         today = now or dt.date.today()
         note_context = shortcut.context(settings, cases_dir, names, period, leaflet, booklet, drafts, today)
         quick = _shortcut(cases_dir, out, settings, names, period, leaflet, strict, note_context, workers)

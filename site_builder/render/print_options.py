@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from site_builder.cases import Case
+if TYPE_CHECKING:
+    from site_builder.cases import Case
 from site_builder.config import PAPER_SIZES
 
 # The body text size (pt) that suits each paper size.
