@@ -24,6 +24,7 @@ from site_builder.sections import classify
 from site_builder.workers import fork_pool
 
 if TYPE_CHECKING:
+    from site_builder.case_cache import Signature
     from site_builder.frontmatter import Parsed
 
 MAX_BYTES = 1024 * 1024
@@ -427,7 +428,7 @@ def _earlier(a: Moment, b: Moment) -> bool:
     return _day(a) < _day(b)
 
 
-def _case_names(folder: Path) -> list[str]:
+def case_names(folder: Path) -> list[str]:
     """case_files as strings: at 10,000 files pathlib is most of the cost of looking."""
     found: list[str] = []
     pending = [str(folder)]
@@ -446,7 +447,7 @@ def _case_names(folder: Path) -> list[str]:
 
 def case_files(folder: Path) -> list[Path]:
     """Every .md file under `folder`, skipping names that start with '_' or '.'."""
-    return [Path(name) for name in _case_names(folder)]
+    return [Path(name) for name in case_names(folder)]
 
 
 def _load_one(path: Path, settings: Settings) -> tuple[Case | None, tuple[Problem, ...]]:
@@ -461,7 +462,7 @@ def _load_all(
     settings: Settings,
     jobs: int,
     cache_file: Path | None,
-    signatures: dict[str, tuple[int, int, int] | None] | None = None,
+    signatures: dict[str, Signature | None] | None = None,
 ) -> list[tuple[Case | None, tuple[Problem, ...]]]:
     """Every file's case and problems, in order: from the cache when the file is unchanged, else parsed
     (spread over `jobs` processes when there are many). `signatures` receives each file's, as read."""
@@ -525,7 +526,7 @@ def check_cases(
     progress: Callable[[list[str]], Iterable[str]] = iter,
     jobs: int = 0,
     cache_file: Path | None = None,
-    signatures: dict[str, tuple[int, int, int] | None] | None = None,
+    signatures: dict[str, Signature | None] | None = None,
 ) -> tuple[tuple[Case, ...], tuple[Problem, ...]]:
     """Load every case under `folder`; return the good ones and every problem found. `signatures`,
     when given, receives each file's size, mtime and inode as read (None: too fresh to tell)."""
@@ -535,7 +536,7 @@ def check_cases(
         return (), tuple(problems)
     cases: list[Case] = []
     owners: dict[str, Case] = {}
-    names = list(progress(_case_names(folder)))
+    names = list(progress(case_names(folder)))
     for case, own in _load_all(names, settings, jobs, cache_file, signatures):
         problems.extend(own)
         if case is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
 import gc
 import os
@@ -143,8 +144,9 @@ def run() -> NoReturn:
     # by one: 0.15 s for nothing. The exit handlers still run (workers, temporary folders), the
     # output is flushed, and the process ends.
     atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    with contextlib.suppress(BrokenPipeError):  # output piped into `head`, say
+        sys.stdout.flush()
+        sys.stderr.flush()
     os._exit(code or 0)
 
 

@@ -354,7 +354,7 @@ def _remove(root: Path, name: str) -> None:
             break  # not empty
 
 
-def _tag(target: Path) -> str:
+def folder_tag(target: Path) -> str:
     """A short name for an output folder's path, for the state kept about it."""
     return hashlib.blake2b(str(target).encode(), digest_size=8).hexdigest()
 
@@ -362,7 +362,7 @@ def _tag(target: Path) -> str:
 def _state_file(state: Path | None, target: Path, suffix: str) -> Path | None:
     if state is None:
         return None
-    return state / f"manifest-{_tag(target)}{suffix}.json"
+    return state / f"manifest-{folder_tag(target)}{suffix}.json"
 
 
 def _spare_folder(state: Path | None, target: Path) -> Path | None:
@@ -372,7 +372,7 @@ def _spare_folder(state: Path | None, target: Path) -> Path | None:
     state.mkdir(parents=True, exist_ok=True)
     if state.stat().st_dev != target.parent.stat().st_dev:
         return None
-    return state / "spare" / f"{target.name}-{_tag(target)}"
+    return state / "spare" / f"{target.name}-{folder_tag(target)}"
 
 
 def _keep_as_spare(old: Path, spare: Path | None) -> bool:

@@ -171,6 +171,7 @@ def build(
         # In a full build an output with nothing in it is removed, so the output always mirrors the
         # input; `digest` alone with an empty period leaves the last digest where it was.
         empty = [tree.name for tree in trees if not tree.files] if len(trees) > 1 else []
+        shortcut.save(settings, out, None)  # the old note must not outlive the output it describes
         written = write_outputs(out, full, finish, state=settings.cache_dir, jobs=leaflet.jobs, remove=empty)
         reports = _reports(trees, out, written)
         whole = _shown_whole(chosen, names, period, booklet)
@@ -232,7 +233,10 @@ def _shortcut(
     note = shortcut.load(settings, out)
     if note is None or note.context != note_context:
         return None
-    found = shortcut.changes(note, settings, cases_dir, strict)
+    try:
+        found = shortcut.changes(note, settings, cases_dir, strict)
+    except (shortcut.Stale, OSError):  # a file gone between looking and reading, the folder gone...
+        return None
     if found is None or (strict and found.problems):
         return None
     trees = [shortcut.last_tree(out, name, settings.cache_dir) for name in names]

@@ -17,15 +17,16 @@ import datetime as dt
 import hashlib
 import os
 import pickle
+import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from site_builder import __version__
 from site_builder.case_cache import Signature, signature
-from site_builder.cases import Case, _case_names, load_case
+from site_builder.cases import Case, case_names, load_case
 from site_builder.config import Settings
 from site_builder.errors import Problem
-from site_builder.output import OutputTree, recorded
+from site_builder.output import OutputTree, folder_tag, recorded
 from site_builder.period import Period
 from site_builder.render.print_options import BookletFilter, LeafletOptions
 from site_builder.templates import theme_fingerprint
@@ -81,9 +82,16 @@ def context(
         drafts,
         today,
         os.environ.get("SOURCE_DATE_EPOCH", ""),
-        *(theme_fingerprint(settings, part) for part in ("site", "email", "leaflet") if part_wanted(part, names)),
+        *(theme_fingerprint(settings, part) for part in ("site", "email") if part_wanted(part, names)),
+        _leaflets(settings, leaflet) if "leaflets" in names else "",
     )
     return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+
+
+def _leaflets(settings: Settings, leaflet: LeafletOptions) -> str:
+    from site_builder.render.leaflet import leaflet_fingerprint  # what a leaflet's key holds, WeasyPrint's version too
+
+    return leaflet_fingerprint(settings, leaflet)
 
 
 def part_wanted(part: str, names: list[str]) -> bool:
@@ -92,8 +100,7 @@ def part_wanted(part: str, names: list[str]) -> bool:
 
 
 def _note_file(settings: Settings, out: Path) -> Path:
-    tag = hashlib.blake2b(str(out.resolve()).encode(), digest_size=8).hexdigest()
-    return settings.cache_dir / f"shortcut-{tag}.pickle"
+    return settings.cache_dir / f"shortcut-{folder_tag(out.resolve())}.pickle"
 
 
 def load(settings: Settings, out: Path) -> Note | None:
@@ -115,9 +122,14 @@ def save(settings: Settings, out: Path, note: Note | None) -> None:
         path.unlink(missing_ok=True)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(_MAGIC + pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL))
-    temporary.replace(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".shortcut-")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(_MAGIC + pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL))
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def take_note(
@@ -161,7 +173,7 @@ class Changed:
 
 def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Changed | None:
     """The changed cases when only their text changed; None when a full build is needed."""
-    names = _case_names(cases_dir)
+    names = case_names(cases_dir)
     if len(names) != len(note.files) or not all(name in note.files for name in names):
         return None
     changed: dict[str, Signature | None] = {}

@@ -373,3 +373,31 @@ def test_workers_leave_no_process_and_no_font_folder(project: Path, write_case: 
     result = CliRunner().invoke(main, ["leaflets", "--jobs", "2"])
     assert result.exit_code == 0 and "6 files, 0 new or changed" in result.output
     assert multiprocessing.active_children() == [] and _weasyprint_folders() == folders
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_weasyprint_that_cannot_load_is_reported(
+    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    write_case("room.md", case_text(title="Room"))
+
+    def missing() -> None:
+        raise OSError("cannot load library 'libpango-1.0-0'")
+
+    monkeypatch.setattr(pdf_module, "import_weasyprint", missing)  # before the workers are forked
+    result = CliRunner().invoke(main, ["leaflets", "--jobs", jobs])
+    assert result.exit_code == 1 and "Leaflet error: " in result.output, result.output
+    assert "cannot load library 'libpango-1.0-0'" in result.output and "Traceback" not in result.output
+    assert not (project / "dist/leaflets").exists()
+
+
+def test_layouts_started_early_are_kept_even_when_not_collected(project: Path, write_case: Callable[..., Path]) -> None:
+    for i in range(4):
+        write_case(f"c{i}.md", case_text(title=f"Case {i}", date=f"2026-03-0{i + 1}"))
+    assert CliRunner().invoke(main, ["leaflets", "--jobs", "2"]).exit_code == 0
+    # The cache gone, the leaflets still in place: the workers lay out the first ones anyway
+    # (started before the writer finds them in place); those must land in the cache, not be lost.
+    shutil.rmtree(project / ".site-builder/cache/leaflets")
+    result = CliRunner().invoke(main, ["leaflets", "--jobs", "2"])
+    assert result.exit_code == 0 and "0 new or changed" in result.output
+    assert list((project / ".site-builder/cache/leaflets").rglob("*")), "the early layouts were thrown away"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -184,3 +185,27 @@ def test_shortcut_or_not_equals_clean_build(tmp_path_factory: Any, steps: list[t
             assert [k for k in fresh if incremental[k] != fresh[k]] == [], step
     finally:
         os.chdir(cwd)
+
+
+def test_a_cases_folder_gone_is_reported_not_a_crash(project: Path, write_case: Callable[..., Path]) -> None:
+    _many(write_case, 3)
+    _build(project)
+    (project / "cases").rename(project / "old-cases")
+    result = CliRunner().invoke(main, [*BUILD, "--no-search", "--jobs", "1"])
+    assert result.exit_code == 1 and "folder not found" in result.output and "Traceback" not in result.output
+
+
+def test_a_new_weasyprint_lays_the_leaflets_out_again(
+    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from site_builder import shortcut
+    from site_builder.config import load_settings
+    from site_builder.period import Period
+    from site_builder.render import leaflet
+    from site_builder.render.print_options import LeafletOptions
+
+    settings = load_settings(None)
+    arguments = (settings, project / "cases", ["leaflets"], Period(*(2 * [dt.date(2026, 3, 1)])), LeafletOptions())
+    before = shortcut.context(*arguments, None, False, dt.date(2026, 3, 1))
+    monkeypatch.setattr(leaflet, "version", lambda name: "999.0")
+    assert shortcut.context(*arguments, None, False, dt.date(2026, 3, 1)) != before

@@ -109,7 +109,9 @@ class _Pdf(Deferred):
         """Hand the layout to a worker, unless it is cached or there are no workers."""
         workers = self.work.workers
         if self.ticket is None and workers is not None and not self.work.cached(self.key):
-            self.ticket = workers.submit((self.work.page(self.html), self.work.base))
+            # Cached as soon as it arrives, even if nobody asks for it (the writer may find the
+            # file already in place): a layout is never done twice.
+            self.ticket = workers.submit((self.work.page(self.html), self.work.base), self.work.keep(self.key))
 
     def result(self) -> bytes:
         """The PDF's bytes."""
@@ -122,13 +124,11 @@ class _Pdf(Deferred):
             ticket, self.ticket = self.ticket, None
         try:
             if ticket is not None and self.work.workers is not None:
-                data = self.work.workers.result(ticket)
-            else:
-                data = pdf_from_html((self.work.page(self.html), self.work.base))
+                return self.work.workers.result(ticket)  # cached on arrival
+            data = pdf_from_html((self.work.page(self.html), self.work.base))
         except Exception as exc:  # WeasyPrint raises many kinds; the user needs to know which leaflet
             raise LayoutError(f"{self.name}: could not be laid out: {exc}") from exc
-        if self.work.cache:
-            self.work.cache.put(self.key, data)
+        self.work.keep(self.key)(data)
         return data
 
 
@@ -137,6 +137,11 @@ class _Leaflets:
 
     def __init__(self, cache: Cache | None, base: float, workers: LayoutWorkers | None) -> None:
         self.cache, self.base, self.workers = cache, base, workers
+
+    def keep(self, key: str) -> Callable[[bytes], None]:
+        """What stores a PDF made for `key` in the cache."""
+        cache = self.cache
+        return (lambda data: cache.put(key, data)) if cache else (lambda data: None)
 
     def cached(self, key: str) -> bool:
         """True when the cache holds a PDF under `key`."""
@@ -153,6 +158,24 @@ class _Leaflets:
     def booklet(self, cover: _Pdf, parts: list[_Pdf], title: str, author: str, created: str, language: str) -> bytes:
         """The cover and every selected leaflet, joined (the leaflets are made by then)."""
         return merge([cover.result(), *(part.result() for part in parts)], title, author, created, language)
+
+
+def leaflet_fingerprint(settings: Settings, options: LeafletOptions) -> str:
+    """A digest of everything but the case that a leaflet depends on (the shortcut's note uses it too)."""
+    # Settings no leaflet shows are left out, so that turning search off or changing the digest's
+    # mail server does not lay out 10,000 leaflets again (half an hour on two cores).
+    shown = replace(settings, per_page=0, search=False, smtp=Smtp(), digest=Digest())
+    everything = (
+        __version__,
+        version("weasyprint"),
+        repr(shown),
+        options.size,
+        options.print_marks,
+        os.environ.get("SOURCE_DATE_EPOCH", ""),
+        theme_fingerprint(settings, "leaflet"),
+    )
+    # Digested once: repeating the settings' long repr for each of 10,000 cases took a third of a second.
+    return hashlib.sha256(repr(everything).encode()).hexdigest()
 
 
 def booklet_cases(cases: tuple[Case, ...], booklet: BookletFilter | None) -> tuple[Case, ...]:
@@ -173,21 +196,7 @@ def render_leaflets(
     from the cache are handed to them at once, to be laid out while the rest of the build runs."""
     renderer = LeafletRenderer(settings, options)
     base = SIZES[options.size]
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    # Settings no leaflet shows are left out, so that turning search off or changing the digest's
-    # mail server does not lay out 10,000 leaflets again (half an hour on two cores).
-    shown = replace(settings, per_page=0, search=False, smtp=Smtp(), digest=Digest())
-    everything = (
-        __version__,
-        version("weasyprint"),
-        repr(shown),
-        options.size,
-        options.print_marks,
-        epoch,
-        theme_fingerprint(settings, "leaflet"),
-    )
-    # Digested once: repeating the settings' long repr for each of 10,000 cases took a third of a second.
-    common = (hashlib.sha256(repr(everything).encode()).hexdigest(),)
+    common = (leaflet_fingerprint(settings, options),)
     work = _Leaflets(Cache(options.cache_dir / "leaflets") if options.cache_dir else None, base, workers)
     pdfs = {
         c.slug: _Pdf(

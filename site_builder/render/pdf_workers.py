@@ -12,7 +12,7 @@ import collections
 import contextlib
 import os
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from site_builder.errors import LayoutError
@@ -33,7 +33,11 @@ def _serve(connection: Connection, inherited: list[Connection]) -> None:
 
         # Only the import before the first job: it leaves nothing behind, so a worker that gets no
         # job (nothing to lay out) can be stopped at once, mid-import, without a font folder to clean.
-        import_weasyprint()
+        broken = ""
+        try:
+            import_weasyprint()
+        except Exception as exc:  # a missing library: said in answer to every job, not by dying
+            broken = _said(exc)
         while True:
             try:
                 job = connection.recv()
@@ -42,12 +46,16 @@ def _serve(connection: Connection, inherited: list[Connection]) -> None:
             if job is None:
                 return
             try:
-                answer: tuple[bool, object] = (True, pdf_from_html(job))
+                answer: tuple[bool, object] = (False, broken) if broken else (True, pdf_from_html(job))
             except Exception as exc:  # reported to the build, which stops with it
-                answer = (False, "".join(traceback.format_exception_only(exc)).strip())
+                answer = (False, _said(exc))
             connection.send(answer)
     except KeyboardInterrupt:
         return  # Ctrl-C reaches every process; the build reports it
+
+
+def _said(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(exc)).strip()
 
 
 class LayoutWorkers:
@@ -61,6 +69,7 @@ class LayoutWorkers:
         self.busy: dict[Connection, int] = {}  # each worker's job in hand
         self.waiting: collections.deque[tuple[int, Job]] = collections.deque()
         self.done: dict[int, tuple[bool, object]] = {}
+        self.arrived: dict[int, Callable[[bytes], None]] = {}  # what to do with a PDF as soon as it comes
         self.tickets = 0
         self._add()
 
@@ -75,10 +84,13 @@ class LayoutWorkers:
         self.processes[ours] = process
         self.idle.append(ours)
 
-    def submit(self, job: Job) -> int:
-        """Hand a job to a free worker (or queue it); returns the ticket to collect its PDF with."""
+    def submit(self, job: Job, arrived: Callable[[bytes], None] | None = None) -> int:
+        """Hand a job to a free worker (or queue it); returns the ticket to collect its PDF with.
+        `arrived` is called with the PDF when it comes back, whether or not anybody collects it."""
         ticket = self.tickets
         self.tickets += 1
+        if arrived is not None:
+            self.arrived[ticket] = arrived
         self.waiting.append((ticket, job))
         if not self.idle and len(self.processes) < self.most:
             self._add()
@@ -89,7 +101,10 @@ class LayoutWorkers:
         while self.idle and self.waiting:
             connection = self.idle.pop()
             ticket, job = self.waiting.popleft()
-            connection.send(job)
+            try:
+                connection.send(job)
+            except OSError:
+                raise LayoutError("a worker laying out leaflets stopped unexpectedly") from None
             self.busy[connection] = ticket
             self.used.add(connection)
 
@@ -101,10 +116,13 @@ class LayoutWorkers:
             assert isinstance(connection, Connection)
             ticket = self.busy.pop(connection)
             try:
-                self.done[ticket] = connection.recv()
+                answer = self.done[ticket] = connection.recv()
             except (EOFError, OSError):
                 raise LayoutError("a worker laying out leaflets stopped unexpectedly") from None
             self.idle.append(connection)
+            arrived = self.arrived.pop(ticket, None)
+            if arrived is not None and answer[0] and isinstance(answer[1], bytes):
+                arrived(answer[1])
         self._hand_out()
 
     def result(self, ticket: int) -> bytes:
@@ -128,6 +146,7 @@ class LayoutWorkers:
             while self.busy:
                 self._collect()
         self.done.clear()
+        self.arrived.clear()
         for connection, process in self.processes.items():
             if connection in self.used:
                 with contextlib.suppress(OSError):
