@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from playwright.sync_api import Browser, Page, expect
 
+from site_builder import search as search_module
 from site_builder.cli import main
 from tests.browser import AXE, VNU, require, serve_folder
 from tests.conftest import ROOT, SAMPLE_CASES
@@ -36,6 +37,29 @@ def base_url(site: Path) -> Iterator[str]:
     """The site served on loopback."""
     with serve_folder(site) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def sharded_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The sample site with its search index in three bundles, as a big site's is, served on loopback."""
+    root = tmp_path_factory.mktemp("sharded")
+    shutil.copytree(SAMPLE_CASES, root / "cases")
+    args = ["build", "--only", "site", "--cases", str(root / "cases"), "--config", str(ROOT / "site.toml")]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search_module, "SHARD", 3)
+        result = CliRunner().invoke(main, [*args, "--out", str(root / "dist"), "--base-url", "http://127.0.0.1/"])
+    assert result.exit_code == 0, result.output
+    listing = json.loads((root / "dist/site/pagefind-bundles.json").read_text(encoding="utf-8"))
+    assert listing["merge"] == ["pagefind-1", "pagefind-2"]
+    with serve_folder(root / "dist/site") as url:
+        yield url
+
+
+@pytest.fixture(params=["one index", "three bundles"])
+def search_url(request: pytest.FixtureRequest) -> str:
+    """The site to search: with one index, and with three bundles merged in the browser."""
+    name = "base_url" if request.param == "one index" else "sharded_url"
+    return str(request.getfixturevalue(name))
 
 
 @pytest.fixture
@@ -67,16 +91,16 @@ def search(page: Page, text: str) -> None:
     expect(page.locator(".pagefind-ui__result").first).to_be_visible(timeout=10_000)
 
 
-def test_search_finds_the_right_case(page: Page, base_url: str) -> None:
-    page.goto(f"{base_url}stats/")
+def test_search_finds_the_right_case(page: Page, search_url: str) -> None:
+    page.goto(f"{search_url}stats/")
     search(page, "teapot")
     expect(page.locator(".pagefind-ui__result-link")).to_have_attribute("href", "/cases/online-retail-damaged-parcels/")
     page.locator(".pagefind-ui__result-link").first.click()
     expect(page.locator("h1")).to_contain_text("Broken teapots")
 
 
-def test_search_across_languages_and_filter_by_industry(page: Page, base_url: str) -> None:
-    page.goto(base_url)
+def test_search_across_languages_and_filter_by_industry(page: Page, search_url: str) -> None:
+    page.goto(search_url)
     search(page, "такси")
     expect(page.locator('a.pagefind-ui__result-link[href="/cases/taksi-otchet-posle-nizkoy-otsenki/"]')).to_be_visible()
     search(page, "customer")
@@ -87,8 +111,8 @@ def test_search_across_languages_and_filter_by_industry(page: Page, base_url: st
     expect(page.locator(".pagefind-ui__result-link")).to_have_attribute("href", "/cases/wedding-night-room-found/")
 
 
-def test_search_filter_by_language(page: Page, base_url: str) -> None:
-    page.goto(base_url)
+def test_search_filter_by_language(page: Page, search_url: str) -> None:
+    page.goto(search_url)
     search(page, "tak")  # the Danish "Thanks" heading; English pages match "take" too
     page.locator(".pagefind-ui__filter-name", has_text="language").click()
     page.locator("label.pagefind-ui__filter-label", has_text="Dansk").click()

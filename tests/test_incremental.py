@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from site_builder import search
 from site_builder.cli import main
 from tests.conftest import ROOT, case_text
 
@@ -263,3 +264,24 @@ def test_incremental_equals_clean_build(tmp_path_factory: object, steps: list[tu
             assert differing == [], (step, differing)
     finally:
         os.chdir(cwd)
+
+
+def test_search_indexes_again_only_the_bundle_of_an_edited_case(
+    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "SHARD", 2)  # 8 cases: 4 bundles, as 4,000 would make
+    for day in range(1, 9):
+        write_case(f"c{day}.md", case_text(title=f"Case {day}", date=f"2026-03-0{day}"))
+    build(project)
+    site = project / "dist/site"
+    groups = search.bundles(search.case_pages(site))
+    assert len(groups) > 1 and sorted(json.loads((site / search.BUNDLES).read_text())["merge"]) == sorted(
+        name for name in groups if name != "pagefind"
+    )
+    before = {name: (site / name / "pagefind-entry.json").stat().st_ino for name in groups}
+    path = project / "cases/c3.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("paid for it", "paid for it twice"), encoding="utf-8")
+    build(project)
+    after = {name: (site / name / "pagefind-entry.json").stat().st_ino for name in groups}
+    edited = next(name for name, pages in groups.items() if "cases/c3/index.html" in pages)
+    assert [name for name in groups if after[name] != before[name]] == [edited]

@@ -1,13 +1,21 @@
 // The search box on every page: Pagefind's UI over the index built with the site. No server needed.
+// A big site's index comes in several bundles (pagefind-bundles.json lists them): merged here.
 window.addEventListener("DOMContentLoaded", () => {
   const box = document.getElementById("search");
   if (!box || typeof PagefindUI === "undefined") return;
-  new PagefindUI({
-    element: "#search",
-    baseUrl: box.dataset.base || "/",
-    showSubResults: false,
-    showImages: false,
-    resetStyles: false,
-    translations: { placeholder: box.dataset.label },
-  });
+  const base = box.dataset.base || "/";
+  const start = (merge) =>
+    new PagefindUI({
+      element: "#search",
+      baseUrl: base,
+      showSubResults: false,
+      showImages: false,
+      resetStyles: false,
+      translations: { placeholder: box.dataset.label },
+      mergeIndex: merge.map((name) => ({ bundlePath: `${base}${name}/` })),
+    });
+  fetch(`${base}pagefind-bundles.json`)
+    .then((answer) => (answer.ok ? answer.json() : {}))
+    .then((listing) => start(Array.isArray(listing.merge) ? listing.merge : []))
+    .catch(() => start([]));
 });
