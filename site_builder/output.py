@@ -298,6 +298,7 @@ class _Fill:
         self.filler = _Filler(root, previous)
         self.linked: set[str] = set()
         self.written = 0
+        self.changed: set[str] = set()  # the files whose bytes differ from the live folder's
         pending: list[str] = []
         here, before = str(root), str(previous)
         for name, data in tree.files.items():
@@ -307,15 +308,20 @@ class _Fill:
                 self.filler.link(name, stat)
                 self.linked.add(name)
             elif spare.valid(name, key, f"{here}/{name}"):
-                self.written += 1  # not the live file, but the spare still holds these bytes (a change undone)
+                self._changed(name, 1)  # not the live file, but the spare still holds these bytes (a change undone)
             elif isinstance(data, bytes | Path):
-                self.written += self.filler.place(name, data)
+                self._changed(name, self.filler.place(name, data))
             else:
                 pending.append(name)
         # Two rounds: a file made from others (the booklet, from the leaflets) must not start in one
         # worker while another is still making its parts; it would make them a second time.
         self.later = [name for name in pending if name in tree.made_from_others]
         self.deferred = self._round([name for name in pending if name not in tree.made_from_others])
+
+    def _changed(self, name: str, written: int) -> None:
+        if written:
+            self.written += written
+            self.changed.add(name)
 
     def _round(self, names: list[str]) -> dict[str, Deferred]:
         """Start the deferred files, render the others; returns the deferred ones, still to collect."""
@@ -325,12 +331,12 @@ class _Fill:
         names = [name for name in names if name not in deferred]
         renders = [self.tree.files[name] for name in names]
         for name, content in zip(names, _render_all(renders, self.jobs), strict=True):  # type: ignore[arg-type]
-            self.written += self.filler.place(name, content)
+            self._changed(name, self.filler.place(name, content))
         return deferred
 
     def _collect(self, deferred: dict[str, Deferred]) -> None:
         for name, content in zip(deferred, _resolve(list(deferred.values())), strict=True):
-            self.written += self.filler.place(name, content)
+            self._changed(name, self.filler.place(name, content))
 
     def finish(self) -> tuple[int, int, set[str]]:
         """Collect the deferred files, make the files made from others, drop what is gone."""
@@ -409,7 +415,7 @@ def recorded(out: Path, name: str, state: Path | None) -> dict[str, str] | None:
 def write_outputs(
     out: Path,
     trees: Iterable[OutputTree],
-    finish: Mapping[str, Callable[[Path, Path, bool], object]] | None = None,
+    finish: Mapping[str, Callable[[Path, Path, set[str] | None], object]] | None = None,
     state: Path | None = None,
     jobs: int = 0,
     remove: Iterable[str] = (),
@@ -419,7 +425,8 @@ def write_outputs(
     Each tree is prepared in a folder of its own, never in the live one, then swapped in: the
     folder of the build before last when `state` keeps one (only what changed since is touched),
     else a fresh staging folder. `finish[name](folder, previous, changed)` runs on a prepared
-    folder before anything is swapped in (the search index). `state` is where the manifests of
+    folder before anything is swapped in (the search index), with the names of the files whose bytes
+    changed (None: no previous folder). `state` is where the manifests of
     the last build and the spare folders are kept. `remove` names outputs to delete because
     they are empty now.
     """
@@ -456,7 +463,7 @@ def write_outputs(
             written, kept, linked = fill.finish()
             previous = out / tree.name
             if finish and tree.name in finish:
-                finish[tree.name](root, previous, written > 0 or not previous.exists())
+                finish[tree.name](root, previous, fill.changed if previous.exists() else None)
             prepared.append((tree, root, manifest, linked, written, kept))
         results = []
         for tree, folder, manifest, linked, written, kept in prepared:

@@ -197,7 +197,7 @@ def _shown_whole(
     return whole
 
 
-def _finish(settings: Settings) -> dict[str, Callable[[Path, Path, bool], object]]:
+def _finish(settings: Settings) -> dict[str, Callable[[Path, Path, set[str] | None], object]]:
     """What runs on a prepared output folder before the swap: the search index of the site."""
     if not settings.search:
         return {}
