@@ -22,7 +22,7 @@ from site_builder.render.feed import FEED_SIZE
 from site_builder.render.pdf_workers import LayoutWorkers, layout_workers
 from site_builder.render.print_options import BookletFilter, LeafletOptions
 from site_builder.render.site import SiteRenderer, render_site
-from site_builder.search import index_site
+from site_builder.search import index_site, remove_index
 from site_builder.templates import theme_error
 
 if TYPE_CHECKING:
@@ -199,8 +199,8 @@ def _shown_whole(
 
 def _finish(settings: Settings) -> dict[str, Callable[[Path, Path, set[str] | None], object]]:
     """What runs on a prepared output folder before the swap: the search index of the site."""
-    if not settings.search:
-        return {}
+    if not settings.search:  # no index: none left from the build before last in a reused folder either
+        return {"site": lambda folder, previous, changed: remove_index(folder)}
     return {"site": lambda folder, previous, changed: index_site(folder, previous, changed, settings)}
 
 

@@ -55,51 +55,81 @@ def bundles(pages: list[str]) -> dict[str, list[str]]:
     return found
 
 
-def _version() -> str:
-    from importlib.metadata import version
-
-    return version("pagefind")
-
-
-def _listed(site: Path) -> dict[str, object]:
+def _entry_version(bundle: Path) -> str | None:
+    """The Pagefind version that made a bundle, as its entry file says."""
     try:
-        listed = json.loads((site / BUNDLES).read_text(encoding="utf-8"))
+        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return None
+    return str(entry.get("version")) if isinstance(entry, dict) else None
+
+
+def _members(pages: list[str], language: str) -> str:
+    """What a bundle was made from: its pages and the language, digested."""
+    return hashlib.blake2b("\n".join([language, *pages]).encode(), digest_size=16).hexdigest()
+
+
+def _made(previous: Path) -> dict[str, str]:
+    """The bundles the previous build made, by name, with the digest of what each holds."""
+    try:
+        listing = json.loads((previous / BUNDLES).read_text(encoding="utf-8"))
+        made = listing["made"] if isinstance(listing, dict) else {}
+    except (OSError, ValueError, KeyError):
         return {}
-    return listed if isinstance(listed, dict) else {}
+    return {str(k): str(v) for k, v in made.items()} if isinstance(made, dict) else {}
 
 
-def index_site(site: Path, previous: Path, changed: set[str] | None, settings: Settings) -> int:
-    """Index the case pages of `site` (a folder about to be swapped in), bundle by bundle; a bundle
-    whose pages are those of `previous` and none of them `changed` is taken from there (changed
-    None: everything is new). Returns the pages indexed."""
-    for old in [*site.glob("pagefind*"), site / BUNDLES]:  # a reused folder may hold older bundles
+def remove_index(site: Path) -> None:
+    """Remove every bundle and the listing (a reused folder may hold a build's from before last)."""
+    for old in [*site.glob("pagefind*"), site / BUNDLES]:
         if old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
         else:
             old.unlink(missing_ok=True)
+
+
+def index_site(site: Path, previous: Path, changed: set[str] | None, settings: Settings) -> int:
+    """Index the case pages of `site` (a folder about to be swapped in), bundle by bundle. A bundle
+    the previous build made of the same pages, none of them in `changed` (None: everything is new)
+    and by the same Pagefind as the bundles made now, is taken from `previous`. Returns the pages indexed."""
+    remove_index(site)
     pages = case_pages(site)
-    if not pages:  # no case pages: Pagefind indexes every page, as it does on its own
-        return _run(site, site / "pagefind", settings.language)
-    groups = bundles(pages)
-    # Bundles made by another Pagefind are not merged with new ones: all are made again.
-    reuse = changed is not None and previous.is_dir() and _listed(previous).get("pagefind") == _version()
-    before = bundles(case_pages(previous)) if reuse else {}
+    groups = bundles(pages) if pages else {}
+    made = _made(previous) if changed is not None else {}
+    digests = {name: _members(members, settings.language) for name, members in groups.items()}
+    kept = [
+        name
+        for name, members in groups.items()
+        if made.get(name) == digests[name]
+        and (previous / name).is_dir()
+        and changed is not None
+        and changed.isdisjoint(members)
+    ]
     indexed = 0
-    for name, members in groups.items():
-        kept = before.get(name) == members and (previous / name).is_dir()
-        if kept and changed is not None and changed.isdisjoint(members):
+    if not pages:  # no case pages: Pagefind indexes every page, as it does on its own
+        indexed = _run(site, site / "pagefind", settings.language)
+    for name in [name for name in groups if name not in kept]:
+        indexed += _index_pages(site, groups[name], site / name, settings.language)
+    made_now = {_entry_version(site / name) for name in groups if name not in kept}
+    for name in kept:
+        # Bundles made by another Pagefind are not merged with new ones: made again too.
+        if made_now and _entry_version(previous / name) not in made_now:
+            indexed += _index_pages(site, groups[name], site / name, settings.language)
+        else:
             shutil.copytree(previous / name, site / name, copy_function=os.link)
-            continue
-        with tempfile.TemporaryDirectory(prefix=".pages-", dir=site.parent) as folder:
-            for page in members:  # the bundle's pages alone, at their paths in the site: links, not copies
-                if (site / page).exists():
-                    (Path(folder) / page).parent.mkdir(parents=True, exist_ok=True)
-                    os.link(site / page, Path(folder) / page)
-            indexed += _run(Path(folder), site / name, settings.language)
-    listing = {"pagefind": _version(), "merge": sorted(name for name in groups if name != "pagefind")}
+    listing = {"merge": sorted(name for name in groups if name != "pagefind"), "made": digests}
     (site / BUNDLES).write_text(json.dumps(listing), encoding="utf-8")
     return indexed
+
+
+def _index_pages(site: Path, pages: list[str], output: Path, language: str) -> int:
+    """One bundle: Pagefind run over these pages alone, at their paths in the site (hard links)."""
+    with tempfile.TemporaryDirectory(prefix=".pages-", dir=site.parent) as folder:
+        for page in pages:
+            if (site / page).exists():
+                (Path(folder) / page).parent.mkdir(parents=True, exist_ok=True)
+                os.link(site / page, Path(folder) / page)
+        return _run(Path(folder), output, language)
 
 
 def _run(pages: Path, output: Path, language: str) -> int:

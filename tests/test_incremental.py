@@ -3,6 +3,7 @@ sequence of edits the output is byte-identical to a clean build of the same inpu
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -266,6 +267,23 @@ def test_incremental_equals_clean_build(tmp_path_factory: object, steps: list[tu
         os.chdir(cwd)
 
 
+def _index_contents(site: Path) -> list[tuple[str, str, str]]:
+    """Every page the search index holds over all bundles: URL, text and filters (a page twice: twice)."""
+    found = []
+    for fragment in site.glob("pagefind*/fragment/*.pf_fragment"):
+        data = json.loads(gzip.decompress(fragment.read_bytes())[len(b"pagefind_dcd") :])
+        found.append((data["url"], data["content"], json.dumps(data["filters"], sort_keys=True)))
+    return sorted(found)
+
+
+def _clean_site(project: Path) -> Path:
+    clean = project / "clean-project"
+    shutil.rmtree(clean, ignore_errors=True)
+    shutil.copytree(project, clean, ignore=shutil.ignore_patterns("dist", "clean*", ".site-builder"))
+    build(clean, "dist")
+    return clean / "dist/site"
+
+
 def test_search_indexes_again_only_the_bundle_of_an_edited_case(
     project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -285,3 +303,32 @@ def test_search_indexes_again_only_the_bundle_of_an_edited_case(
     after = {name: (site / name / "pagefind-entry.json").stat().st_ino for name in groups}
     edited = next(name for name, pages in groups.items() if "cases/c3/index.html" in pages)
     assert [name for name in groups if after[name] != before[name]] == [edited]
+    assert any("paid for it twice" in text for _, text, _ in _index_contents(site))
+    assert _index_contents(site) == _index_contents(_clean_site(project))
+
+
+@pytest.mark.parametrize("change", ["bundle size", "delete", "add", "search off and on"])
+def test_search_bundles_equal_a_clean_build(
+    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    monkeypatch.setattr(search, "SHARD", 3)
+    for day in range(1, 9):
+        write_case(f"c{day}.md", case_text(title=f"Case {day}", date=f"2026-03-0{day}"))
+    build(project)
+    path = project / "cases/c4.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("paid for it", "paid for it again"), encoding="utf-8")
+    if change == "bundle size":  # a new version of the tool with other bundles: nothing stale, nothing twice
+        monkeypatch.setattr(search, "SHARD", 2)
+    elif change == "delete":
+        (project / "cases/c2.md").unlink()
+    elif change == "add":
+        write_case("c9.md", case_text(title="Case 9", date="2026-03-09"))
+    else:  # a build without search in between: its folder, reused later, must not keep old bundles
+        build(project, "dist", "--no-search")
+        assert not list((project / "dist/site").glob("pagefind*"))
+        build(project)
+        path.write_text(path.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    build(project)
+    contents = _index_contents(project / "dist/site")
+    assert len(contents) == len({url for url, _, _ in contents}), "a page in two bundles"
+    assert contents == _index_contents(_clean_site(project))

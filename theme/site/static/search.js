@@ -14,8 +14,13 @@ window.addEventListener("DOMContentLoaded", () => {
       translations: { placeholder: box.dataset.label },
       mergeIndex: merge.map((name) => ({ bundlePath: `${base}${name}/` })),
     });
-  fetch(`${base}pagefind-bundles.json`)
-    .then((answer) => (answer.ok ? answer.json() : {}))
-    .then((listing) => start(Array.isArray(listing.merge) ? listing.merge : []))
-    .catch(() => start([]));
+  // Never a cached listing: after a rebuild with fewer bundles, a missing one would break every search.
+  fetch(`${base}pagefind-bundles.json`, { cache: "no-cache" })
+    .then((answer) => (answer.ok ? answer.json() : null))
+    .catch(() => null)
+    .then((listing) => {
+      const merge = listing && Array.isArray(listing.merge) ? listing.merge : null;
+      if (merge === null) console.warn("pagefind-bundles.json unreadable: searching the first bundle only");
+      start(merge || []);
+    });
 });
