@@ -71,7 +71,8 @@ def _load_records(data: bytes, wanted: str) -> dict[str, Record]:
     return records
 
 
-_DAMAGED = (OSError, ValueError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ImportError, IndexError)
+# What reading a damaged or foreign pickle of ours can raise.
+DAMAGED = (OSError, ValueError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ImportError, IndexError)
 
 
 @dataclass
@@ -94,7 +95,7 @@ class CaseCache:
         cache = cls(path, fingerprint(settings))
         try:
             cache.records = _load_records(path.read_bytes(), cache.fingerprint)
-        except _DAMAGED:
+        except DAMAGED:
             return cache
         if not cache.journal.exists():
             return cache
@@ -107,7 +108,7 @@ class CaseCache:
                     record = _load_records(journal.read(size), cache.fingerprint)
                     cache.records.update(record)
                     cache.journaled += len(record)
-        except _DAMAGED:
+        except DAMAGED:
             # A record cut short by a crash: the files it covered are parsed again, and the next
             # save writes everything afresh rather than append after the damage.
             cache.journaled = len(cache.records) + 1

@@ -406,10 +406,12 @@ def recorded(out: Path, name: str, state: Path | None) -> dict[str, str] | None:
     if not path.exists():
         return None if target.exists() else {}
     entries = Manifest(path).entries
-    keys = {file: entry[0] for file, entry in entries.items() if isinstance(entry, list) and len(entry) == 3}
-    if not entries or len(keys) != len(entries) or not all(isinstance(k, str) and k for k in keys.values()):
-        return None
-    return keys  # type: ignore[return-value]
+    keys: dict[str, str] = {}
+    for file, entry in entries.items():
+        if not isinstance(entry, list) or len(entry) != 3 or not isinstance(entry[0], str) or not entry[0]:
+            return None  # an unkeyed or malformed entry: what the file holds is not known
+        keys[file] = entry[0]
+    return keys or None
 
 
 def write_outputs(

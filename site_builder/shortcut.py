@@ -17,12 +17,12 @@ import datetime as dt
 import hashlib
 import os
 import pickle
-import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from site_builder import __version__
-from site_builder.case_cache import Signature, signature
+from site_builder.cache import write_atomically
+from site_builder.case_cache import DAMAGED, Signature, signature
 from site_builder.cases import Case, case_names, load_case
 from site_builder.config import Settings
 from site_builder.errors import Problem
@@ -110,7 +110,7 @@ def load(settings: Settings, out: Path) -> Note | None:
         if not data.startswith(_MAGIC):
             return None
         note = pickle.loads(data[len(_MAGIC) :])  # noqa: S301 - our own file, type checked below
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError):
+    except DAMAGED:
         return None
     return note if isinstance(note, Note) else None
 
@@ -121,15 +121,7 @@ def save(settings: Settings, out: Path, note: Note | None) -> None:
     if note is None:
         path.unlink(missing_ok=True)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".shortcut-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(_MAGIC + pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL))
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, _MAGIC + pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def take_note(

@@ -12,13 +12,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from site_builder import cases as cases_module
 from site_builder import pipeline
 from site_builder.cli import main
 from tests.conftest import case_text
-from tests.test_incremental import BUILD, apply, snapshot
+from tests.test_incremental import BUILD, apply, snapshot, steps
 
 FEED = 50  # cases in the feed: shown whole there, so an edit of one of them needs a full build
 
@@ -152,15 +151,7 @@ def test_leaflets_of_a_text_edit(project: Path, write_case: Callable[..., Path],
     assert {k: v[2] for k, v in snapshot(project / "dist/leaflets").items()} == {k: v[2] for k, v in after.items()}
 
 
-STEPS = st.lists(
-    st.tuples(
-        st.sampled_from(["edit", "edit", "edit", "retitle", "add", "delete", "template"]),
-        st.integers(0, 9),
-        st.integers(0, 9),
-    ),
-    min_size=1,
-    max_size=4,
-)
+STEPS = steps("edit", "edit", "edit", "retitle", "add", "delete", "template")
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -153,18 +153,17 @@ class LayoutWorkers:
                     connection.send(None)
             else:
                 process.kill()
-        for connection, process in self.processes.items():
-            process.join(timeout=5)
-            if process.is_alive():
-                process.kill()
-                process.join()
-            connection.close()
-        self.processes.clear()
-        self.idle.clear()
+        self._stop(patience=5)
 
     def terminate(self) -> None:
         """Stop at once (an interrupted build)."""
+        self._stop(patience=0)
+
+    def _stop(self, patience: float) -> None:
+        """Wait up to `patience` seconds for each worker to leave, kill those still there, forget them all."""
         for connection, process in self.processes.items():
+            if patience:
+                process.join(timeout=patience)
             if process.is_alive():
                 process.kill()
             process.join()
