@@ -18,7 +18,7 @@ import click
 
 from site_builder import __version__, report
 from site_builder.config import OUTPUTS, PAPER_SIZES, SECURITY, Settings, load_settings
-from site_builder.errors import ConfigError, InputError, LayoutError, Problem, ThemeError
+from site_builder.errors import ConfigError, InputError, LayoutError, Problem, SearchError, ThemeError
 from site_builder.period import Period
 from site_builder.render.pdf_workers import LayoutWorkers, layout_workers
 from site_builder.render.print_options import BookletFilter, LeafletOptions
@@ -188,6 +188,8 @@ def _run_build(
         _fail(f"Theme error: {exc}\nNothing was built, the previous output is unchanged.", 1)
     except LayoutError as exc:
         _fail(f"Leaflet error: {exc}\nNothing was built, the previous output is unchanged.", 1)
+    except SearchError as exc:
+        _fail(f"Search index error: {exc}\nNothing was built, the previous output is unchanged.", 1)
     _report_problems(result.warnings, "built anyway; --strict would refuse.")
     held = f" ({result.held_back} draft or future-dated case(s) not published)" if result.held_back else ""
     click.echo(f"Built {result.cases} case(s){held} in {result.seconds:.2f} s:")

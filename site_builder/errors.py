@@ -50,5 +50,9 @@ class LayoutError(Exception):
     """A PDF could not be laid out: WeasyPrint failed on it, or a worker laying it out stopped."""
 
 
+class SearchError(Exception):
+    """Pagefind could not make the search index (or is not installed)."""
+
+
 class ConfigError(Exception):
     """The settings file or command-line options are wrong; exit code 2."""

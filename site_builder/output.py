@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 from site_builder.workers import fork_pool
 
@@ -43,6 +44,19 @@ class Deferred:
 
 Content = bytes | Path | Callable[[], bytes | Path] | Deferred
 AHEAD = 16  # deferred files started beyond the one waited for: enough to keep workers busy, few in memory
+
+
+class Background(Protocol):
+    """Work a finish hook started on a prepared folder: waited for before the swap, cancelled on a failure."""
+
+    def wait(self) -> object:
+        """Wait until done; raises if it failed."""
+
+    def cancel(self) -> None:
+        """Stop it and remove what it left."""
+
+
+Finish = Callable[[Path, Path, "set[str] | None"], "Background | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +331,8 @@ class _Fill:
         # worker while another is still making its parts; it would make them a second time.
         self.later = [name for name in pending if name in tree.made_from_others]
         self.deferred = self._round([name for name in pending if name not in tree.made_from_others])
+        for name in spare.entries.keys() - tree.files.keys():  # gone now: before a finish hook reads the folder
+            _remove(root, name)
 
     def _changed(self, name: str, written: int) -> None:
         if written:
@@ -339,11 +355,9 @@ class _Fill:
             self._changed(name, self.filler.place(name, content))
 
     def finish(self) -> tuple[int, int, set[str]]:
-        """Collect the deferred files, make the files made from others, drop what is gone."""
+        """Collect the deferred files, make the files made from others."""
         self._collect(self.deferred)
         self._collect(self._round(self.later))
-        for name in self.spare.entries.keys() - self.tree.files.keys():
-            _remove(self.root, name)
         return self.written, len(self.tree.files) - self.written, self.linked
 
 
@@ -417,7 +431,7 @@ def recorded(out: Path, name: str, state: Path | None) -> dict[str, str] | None:
 def write_outputs(
     out: Path,
     trees: Iterable[OutputTree],
-    finish: Mapping[str, Callable[[Path, Path, set[str] | None], object]] | None = None,
+    finish: Mapping[str, Finish] | None = None,
     state: Path | None = None,
     jobs: int = 0,
     remove: Iterable[str] = (),
@@ -428,7 +442,8 @@ def write_outputs(
     folder of the build before last when `state` keeps one (only what changed since is touched),
     else a fresh staging folder. `finish[name](folder, previous, changed)` runs on a prepared
     folder before anything is swapped in (the search index), with the names of the files whose bytes
-    changed (None: no previous folder). `state` is where the manifests of
+    changed (None: no previous folder), deferred files not yet among them: it may return work it
+    started in the background, waited for before the swap. `state` is where the manifests of
     the last build and the spare folders are kept. `remove` names outputs to delete because
     they are empty now.
     """
@@ -436,9 +451,11 @@ def write_outputs(
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
+    background = contextlib.ExitStack()  # a failure anywhere stops the hooks' background work
     try:
         out.mkdir(exist_ok=True)
         covered: set[str] = set()
+        started: list[Background] = []
         filling: dict[str, tuple[Path, Manifest, _Fill]] = {}
         for tree in trees:
             previous = out / tree.name
@@ -454,7 +471,15 @@ def write_outputs(
             else:
                 root = staging / tree.name
                 spare_manifest = Manifest(None)
-            filling[tree.name] = (root, manifest, _Fill(root, tree, previous, manifest, spare_manifest, jobs))
+            fill = _Fill(root, tree, previous, manifest, spare_manifest, jobs)
+            filling[tree.name] = (root, manifest, fill)
+            # The hook starts before the deferred files are collected (the search index needs none
+            # of them), and before the next output is prepared: its work overlaps the rest.
+            if finish and tree.name in finish:
+                work = finish[tree.name](root, previous, set(fill.changed) if previous.exists() else None)
+                if work is not None:
+                    background.callback(work.cancel)
+                    started.append(work)
         # Files made elsewhere (leaflets, by workers) are waited for only now that the rest is done.
         prepared: list[tuple[OutputTree, Path | None, Manifest, set[str], int, int]] = []
         for tree in trees:
@@ -463,10 +488,10 @@ def write_outputs(
                 continue
             root, manifest, fill = filling[tree.name]
             written, kept, linked = fill.finish()
-            previous = out / tree.name
-            if finish and tree.name in finish:
-                finish[tree.name](root, previous, fill.changed if previous.exists() else None)
             prepared.append((tree, root, manifest, linked, written, kept))
+        for work in started:
+            work.wait()
+        background.pop_all()
         results = []
         for tree, folder, manifest, linked, written, kept in prepared:
             target = out / tree.name
@@ -509,4 +534,5 @@ def write_outputs(
                 shutil.rmtree(spare, ignore_errors=True)
         return results
     finally:
+        background.close()
         shutil.rmtree(staging, ignore_errors=True)

@@ -16,7 +16,7 @@ from site_builder import shortcut
 from site_builder.cases import Case, check_cases, published
 from site_builder.config import OUTPUTS, Settings
 from site_builder.errors import InputError, Problem
-from site_builder.output import Artifact, OutputTree, WriteResult, write_outputs
+from site_builder.output import Artifact, Finish, OutputTree, WriteResult, write_outputs
 from site_builder.period import Period
 from site_builder.render.feed import FEED_SIZE
 from site_builder.render.pdf_workers import LayoutWorkers, layout_workers
@@ -197,7 +197,7 @@ def _shown_whole(
     return whole
 
 
-def _finish(settings: Settings) -> dict[str, Callable[[Path, Path, set[str] | None], object]]:
+def _finish(settings: Settings) -> dict[str, Finish]:
     """What runs on a prepared output folder before the swap: the search index of the site."""
     if not settings.search:  # no index: none left from the build before last in a reused folder either
         return {"site": lambda folder, previous, changed: remove_index(folder)}

@@ -16,7 +16,7 @@ import watchfiles
 
 from site_builder import pipeline
 from site_builder.config import Settings, load_settings
-from site_builder.errors import ConfigError, InputError, ThemeError
+from site_builder.errors import ConfigError, InputError, SearchError, ThemeError
 from site_builder.period import Period
 from site_builder.templates import theme_root
 
@@ -51,7 +51,7 @@ def build_preview(cases_dir: Path, out: Path, config_path: Path, base_url: str) 
         pipeline.build(cases_dir, out, settings, period=Period(today, today), drafts=True, only=("site",))
     except InputError as exc:
         return "\n".join(str(p) for p in exc.problems)
-    except (ConfigError, ThemeError) as exc:
+    except (ConfigError, ThemeError, SearchError) as exc:
         return str(exc)
     return None
 
@@ -97,17 +97,21 @@ def make_handler(site: Path, state: PreviewState) -> type[http.server.BaseHTTPRe
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
+            # The generation a page was read in travels with it (page -> script -> events): a build
+            # that ends between loading the page and listening still reloads it.
+            seen = parse_qs(parts.query).get("v", ["0"])[0]
             if parts.path == "/__live/events":
-                self._events(int(parse_qs(parts.query).get("v", ["0"])[0] or 0))
+                self._events(int(seen) if seen.isdigit() else 0)
                 return
             if parts.path == "/__live/reload.js":
-                self._send(200, (_RELOAD_JS % state.version).encode(), "text/javascript")
+                self._send(200, (_RELOAD_JS % (int(seen) if seen.isdigit() else 0)).encode(), "text/javascript")
                 return
+            version = state.version  # before reading the page: a build ending meanwhile costs a reload, not a miss
             target = (site / unquote(parts.path).lstrip("/")).resolve()
             if target.is_dir():
                 target = target / "index.html"
             if state.error is not None and target.suffix in (".html", ""):
-                self._send(500, _error_page(state.error, state.version), "text/html; charset=utf-8")
+                self._send(500, _error_page(state.error, version), "text/html; charset=utf-8")
                 return
             if not target.is_relative_to(site.resolve()) or not target.is_file():
                 target, status = site / "404.html", 404
@@ -116,7 +120,7 @@ def make_handler(site: Path, state: PreviewState) -> type[http.server.BaseHTTPRe
             body = target.read_bytes() if target.is_file() else b"Not found"
             kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
             if kind == "text/html":
-                script = f'<script src="/__live/reload.js?v={state.version}"></script></body>'.encode()
+                script = f'<script src="/__live/reload.js?v={version}"></script></body>'.encode()
                 body = body.replace(b"</body>", script, 1)
                 kind = "text/html; charset=utf-8"
             self._send(status, body, kind)
@@ -147,14 +151,22 @@ def serve(
     state.publish(build_preview(cases_dir, out, config_path, base_url))
     if state.error:
         announce(f"Build failed; the page shows why:\n{state.error}")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    announce(f"Serving {base_url} (drafts included). Watching for changes; Ctrl+C to stop.")
     try:
         settings = load_settings(config_path)
     except ConfigError:
         settings = Settings()
+    serving = False
     try:
-        for changes in watchfiles.watch(*watched_paths(cases_dir, config_path, settings), stop_event=stop):
+        # The pages are served only once the watcher runs (its first quiet spell, 0.25 s): an edit
+        # saved as soon as the page answers must not be missed.
+        paths = watched_paths(cases_dir, config_path, settings)
+        for changes in watchfiles.watch(*paths, stop_event=stop, rust_timeout=250, yield_on_timeout=True):
+            if not serving:
+                threading.Thread(target=server.serve_forever, daemon=True).start()
+                announce(f"Serving {base_url} (drafts included). Watching for changes; Ctrl+C to stop.")
+                serving = True
+            if not changes:
+                continue
             names = ", ".join(sorted({Path(p).name for _, p in changes}))
             error = build_preview(cases_dir, out, config_path, base_url)
             state.publish(error)
@@ -162,5 +174,6 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
-        server.shutdown()
+        if serving:  # shutdown() waits for serve_forever, which never started otherwise
+            server.shutdown()
         server.server_close()

@@ -1,6 +1,7 @@
 """The search index: Pagefind reads the written case pages and adds its bundles beside them (no server needed).
 
 Pagefind has no incremental mode: it indexes every page it is given, 10,000 case pages in 15 s.
+Its command line is run, not its Python service: the service costs 0.25 s more to start and talk to.
 So a big site gets several bundles (`pagefind/`, `pagefind-1/`, ...), each holding the case pages
 whose path falls into it, and a build indexes again only the bundles whose pages changed; the
 search box merges them in the browser (Pagefind's `mergeIndex`, listed in `pagefind-bundles.json`).
@@ -13,27 +14,16 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from site_builder.config import Settings
+from site_builder.errors import SearchError
 
 SHARD = 1000  # case pages per bundle, about: an edit re-indexes about this many pages
 BUNDLES = "pagefind-bundles.json"  # the bundles the search box merges into the first one
-
-
-async def _index(pages: Path, output: Path, language: str) -> int:
-    from pagefind.index import IndexConfig, PagefindIndex  # with asyncio, 20 ms to import: only when indexing
-
-    # One index for all languages, so a Danish reader can find a Russian case and filter by language.
-    config = IndexConfig(force_language=language, output_path=str(output))
-    # One folder at once: adding pages one by one costs a round trip to Pagefind each (100x slower).
-    # Pagefind's file names are not the same from run to run, even for the same pages.
-    async with PagefindIndex(config) as index:
-        added = await index.add_directory(str(pages))
-        await index.write_files(output_path=str(output))
-    return int(added["page_count"])
 
 
 def case_pages(site: Path) -> list[str]:
@@ -64,6 +54,23 @@ def _entry_version(bundle: Path) -> str | None:
     return str(entry.get("version")) if isinstance(entry, dict) else None
 
 
+def _inodes(folder: Path) -> dict[str, int] | None:
+    """Every file under `folder` with its inode (None when there is no such folder): two folders
+    with the same answer hold the very same files."""
+    found: dict[str, int] = {}
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    inner = _inodes(Path(entry.path))
+                    found.update({f"{entry.name}/{name}": inode for name, inode in (inner or {}).items()})
+                else:
+                    found[entry.name] = entry.inode()
+    except OSError:
+        return None
+    return found
+
+
 def _members(pages: list[str], language: str) -> str:
     """What a bundle was made from: its pages and the language, digested."""
     return hashlib.blake2b("\n".join([language, *pages]).encode(), digest_size=16).hexdigest()
@@ -79,20 +86,22 @@ def _made(previous: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in made.items()} if isinstance(made, dict) else {}
 
 
-def remove_index(site: Path) -> None:
-    """Remove every bundle and the listing (a reused folder may hold a build's from before last)."""
+def remove_index(site: Path, keep: AbstractSet[str] = frozenset()) -> None:
+    """Remove every bundle but `keep`, and the listing (a reused folder may hold a build's from before last)."""
     for old in [*site.glob("pagefind*"), site / BUNDLES]:
+        if old.name in keep:
+            continue
         if old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
         else:
             old.unlink(missing_ok=True)
 
 
-def index_site(site: Path, previous: Path, changed: set[str] | None, settings: Settings) -> int:
-    """Index the case pages of `site` (a folder about to be swapped in), bundle by bundle. A bundle
-    the previous build made of the same pages, none of them in `changed` (None: everything is new)
-    and by the same Pagefind as the bundles made now, is taken from `previous`. Returns the pages indexed."""
-    remove_index(site)
+def index_site(site: Path, previous: Path, changed: set[str] | None, settings: Settings) -> Indexing:
+    """Start indexing the case pages of `site` (a folder about to be swapped in), bundle by bundle;
+    the caller waits for it before the swap. A bundle the previous build made of the same pages,
+    none of them in `changed` (None: everything is new) and by the same Pagefind as the bundles
+    made now, is taken from `previous`."""
     pages = case_pages(site)
     groups = bundles(pages) if pages else {}
     made = _made(previous) if changed is not None else {}
@@ -105,36 +114,146 @@ def index_site(site: Path, previous: Path, changed: set[str] | None, settings: S
         and changed is not None
         and changed.isdisjoint(members)
     ]
-    indexed = 0
+    # The folder may hold bundles of the build before last: the ones that are the kept bundles
+    # themselves (the same files, linked) stay; unlinking and linking 1,000 files each costs 30 ms.
+    remove_index(site, keep={name for name in kept if _inodes(site / name) == _inodes(previous / name)})
+    indexing = Indexing(site, previous, settings.language)
     if not pages:  # no case pages: Pagefind indexes every page, as it does on its own
-        indexed = _run(site, site / "pagefind", settings.language)
-    for name in [name for name in groups if name not in kept]:
-        indexed += _index_pages(site, groups[name], site / name, settings.language)
-    made_now = {_entry_version(site / name) for name in groups if name not in kept}
-    for name in kept:
-        # Bundles made by another Pagefind are not merged with new ones: made again too.
-        if made_now and _entry_version(previous / name) not in made_now:
-            indexed += _index_pages(site, groups[name], site / name, settings.language)
-        else:
-            shutil.copytree(previous / name, site / name, copy_function=os.link)
-    listing = {"merge": sorted(name for name in groups if name != "pagefind"), "made": digests}
-    (site / BUNDLES).write_text(json.dumps(listing), encoding="utf-8")
-    return indexed
+        indexing.queue("pagefind", None)
+    for name in groups:
+        if name not in kept:
+            indexing.queue(name, groups[name])
+    try:
+        indexing.next()  # Pagefind works from now on, while the build collects its leaflets
+        for name in kept:
+            if not (site / name).exists():
+                shutil.copytree(previous / name, site / name, copy_function=os.link)
+        indexing.kept = {name: groups[name] for name in kept}
+        listing = {"merge": sorted(name for name in groups if name != "pagefind"), "made": digests}
+        (site / BUNDLES).write_text(json.dumps(listing), encoding="utf-8")
+    except BaseException:
+        indexing.cancel()
+        raise
+    return indexing
 
 
-def _index_pages(site: Path, pages: list[str], output: Path, language: str) -> int:
-    """One bundle: Pagefind run over these pages alone, at their paths in the site (hard links)."""
-    with tempfile.TemporaryDirectory(prefix=".pages-", dir=site.parent) as folder:
-        for page in pages:
-            if (site / page).exists():
-                (Path(folder) / page).parent.mkdir(parents=True, exist_ok=True)
-                os.link(site / page, Path(folder) / page)
-        return _run(Path(folder), output, language)
+class Indexing:
+    """Pagefind's command line at work on one bundle after another, in a process of its own, so
+    that the build goes on meanwhile. Threads are avoided on purpose: the leaflet workers are forked
+    from this process, and a fork taken while a thread holds a lock may hang."""
+
+    def __init__(self, site: Path, previous: Path, language: str) -> None:
+        self.site, self.previous, self.language = site, previous, language
+        self.waiting: list[tuple[str, list[str] | None]] = []
+        self.kept: dict[str, list[str]] = {}
+        self.made: list[str] = []
+        self.running: tuple[subprocess.Popen[bytes], Path | None] | None = None
+        self.pages = 0
+
+    def queue(self, name: str, pages: list[str] | None) -> None:
+        """Index these pages (None: every page of the site) into bundle `name`, after those queued before."""
+        self.waiting.append((name, pages))
+
+    def next(self) -> bool:
+        """Start the next bundle; False when none is left."""
+        if not self.waiting:
+            return False
+        name, pages = self.waiting.pop(0)
+        folder = None if pages is None else _stage(self.site, pages)
+        command = [
+            str(_executable()),
+            "--site",
+            str(folder or self.site),
+            "--output-path",
+            str(self.site / name),
+            "--force-language",
+            self.language,  # one index for all languages: a Danish reader finds a Russian case
+            "--silent",
+        ]
+        try:
+            process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+        except BaseException:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+        self.running = (process, folder)
+        self.made.append(name)
+        return True
+
+    def _finish_running(self) -> None:
+        assert self.running is not None
+        process, folder = self.running
+        try:
+            said, _ = process.communicate()
+        finally:
+            self.running = None
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+        bundle = self.site / self.made[-1]
+        count = _page_count(bundle)
+        if process.returncode != 0 or count is None:
+            why = said.decode(errors="replace").strip() or f"exit code {process.returncode}"
+            raise SearchError(f"Pagefind could not index the pages of {bundle.name}/: {why}")
+        self.pages += count
+
+    def wait(self) -> int:
+        """Wait for every bundle; returns how many pages were indexed."""
+        try:
+            while self.running is not None:
+                self._finish_running()
+                self.next()
+            versions = {_entry_version(self.site / name) for name in self.made}
+            for name, pages in self.kept.items():
+                # Bundles made by another Pagefind are not merged with new ones: made again too.
+                if versions and _entry_version(self.site / name) not in versions:
+                    shutil.rmtree(self.site / name)
+                    self.queue(name, pages)
+            while self.next():
+                self._finish_running()
+        except BaseException:
+            self.cancel()
+            raise
+        return self.pages
+
+    def cancel(self) -> None:
+        """Stop Pagefind and remove what it was given (the build failed elsewhere)."""
+        self.waiting.clear()
+        if self.running is not None:
+            process, folder = self.running
+            self.running = None
+            process.kill()
+            process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(pages: Path, output: Path, language: str) -> int:
-    import asyncio
+def _executable() -> Path:
+    from pagefind.service import get_executable  # the binary the pagefind package ships, or PAGEFIND_BINARY_PATH
 
-    # A thread of its own: the caller may already run an event loop (a test browser, a preview server).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, _index(pages, output, language)).result()
+    found = get_executable()
+    if found is None:
+        raise SearchError("Pagefind is not installed (pip install 'pagefind[bin]'), or use --no-search")
+    return found
+
+
+def _page_count(bundle: Path) -> int | None:
+    """The pages a bundle holds, as its entry file says; None when there is no readable entry."""
+    try:
+        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+        return sum(int(language["page_count"]) for language in entry["languages"].values())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _stage(site: Path, pages: list[str]) -> Path:
+    """A folder holding these pages alone, at their paths in the site (hard links), for Pagefind."""
+    folder = Path(tempfile.mkdtemp(prefix=".pages-", dir=site.parent))
+    for page in pages:
+        if (site / page).exists():
+            (folder / page).parent.mkdir(parents=True, exist_ok=True)
+            os.link(site / page, folder / page)
+    return folder

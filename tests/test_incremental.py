@@ -302,6 +302,16 @@ def test_search_indexes_again_only_the_bundle_of_an_edited_case(
     assert [name for name in groups if after[name] != before[name]] == [edited]
     assert any("paid for it twice" in text for _, text, _ in _index_contents(site))
     assert _index_contents(site) == _index_contents(_clean_site(project))
+    # Next build: its folder is the one of the build before last, with the edited bundle as it was
+    # before the edit; that one must be replaced, the others are kept as they are.
+    other = next(day for day in range(1, 9) if f"cases/c{day}/index.html" not in groups[edited])
+    path = project / f"cases/c{other}.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("paid for it", "paid for it thrice"), encoding="utf-8")
+    build(project)
+    last = {name: (site / name / "pagefind-entry.json").stat().st_ino for name in groups}
+    second = next(name for name, pages in groups.items() if f"cases/c{other}/index.html" in pages)
+    assert [name for name in groups if last[name] != after[name]] == [second]
+    assert _index_contents(site) == _index_contents(_clean_site(project))
 
 
 @pytest.mark.parametrize("change", ["bundle size", "delete", "add", "search off and on"])
@@ -329,3 +339,61 @@ def test_search_bundles_equal_a_clean_build(
     contents = _index_contents(project / "dist/site")
     assert len(contents) == len({url for url, _, _ in contents}), "a page in two bundles"
     assert contents == _index_contents(_clean_site(project))
+
+
+def _tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _fake_pagefind(tmp_path: Path, script: str) -> Path:
+    fake = tmp_path / "fake-pagefind"
+    fake.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
+    fake.chmod(0o755)
+    return fake
+
+
+def test_pagefind_failing_is_named_and_nothing_changes(
+    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    write_case("room.md", case_text(title="Room"))
+    build(project)
+    before = _tree_bytes(project / "dist")
+    write_case("room.md", case_text(title="Room, again"))
+    fake = _fake_pagefind(tmp_path, 'echo "Error: cannot read the pages" >&2; exit 3')
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+    result = CliRunner().invoke(main, [*BUILD, "--jobs", "1"])
+    assert result.exit_code == 1, result.output
+    assert "Search index error: Pagefind could not index the pages of pagefind/: Error: cannot read the pages" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
+    assert _tree_bytes(project / "dist") == before
+    assert not list(project.glob("**/.pages-*")), "Pagefind's staging folder left behind"
+
+
+def test_a_failure_while_pagefind_runs_stops_it(
+    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from site_builder.render import leaflet as leaflet_module
+    from site_builder.render import pdf as pdf_module
+
+    write_case("room.md", case_text(title="Room"))
+    pid_file = tmp_path / "pagefind.pid"
+    # Pagefind starts before the leaflets are collected; one that would take a minute must be stopped.
+    fake = _fake_pagefind(tmp_path, f"echo $$ > {pid_file}; exec sleep 60")
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+
+    def failing(job: tuple[str, float]) -> bytes:
+        raise ValueError("no room for the table")
+
+    monkeypatch.setattr(pdf_module, "pdf_from_html", failing)
+    monkeypatch.setattr(leaflet_module, "pdf_from_html", failing)
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["build", "--jobs", "1"])
+    assert result.exit_code == 1 and "Leaflet error: " in result.output, result.output
+    assert time.monotonic() - started < 30
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # stopped and reaped, not left running
+    assert not list((project / "dist").iterdir()), "a half-built output left"
+    assert not list(project.glob("**/.pages-*"))

@@ -71,3 +71,27 @@ def test_preview_includes_drafts_and_refuses_paths_outside(
         urllib.request.urlopen(f"{server}../../etc/passwd", timeout=5)
     assert info.value.code == 404
     info.value.close()
+
+
+def test_a_page_listens_for_builds_after_the_one_it_was_read_in(tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    from site_builder.preview import PreviewState, make_handler
+
+    (tmp_path / "index.html").write_text("<html><body><h1>Old</h1></body></html>", encoding="utf-8")
+    state = PreviewState()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(tmp_path, state))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with urllib.request.urlopen(f"{base}/", timeout=5) as answer:
+            assert b'/__live/reload.js?v=0"' in answer.read()
+        state.publish(None)  # a build ends after the page was read, before its script is fetched
+        with urllib.request.urlopen(f"{base}/__live/reload.js?v=0", timeout=5) as answer:
+            assert b"/__live/events?v=0" in answer.read()  # so the events say: reload
+        with urllib.request.urlopen(f"{base}/__live/events?v=0", timeout=5) as answer:
+            assert answer.read() == b"event: reload\ndata: 1\n\n"
+    finally:
+        server.shutdown()
+        server.server_close()
