@@ -143,7 +143,8 @@ def build(
     with own as workers:
         today = now or dt.date.today()
         note_context = shortcut.context(settings, cases_dir, names, period, leaflet, booklet, drafts, today)
-        quick = _shortcut(cases_dir, out, settings, names, period, leaflet, strict, note_context, workers)
+        last = shortcut.load(settings, out)
+        quick = _shortcut(cases_dir, out, settings, names, period, leaflet, strict, last, note_context, workers)
         if quick is not None:
             return replace(quick, seconds=time.perf_counter() - started)
         signatures: dict[str, Signature | None] = {}
@@ -175,7 +176,8 @@ def build(
         written = write_outputs(out, full, finish, state=settings.cache_dir, jobs=leaflet.jobs, remove=empty)
         reports = _reports(trees, out, written)
         whole = _shown_whole(chosen, names, period, booklet)
-        shortcut.save(settings, out, shortcut.take_note(note_context, cases, problems, signatures, chosen, whole))
+        note = shortcut.take_note(note_context, cases, problems, signatures, chosen, whole, last)
+        shortcut.save(settings, out, note)
         return BuildReport(
             len(chosen), len(cases) - len(chosen), period, reports, time.perf_counter() - started, problems
         )
@@ -225,12 +227,12 @@ def _shortcut(
     period: Period,
     leaflet: LeafletOptions,
     strict: bool,
+    note: shortcut.Note | None,
     note_context: str,
     workers: LayoutWorkers | None,
 ) -> BuildReport | None:
     """The build done from the last one's note when only the text of some cases changed (see
     shortcut.py); None when it must be done in full."""
-    note = shortcut.load(settings, out)
     if note is None or note.context != note_context:
         return None
     try:

@@ -131,9 +131,12 @@ def take_note(
     signatures: dict[str, Signature | None],
     chosen: tuple[Case, ...],
     shown_whole: tuple[Case, ...],
+    last: Note | None = None,
 ) -> Note | None:
     """The note of a build that loaded every case; None when a case links to files beside it
-    (they may change without the case file changing) or a file gave no case."""
+    (they may change without the case file changing) or a file gave no case. A file `last` (the
+    previous note, same context) saw with the same signature keeps its face: the case cache reads
+    it as unchanged too, and 10,000 faces cost 0.15 s."""
     if any(c.local_links or c.assets for c in cases) or len(cases) != len(signatures):
         return None
     own: dict[str, list[Problem]] = {}
@@ -143,7 +146,11 @@ def take_note(
     if by_name.keys() != signatures.keys() or own.keys() - by_name.keys():
         return None
     # In the order the files were read, so that warnings come out in the same order as a full build's.
-    files = {name: (sig, face(by_name[name]), tuple(own.get(name, ()))) for name, sig in signatures.items()}
+    before = last.files if last is not None and last.context == context_digest else {}
+    files = {
+        name: (sig, _same_face(before.get(name), sig) or face(by_name[name]), tuple(own.get(name, ())))
+        for name, sig in signatures.items()
+    }
     return Note(
         context_digest,
         files,
@@ -152,6 +159,10 @@ def take_note(
         len(chosen),
         len(cases) - len(chosen),
     )
+
+
+def _same_face(entry: tuple[Signature | None, str, tuple[Problem, ...]] | None, now: Signature | None) -> str | None:
+    return entry[1] if entry is not None and now is not None and entry[0] == now else None
 
 
 @dataclass

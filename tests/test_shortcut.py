@@ -131,6 +131,25 @@ def test_anything_else_builds_in_full(
     assert {k: v[2] for k, v in snapshot(project / "dist").items()} == fresh
 
 
+def test_a_title_changed_and_changed_back_is_seen(
+    project: Path, write_case: Callable[..., Path], full_builds: list[int]
+) -> None:
+    # A full build keeps the last note's face of every file it finds unchanged: never of one it finds changed.
+    _many(write_case)
+    _build(project)
+    path = project / "cases/c01.md"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace('title: "', 'title: "New ', 1), encoding="utf-8")
+    _settled(path.parent)
+    _build(project)
+    assert len(full_builds) == 2
+    path.write_text(original.replace("paid for it", "paid for it after all"), encoding="utf-8")
+    _settled(path.parent)
+    _build(project)
+    assert len(full_builds) == 3, "the old title is back: the list pages must be built again"
+    assert {k: v[2] for k, v in snapshot(project / "dist").items()} == _clean_copy(project)
+
+
 def test_leaflets_of_a_text_edit(project: Path, write_case: Callable[..., Path], full_builds: list[int]) -> None:
     # Leaflets only, and a booklet of the cases since March 3: the others are shown whole nowhere else.
     for day in range(1, 5):
