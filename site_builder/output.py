@@ -110,6 +110,10 @@ class OutputTree:
             self.keys[artifact.path] = artifact.key
         else:
             self.keys.pop(artifact.path, None)
+        if artifact.made_from_others:
+            self.made_from_others.add(artifact.path)
+        else:
+            self.made_from_others.discard(artifact.path)
         return True
 
     def extend(self, artifacts: Iterable[Artifact]) -> None:

@@ -144,7 +144,9 @@ def build(
         today = now or dt.date.today()
         note_context = shortcut.context(settings, cases_dir, names, period, leaflet, booklet, drafts, today)
         last = shortcut.load(settings, out)
-        quick = _shortcut(cases_dir, out, settings, names, period, leaflet, strict, last, note_context, workers)
+        quick = _shortcut(
+            cases_dir, out, settings, names, period, leaflet, booklet, strict, last, note_context, workers
+        )
         if quick is not None:
             return replace(quick, seconds=time.perf_counter() - started)
         signatures: dict[str, Signature | None] = {}
@@ -219,6 +221,20 @@ def _reports(trees: list[OutputTree], out: Path, written: list[WriteResult]) -> 
     )
 
 
+def _whole_again(
+    by_name: dict[str, OutputTree], whole: tuple[Case, ...], settings: Settings, names: list[str], period: Period
+) -> bool:
+    """The feed and the digest made again from the cases shown whole (they are all they show);
+    False when one of their files is not where the last build put it."""
+    if "site" in by_name and not by_name["site"].replace(SiteRenderer(settings, "leaflets" in names).feed(whole)):
+        return False
+    if "digest" in by_name:
+        from site_builder.render.digest import render_digest_files
+
+        return all(by_name["digest"].replace(artifact) for artifact in render_digest_files(whole, settings, period))
+    return True
+
+
 def _shortcut(
     cases_dir: Path,
     out: Path,
@@ -226,6 +242,7 @@ def _shortcut(
     names: list[str],
     period: Period,
     leaflet: LeafletOptions,
+    booklet: BookletFilter | None,
     strict: bool,
     note: shortcut.Note | None,
     note_context: str,
@@ -251,14 +268,23 @@ def _shortcut(
         for case, older, newer in found.cases:
             if not by_name["site"].replace(renderer.case_page(case, older, newer)):
                 return None
+    whole = found.whole or ()
     if "leaflets" in by_name and shown:
         from site_builder.render.leaflet import render_leaflets
 
-        for artifact in render_leaflets(shown, settings, leaflet, None, workers, with_booklet=False):
+        edited = {f"{case.slug}.pdf" for case in shown} | ({"all.pdf"} if whole else set())
+        # The booklet's cases are all among those shown whole: one call makes it and their leaflets.
+        in_whole = {case.source for case in whole}
+        alone = tuple(case for case in shown if case.source not in in_whole)
+        artifacts = render_leaflets(whole, settings, leaflet, booklet, workers) if whole else []
+        artifacts += render_leaflets(alone, settings, leaflet, None, workers, with_booklet=False)
+        for artifact in (artifact for artifact in artifacts if artifact.path in edited):
             if not by_name["leaflets"].replace(artifact):
                 return None
             if "site" in by_name and not by_name["site"].replace(replace(artifact, path=f"leaflets/{artifact.path}")):
                 return None
+    if whole and not _whole_again(by_name, whole, settings, names, period):
+        return None
     full = [tree for tree in by_name.values() if tree.files]
     try:
         written = write_outputs(out, full, _finish(settings), state=settings.cache_dir, jobs=leaflet.jobs)

@@ -5,10 +5,12 @@ tool, the settings, the themes, the options, today's date), and for each case fi
 (size, mtime, inode), a digest of everything about the case but its text (what other pages show
 of it), and its warnings; also the published order, and which cases are shown whole elsewhere
 (the feed, the digest's period, the booklet). When the next build finds the same files and only
-the text of cases shown nowhere else changed, it parses just those and their neighbours, renders
-their pages and leaflets, and takes every other file from the last build as the writer's manifests
-record it. The writer still checks each file it keeps; anything unexpected (or any other change)
-and the build is done in full instead, which is what every test compares against.
+the text of some cases changed, it parses just those and their neighbours, renders their pages and
+leaflets, and takes every other file from the last build as the writer's manifests record it. When
+one of them is shown whole elsewhere, the note also keeps those cases (about as many as the digest's
+period holds), so that the feed, the digest and the booklet are made again from them alone. The
+writer still checks each file it keeps; anything unexpected (or any other change) and the build is
+done in full instead, which is what every test compares against.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from site_builder.period import Period
 from site_builder.render.print_options import BookletFilter, LeafletOptions
 from site_builder.templates import theme_fingerprint
 
-_MAGIC = b"site-builder shortcut 1\n"
+_MAGIC = b"site-builder shortcut 2\n"
 MOST = 50  # more changed files than this: a full build is as quick and simpler
 
 
@@ -49,6 +51,7 @@ class Note:
     shown_whole: frozenset[str]  # in the feed, the digest's period or the booklet
     cases: int
     held_back: int
+    whole: bytes  # those cases, newest first, pickled: unpickled only by a build that needs them
 
 
 _FACE = tuple(f.name for f in fields(Case) if f.name not in ("body", "digest"))
@@ -151,14 +154,20 @@ def take_note(
         name: (sig, _same_face(before.get(name), sig) or face(by_name[name]), tuple(own.get(name, ())))
         for name, sig in signatures.items()
     }
+    whole = frozenset(str(c.source) for c in shown_whole)
     return Note(
         context_digest,
         files,
         tuple(str(c.source) for c in chosen),
-        frozenset(str(c.source) for c in shown_whole),
+        whole,
         len(chosen),
         len(cases) - len(chosen),
+        _pickled(tuple(c for c in chosen if str(c.source) in whole)),
     )
+
+
+def _pickled(cases: tuple[Case, ...]) -> bytes:
+    return pickle.dumps(cases, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _same_face(entry: tuple[Signature | None, str, tuple[Problem, ...]] | None, now: Signature | None) -> str | None:
@@ -172,6 +181,7 @@ class Changed:
     cases: list[tuple[Case, Case | None, Case | None]]  # each case with its older and newer neighbour
     problems: tuple[Problem, ...]
     note: Note
+    whole: tuple[Case, ...] | None  # the cases shown whole, newest first, when a changed one is among them
 
 
 def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Changed | None:
@@ -187,7 +197,7 @@ def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Ch
             return None
         if now is None or now != note.files[name][0]:
             changed[name] = now
-    if len(changed) > MOST or any(name in note.shown_whole for name in changed):
+    if len(changed) > MOST:
         return None
     loaded: dict[str, Case] = {}
     files = dict(note.files)
@@ -210,7 +220,13 @@ def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Ch
         newer = _neighbour(note.order, i - 1, loaded, settings)
         shown.append((case, older, newer))
     every = tuple(p for entry in files.values() for p in entry[2])
-    return Changed(shown, every, Note(note.context, files, note.order, note.shown_whole, note.cases, note.held_back))
+    whole, blob = None, note.whole
+    if any(name in note.shown_whole for name in changed):
+        kept = pickle.loads(note.whole)  # noqa: S301 - our own note, loaded and checked above
+        whole = tuple(loaded.get(str(case.source), case) for case in kept)
+        blob = _pickled(whole)
+    fresh = Note(note.context, files, note.order, note.shown_whole, note.cases, note.held_back, blob)
+    return Changed(shown, every, fresh, whole)
 
 
 def _neighbour(order: tuple[str, ...], i: int, loaded: dict[str, Case], settings: Settings) -> Case | None:

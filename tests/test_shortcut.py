@@ -100,7 +100,7 @@ def test_a_text_edit_loads_only_that_case_and_equals_a_clean_build(
 
 @pytest.mark.parametrize(
     "change",
-    ["retitle", "newest", "add", "delete", "settings", "hand-edited output", "damaged note"],
+    ["retitle", "add", "delete", "settings", "hand-edited output", "damaged note"],
 )
 def test_anything_else_builds_in_full(
     project: Path, write_case: Callable[..., Path], full_builds: list[int], change: str
@@ -110,8 +110,6 @@ def test_anything_else_builds_in_full(
     if change == "retitle":
         path = project / "cases/c01.md"
         path.write_text(path.read_text(encoding="utf-8").replace('title: "', 'title: "New ', 1), encoding="utf-8")
-    elif change == "newest":
-        _edit_text(project, f"c{FEED + 2}.md", "later")  # in the feed: shown whole there
     elif change == "add":
         write_case("extra.md", case_text(title="Extra", date=_dated(0)))
     elif change == "delete":
@@ -170,6 +168,40 @@ def test_leaflets_of_a_text_edit(project: Path, write_case: Callable[..., Path],
     assert {k: v[2] for k, v in snapshot(project / "dist/leaflets").items()} == {k: v[2] for k, v in after.items()}
 
 
+def test_an_edit_of_a_case_shown_whole_remakes_feed_digest_and_booklet(
+    project: Path, write_case: Callable[..., Path], full_builds: list[int]
+) -> None:
+    # Every output: the newest cases are in the feed, the digest (from February 20) and the booklet.
+    for i in range(6):
+        write_case(f"w{i}.md", case_text(title=f"Whole {i}", date=f"2025-02-{18 + i:02d}"))
+    _settled(project / "cases")
+    command = ["build", "--now", "2026-04-01", "--since", "2025-02-20", "--until", "2025-03-31", "--no-search"]
+    assert CliRunner().invoke(main, [*command, "--jobs", "2"], catch_exceptions=False).exit_code == 0
+    before = snapshot(project / "dist")
+    _edit_text(project, "w5.md", "and more")  # the newest: in the feed, the digest and the booklet
+    _edit_text(project, "w0.md", "long ago")  # in the feed only: no leaflet of it in the booklet
+    result = CliRunner().invoke(main, [*command, "--jobs", "2"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert len(full_builds) == 1, "an edit of text shown whole should not load every case"
+    after = snapshot(project / "dist")
+    changed = {k for k in after if after[k][1] != before[k][1]}
+    for name in ("site/feed.xml", "site/cases/w5/index.html", "site/cases/w0/index.html", "leaflets/all.pdf"):
+        assert name in changed, name
+    assert {"leaflets/w5.pdf", "leaflets/w0.pdf", "site/leaflets/all.pdf"} <= changed
+    assert not any(k.startswith("digest/") for k in changed)  # made again, but it shows no case text
+    assert b"paid for it and more" in after["site/feed.xml"][2]
+    clean = project / "clean"
+    shutil.copytree(project, clean, ignore=shutil.ignore_patterns("dist", "clean", ".site-builder"))
+    cwd = os.getcwd()
+    os.chdir(clean)
+    try:
+        assert CliRunner().invoke(main, [*command, "--jobs", "1"], catch_exceptions=False).exit_code == 0
+    finally:
+        os.chdir(cwd)
+    fresh = {k: v[2] for k, v in snapshot(clean / "dist").items()}
+    assert [k for k, v in after.items() if fresh.get(k) != v[2]] == [] and after.keys() == fresh.keys()
+
+
 STEPS = steps("edit", "edit", "edit", "retitle", "add", "delete", "template")
 
 
@@ -187,7 +219,8 @@ def test_shortcut_or_not_equals_clean_build(tmp_path_factory: Any, steps: list[t
     try:
         _build(project)
         for step in steps:
-            apply(project, (step[0], step[1] % 3, step[2]))  # among the three oldest cases, mostly
+            # Among the three oldest cases (shown whole nowhere else) or the three newest (in the feed).
+            apply(project, (step[0], step[1] % 3 if step[1] < 6 else -1 - step[1] % 3, step[2]))
             _build(project)
             fresh = _clean_copy(project)
             incremental = {k: v[2] for k, v in snapshot(project / "dist").items()}

@@ -228,9 +228,7 @@ class SiteRenderer:
         out.append(self.stats_page(cases))
         base_path = urlsplit(self.settings.base_url).path or "/"
         out.append(self.page("404.html", "404.html", self.settings.language, root=base_path))
-        newest = cases[:FEED_SIZE]
-        feed_key = _digest(self.fingerprint, "feed", *(c.digest for c in newest))
-        out.append(Artifact("feed.xml", functools.partial(render_feed, newest, self.settings, _body), feed_key))
+        out.append(self.feed(cases))
         out.append(self.sitemap(cases, [a.path for a in out]))
         robots = self.env.get_template("robots.txt").render(sitemap=self.links.absolute("sitemap.xml"))
         out.append(Artifact("robots.txt", robots.encode("utf-8"), _digest(self.fingerprint, "robots")))
@@ -239,6 +237,12 @@ class SiteRenderer:
             for name, path in static_files(self.settings, "site").items()
         )
         return out
+
+    def feed(self, cases: tuple[Case, ...]) -> Artifact:
+        """feed.xml: the newest cases of `cases` (newest first), whole."""
+        newest = cases[:FEED_SIZE]
+        key = _digest(self.fingerprint, "feed", *(c.digest for c in newest))
+        return Artifact("feed.xml", functools.partial(render_feed, newest, self.settings, _body), key)
 
     def sitemap(self, cases: tuple[Case, ...], files: list[str]) -> Artifact:
         """sitemap.xml of every HTML page but the 404 page."""
