@@ -35,6 +35,7 @@ from site_builder.templates import theme_fingerprint
 
 _MAGIC = b"site-builder shortcut 2\n"
 MOST = 50  # more changed files than this: a full build is as quick and simpler
+KEEP_WHOLE = 2000  # more cases shown whole (a digest of years): the note does not keep them, a full build is as quick
 
 
 class Stale(Exception):
@@ -51,7 +52,7 @@ class Note:
     shown_whole: frozenset[str]  # in the feed, the digest's period or the booklet
     cases: int
     held_back: int
-    whole: bytes  # those cases, newest first, pickled: unpickled only by a build that needs them
+    whole: bytes | None  # those cases, newest first, pickled (unpickled only by a build that needs them)
 
 
 _FACE = tuple(f.name for f in fields(Case) if f.name not in ("body", "digest"))
@@ -162,7 +163,7 @@ def take_note(
         whole,
         len(chosen),
         len(cases) - len(chosen),
-        _pickled(tuple(c for c in chosen if str(c.source) in whole)),
+        _pickled(tuple(c for c in chosen if str(c.source) in whole)) if len(whole) <= KEEP_WHOLE else None,
     )
 
 
@@ -222,6 +223,8 @@ def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Ch
     every = tuple(p for entry in files.values() for p in entry[2])
     whole, blob = None, note.whole
     if any(name in note.shown_whole for name in changed):
+        if note.whole is None:
+            return None
         kept = pickle.loads(note.whole)  # noqa: S301 - our own note, loaded and checked above
         whole = tuple(loaded.get(str(case.source), case) for case in kept)
         blob = _pickled(whole)

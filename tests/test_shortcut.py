@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
 from site_builder import cases as cases_module
-from site_builder import pipeline
+from site_builder import pipeline, shortcut
 from site_builder.cli import main
 from tests.conftest import case_text
 from tests.test_incremental import BUILD, apply, snapshot, steps
@@ -100,12 +100,14 @@ def test_a_text_edit_loads_only_that_case_and_equals_a_clean_build(
 
 @pytest.mark.parametrize(
     "change",
-    ["retitle", "add", "delete", "settings", "hand-edited output", "damaged note"],
+    ["retitle", "add", "delete", "settings", "hand-edited output", "damaged note", "newest, too many kept whole"],
 )
 def test_anything_else_builds_in_full(
-    project: Path, write_case: Callable[..., Path], full_builds: list[int], change: str
+    project: Path, write_case: Callable[..., Path], full_builds: list[int], change: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _many(write_case)
+    if change.startswith("newest"):  # the note keeps no cases shown whole when there are too many
+        monkeypatch.setattr(shortcut, "KEEP_WHOLE", FEED - 1)
     _build(project)
     if change == "retitle":
         path = project / "cases/c01.md"
@@ -119,6 +121,8 @@ def test_anything_else_builds_in_full(
     elif change == "hand-edited output":
         _edit_text(project, "c01.md", "by hand")
         (project / "dist/site/cases/c02/index.html").write_text("broken", encoding="utf-8")
+    elif change.startswith("newest"):
+        _edit_text(project, f"c{FEED + 2}.md", "later")
     elif change == "damaged note":
         _edit_text(project, "c01.md", "again")
         for note in (project / ".site-builder/cache").glob("shortcut-*.pickle"):
