@@ -38,8 +38,10 @@ class PreviewState:
     def publish(self, error: str | None) -> None:
         """A build finished (error None) or failed: bump the generation and wake every open page."""
         with self.changed:
-            self.version += 1
+            # The error first: a page read in between shows it under the old generation, then
+            # reloads; the other order could show no error under the new one, and never reload.
             self.error = error
+            self.version += 1
             self.changed.notify_all()
 
 

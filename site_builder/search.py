@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 from collections.abc import Set as AbstractSet
 from pathlib import Path
+from typing import IO
 
 from site_builder.config import Settings
 from site_builder.errors import SearchError
@@ -124,7 +125,7 @@ def index_site(site: Path, previous: Path, changed: set[str] | None, settings: S
         if name not in kept:
             indexing.queue(name, groups[name])
     try:
-        indexing.next()  # Pagefind works from now on, while the build collects its leaflets
+        indexing.next()  # the first bundle (after an edit, the only one) is made while the build collects its leaflets
         for name in kept:
             if not (site / name).exists():
                 shutil.copytree(previous / name, site / name, copy_function=os.link)
@@ -147,7 +148,7 @@ class Indexing:
         self.waiting: list[tuple[str, list[str] | None]] = []
         self.kept: dict[str, list[str]] = {}
         self.made: list[str] = []
-        self.running: tuple[subprocess.Popen[bytes], Path | None] | None = None
+        self.running: tuple[subprocess.Popen[bytes], Path | None, IO[bytes]] | None = None
         self.pages = 0
 
     def queue(self, name: str, pages: list[str] | None) -> None:
@@ -159,9 +160,10 @@ class Indexing:
         if not self.waiting:
             return False
         name, pages = self.waiting.pop(0)
+        executable = _executable()  # before staging: nothing to clean up when Pagefind is missing
         folder = None if pages is None else _stage(self.site, pages)
         command = [
-            str(_executable()),
+            str(executable),
             "--site",
             str(folder or self.site),
             "--output-path",
@@ -170,31 +172,35 @@ class Indexing:
             self.language,  # one index for all languages: a Danish reader finds a Russian case
             "--silent",
         ]
+        # What it says goes to a file, not a pipe: a pipe read only at the end could fill and stall it.
+        said = tempfile.TemporaryFile()  # noqa: SIM115 - open until the process ends: closed by _finish_running or cancel
         try:
-            process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-            )
-        except BaseException:
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=said, stderr=subprocess.STDOUT)
+        except BaseException as exc:
+            said.close()
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(exc, OSError):  # a wrong PAGEFIND_BINARY_PATH, a binary for another machine
+                raise SearchError(f"Pagefind could not be started ({executable}): {exc}") from exc
             raise
-        self.running = (process, folder)
+        self.running = (process, folder, said)
         self.made.append(name)
         return True
 
     def _finish_running(self) -> None:
         assert self.running is not None
-        process, folder = self.running
-        try:
-            said, _ = process.communicate()
-        finally:
-            self.running = None
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
+        process, folder, said = self.running
+        process.wait()  # interrupted here, `running` still names it: cancel() stops it
+        self.running = None
+        said.seek(0)
+        output = said.read().decode(errors="replace").strip()
+        said.close()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
         bundle = self.site / self.made[-1]
         count = _page_count(bundle)
         if process.returncode != 0 or count is None:
-            why = said.decode(errors="replace").strip() or f"exit code {process.returncode}"
+            why = output or f"exit code {process.returncode}"
             raise SearchError(f"Pagefind could not index the pages of {bundle.name}/: {why}")
         self.pages += count
 
@@ -221,12 +227,11 @@ class Indexing:
         """Stop Pagefind and remove what it was given (the build failed elsewhere)."""
         self.waiting.clear()
         if self.running is not None:
-            process, folder = self.running
+            process, folder, said = self.running
             self.running = None
             process.kill()
             process.wait()
-            if process.stdout is not None:
-                process.stdout.close()
+            said.close()
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
 
@@ -252,8 +257,12 @@ def _page_count(bundle: Path) -> int | None:
 def _stage(site: Path, pages: list[str]) -> Path:
     """A folder holding these pages alone, at their paths in the site (hard links), for Pagefind."""
     folder = Path(tempfile.mkdtemp(prefix=".pages-", dir=site.parent))
-    for page in pages:
-        if (site / page).exists():
-            (folder / page).parent.mkdir(parents=True, exist_ok=True)
-            os.link(site / page, folder / page)
+    try:
+        for page in pages:
+            if (site / page).exists():
+                (folder / page).parent.mkdir(parents=True, exist_ok=True)
+                os.link(site / page, folder / page)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return folder

@@ -397,3 +397,60 @@ def test_a_failure_while_pagefind_runs_stops_it(
         os.kill(pid, 0)  # stopped and reaped, not left running
     assert not list((project / "dist").iterdir()), "a half-built output left"
     assert not list(project.glob("**/.pages-*"))
+
+
+@pytest.mark.parametrize("how", ["not installed", "cannot start"])
+def test_pagefind_missing_is_named_and_leaves_nothing(
+    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    import pagefind.service
+
+    write_case("room.md", case_text(title="Room"))
+    build(project)
+    write_case("room.md", case_text(title="Room, again"))
+    build(project)  # from now on each build reuses the spare folder, where Pagefind's pages are staged
+    before = _tree_bytes(project / "dist")
+    write_case("room.md", case_text(title="Room, once more"))
+    if how == "not installed":
+        monkeypatch.setattr(pagefind.service, "get_executable", lambda: None)
+    else:
+        monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(project / "no-such-pagefind"))
+    result = CliRunner().invoke(main, [*BUILD, "--jobs", "1"])
+    assert result.exit_code == 1, result.output
+    expected = "Pagefind is not installed" if how == "not installed" else "Pagefind could not be started"
+    assert f"Search index error: {expected}" in result.output and "Traceback" not in result.output
+    assert _tree_bytes(project / "dist") == before
+    assert not list(project.glob("**/.pages-*")), "Pagefind's staging folder left behind"
+
+
+def test_an_interrupt_while_waiting_for_pagefind_stops_it(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    site = project / "site"
+    (site / "cases/room").mkdir(parents=True)
+    (site / "cases/room/index.html").write_text("<html><body data-pagefind-body>Room</body></html>")
+    pid_file = tmp_path / "pagefind.pid"
+    fake = _fake_pagefind(tmp_path, f"echo $$ > {pid_file}; exec sleep 60")
+    indexing = search.Indexing(site, project / "none", "en")
+    indexing.queue("pagefind", ["cases/room/index.html"])
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+    indexing.next()
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        time.sleep(0.05)
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)  # Ctrl-C, or a supervisor's SIGINT, while the build waits
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            indexing.wait()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)  # killed and reaped
+    assert not list(project.glob("**/.pages-*"))
