@@ -171,6 +171,19 @@ def _pickled(cases: tuple[Case, ...]) -> bytes:
     return pickle.dumps(cases, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def _unpickled(data: bytes | None) -> tuple[Case, ...] | None:
+    """The cases a note keeps; None when it keeps none or they are not cases (never trusted blindly)."""
+    if data is None:
+        return None
+    try:
+        cases = pickle.loads(data)  # noqa: S301 - our own note's, type checked below
+    except DAMAGED:
+        return None
+    if not isinstance(cases, tuple) or not all(isinstance(case, Case) for case in cases):
+        return None
+    return cases
+
+
 def _same_face(entry: tuple[Signature | None, str, tuple[Problem, ...]] | None, now: Signature | None) -> str | None:
     return entry[1] if entry is not None and now is not None and entry[0] == now else None
 
@@ -223,9 +236,9 @@ def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Ch
     every = tuple(p for entry in files.values() for p in entry[2])
     whole, blob = None, note.whole
     if any(name in note.shown_whole for name in changed):
-        if note.whole is None:
+        kept = _unpickled(note.whole)
+        if kept is None:
             return None
-        kept = pickle.loads(note.whole)  # noqa: S301 - our own note, loaded and checked above
         whole = tuple(loaded.get(str(case.source), case) for case in kept)
         blob = _pickled(whole)
     fresh = Note(note.context, files, note.order, note.shown_whole, note.cases, note.held_back, blob)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from site_builder import cases as cases_module
 from site_builder import pipeline, shortcut
 from site_builder.cli import main
+from site_builder.config import load_settings
 from tests.conftest import case_text
 from tests.test_incremental import BUILD, apply, snapshot, steps
 
@@ -100,15 +102,29 @@ def test_a_text_edit_loads_only_that_case_and_equals_a_clean_build(
 
 @pytest.mark.parametrize(
     "change",
-    ["retitle", "add", "delete", "settings", "hand-edited output", "damaged note", "newest, too many kept whole"],
+    [
+        "retitle",
+        "add",
+        "delete",
+        "settings",
+        "hand-edited output",
+        "damaged note",
+        "newest, too many kept whole",
+        "newest, kept cases damaged",
+    ],
 )
 def test_anything_else_builds_in_full(
     project: Path, write_case: Callable[..., Path], full_builds: list[int], change: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _many(write_case)
-    if change.startswith("newest"):  # the note keeps no cases shown whole when there are too many
+    if change == "newest, too many kept whole":  # the note keeps no cases shown whole when there are too many
         monkeypatch.setattr(shortcut, "KEEP_WHOLE", FEED - 1)
     _build(project)
+    if change == "newest, kept cases damaged":
+        settings = load_settings(project / "site.toml")
+        last = shortcut.load(settings, project / "dist")
+        assert last is not None and last.whole
+        shortcut.save(settings, project / "dist", dataclasses.replace(last, whole=last.whole[:-40]))
     if change == "retitle":
         path = project / "cases/c01.md"
         path.write_text(path.read_text(encoding="utf-8").replace('title: "', 'title: "New ', 1), encoding="utf-8")
