@@ -10,6 +10,7 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -454,3 +455,63 @@ def test_an_interrupt_while_waiting_for_pagefind_stops_it(
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)  # killed and reaped
     assert not list(project.glob("**/.pages-*"))
+
+
+@pytest.mark.parametrize(
+    ("template", "made_again"),
+    [
+        ("_charts.html", {"stats.html"}),
+        ("404.html", {"404.html"}),
+        ("_macros.html", {"case.html", "index.html", "list.html"}),
+        ("base.html", {"404.html", "case.html", "index.html", "list.html", "stats.html", "terms.html"}),
+    ],
+)
+def test_a_template_change_makes_again_only_the_pages_made_from_it(
+    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, template: str, made_again: set[str]
+) -> None:
+    from site_builder.render.site import SiteRenderer
+
+    for day in range(1, 4):
+        write_case(f"c{day}.md", case_text(title=f"Case {day}", date=f"2026-03-0{day}"))
+    build(project)
+    used: list[str] = []
+    real = SiteRenderer._render_page
+
+    def counting(self: SiteRenderer, name: str, *args: Any) -> bytes:
+        used.append(name)
+        return real(self, name, *args)
+
+    monkeypatch.setattr(SiteRenderer, "_render_page", counting)
+    override = project / "theme-overrides/site" / template
+    override.parent.mkdir(parents=True)
+    override.write_text((ROOT / "theme/site" / template).read_text(encoding="utf-8") + "{# changed #}\n")
+    build(project)
+    assert set(used) == made_again
+    fresh = _tree_bytes(_clean_site(project).parent)
+    # Pagefind names its files differently on every run: its index is compared by content elsewhere.
+    assert {k: v for k, v in _tree_bytes(project / "dist").items() if "pagefind" not in k} == {
+        k: v for k, v in fresh.items() if "pagefind" not in k
+    }
+
+
+def test_a_changed_stylesheet_is_copied_and_no_page_is_made_again(
+    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from site_builder.render.site import SiteRenderer
+
+    write_case("room.md", case_text(title="Room"))
+    build(project)
+    override = project / "theme-overrides/site/static/style.css"
+    override.parent.mkdir(parents=True)
+    override.write_text("body { color: teal }\n", encoding="utf-8")
+    used: list[str] = []
+    real = SiteRenderer._render_page
+
+    def counting(self: SiteRenderer, name: str, *args: Any) -> bytes:
+        used.append(name)
+        return real(self, name, *args)
+
+    monkeypatch.setattr(SiteRenderer, "_render_page", counting)
+    build(project)
+    assert (project / "dist/site/static/style.css").read_text(encoding="utf-8") == "body { color: teal }\n"
+    assert used == []  # pages link the stylesheet by name: none of them changes

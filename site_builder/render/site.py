@@ -21,7 +21,7 @@ from site_builder.output import Artifact
 from site_builder.render.feed import FEED_SIZE, render_feed
 from site_builder.render.links import Links, file_for, root_for, tag_slug
 from site_builder.stats import compute
-from site_builder.templates import environment, static_files, theme_error, theme_fingerprint
+from site_builder.templates import TemplateDigests, environment, static_files, theme_error, theme_fingerprint
 
 
 def ordered_sections(case: Case) -> tuple[Section, ...]:
@@ -36,10 +36,12 @@ class SiteRenderer:
     def __init__(self, settings: Settings, leaflets: bool = False) -> None:
         self.settings = settings
         self.leaflets = leaflets
-        # Everything every page depends on: a change here re-renders the whole site.
-        self.fingerprint = _digest(__version__, settings, leaflets, theme_fingerprint(settings, "site"))
+        # Everything every page depends on: a change here re-renders the whole site. The theme is
+        # not in it: each page's key has the digest of the templates it is made from.
+        self.fingerprint = _digest(__version__, settings, leaflets)
         self.links = Links(settings)
         self.env: jinja2.Environment = environment(settings, "site")
+        self.templates = TemplateDigests(self.env, lambda: theme_fingerprint(settings, "site"))
         self._translators: dict[str, Translator] = {}
         self._cards: dict[str, str] = {}  # case digest -> digest of its card
 
@@ -61,7 +63,8 @@ class SiteRenderer:
     ) -> Artifact:
         """One page at site path `path` in `language`, rendered only if its key (`deps` and the
         site's fingerprint) differs from the last build's."""
-        key = _digest(self.fingerprint, template, path, language, root, deps if isinstance(deps, str) else repr(deps))
+        deps = deps if isinstance(deps, str) else repr(deps)
+        key = _digest(self.fingerprint, self.templates(template), template, path, language, root, deps)
         render = functools.partial(self._render, template, path, language, root, context, lazy)
         return Artifact(file_for(path), render, key)
 
@@ -231,9 +234,11 @@ class SiteRenderer:
         out.append(self.feed(cases))
         out.append(self.sitemap(cases, [a.path for a in out]))
         robots = self.env.get_template("robots.txt").render(sitemap=self.links.absolute("sitemap.xml"))
-        out.append(Artifact("robots.txt", robots.encode("utf-8"), _digest(self.fingerprint, "robots")))
+        out.append(
+            Artifact("robots.txt", robots.encode("utf-8"), _digest(self.fingerprint, self.templates("robots.txt")))
+        )
         out.extend(
-            Artifact(f"static/{name}", path, _digest(self.fingerprint, "static", name))
+            Artifact(f"static/{name}", path, _digest(self.fingerprint, "static", name, _file_digest(path)))
             for name, path in static_files(self.settings, "site").items()
         )
         return out
@@ -252,7 +257,8 @@ class SiteRenderer:
             for f in sorted(files)
             if f.endswith(".html") and f != "404.html"
         ]
-        key = _digest(self.fingerprint, "sitemap", "\n".join(f"{loc} {day}" for loc, day in entries))  # 10x cheaper
+        lines = "\n".join(f"{loc} {day}" for loc, day in entries)  # 10x cheaper than a repr of 20,000 tuples
+        key = _digest(self.fingerprint, self.templates("sitemap.xml"), "sitemap", lines)
         return Artifact(
             "sitemap.xml", lambda: self.env.get_template("sitemap.xml").render(entries=entries).encode(), key
         )
