@@ -19,10 +19,11 @@ from site_builder.errors import InputError, Problem
 from site_builder.output import Artifact, Finish, OutputTree, WriteResult, write_outputs
 from site_builder.period import Period
 from site_builder.render.feed import FEED_SIZE
+from site_builder.render.links import Links, file_for
 from site_builder.render.pdf_workers import LayoutWorkers, layout_workers
 from site_builder.render.print_options import BookletFilter, LeafletOptions
 from site_builder.render.site import SiteRenderer, render_site
-from site_builder.search import index_site, remove_index
+from site_builder.search import FRESH, index_site, remove_index
 from site_builder.templates import theme_error
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ def build(
         _publish_leaflets_on_site(trees)
         # An output with nothing in it (a digest of an empty period) leaves its old folder alone.
         full = [tree for tree in trees if tree.files]
-        finish = _finish(settings)
+        finish = _finish(settings, chosen)
         # In a full build an output with nothing in it is removed, so the output always mirrors the
         # input; `digest` alone with an empty period leaves the last digest where it was.
         empty = [tree.name for tree in trees if not tree.files] if len(trees) > 1 else []
@@ -201,11 +202,14 @@ def _shown_whole(
     return whole
 
 
-def _finish(settings: Settings) -> dict[str, Finish]:
-    """What runs on a prepared output folder before the swap: the search index of the site."""
+def _finish(settings: Settings, chosen: tuple[Case, ...] | None) -> dict[str, Finish]:
+    """What runs on a prepared output folder before the swap: the search index of the site.
+    `chosen`: the published cases, newest first (None: in the same order as the last build's)."""
     if not settings.search:  # no index: none left from the build before last in a reused folder either
         return {"site": lambda folder, previous, changed: remove_index(folder)}
-    return {"site": lambda folder, previous, changed: index_site(folder, previous, changed, settings)}
+    links = Links(settings)
+    newest = None if chosen is None else [file_for(links.case(case)) for case in chosen[:FRESH]]
+    return {"site": lambda folder, previous, changed: index_site(folder, previous, changed, settings, newest)}
 
 
 def _reports(trees: list[OutputTree], out: Path, written: list[WriteResult]) -> tuple[OutputReport, ...]:
@@ -287,7 +291,7 @@ def _shortcut(
         return None
     full = [tree for tree in by_name.values() if tree.files]
     try:
-        written = write_outputs(out, full, _finish(settings), state=settings.cache_dir, jobs=leaflet.jobs)
+        written = write_outputs(out, full, _finish(settings, None), state=settings.cache_dir, jobs=leaflet.jobs)
     except shortcut.Stale:
         return None  # a file the last build wrote is gone or changed: build everything
     shortcut.save(settings, out, found.note)

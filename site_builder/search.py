@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import IO
@@ -24,6 +25,8 @@ from site_builder.config import Settings
 from site_builder.errors import SearchError
 
 SHARD = 1000  # case pages per bundle, about: an edit re-indexes about this many pages
+FRESH = 200  # the newest case pages, in a bundle of their own: the ones edited most are quick to index
+NEWEST = "pagefind-new"  # that bundle's name
 BUNDLES = "pagefind-bundles.json"  # the bundles the search box merges into the first one
 
 
@@ -36,14 +39,23 @@ def case_pages(site: Path) -> list[str]:
         return []
 
 
-def bundles(pages: list[str]) -> dict[str, list[str]]:
-    """Which bundle holds each page: by a digest of its path, so that a page stays in its bundle."""
-    count = max(1, len(pages) // SHARD)
+def bundles(pages: list[str], newest: Sequence[str] = ()) -> dict[str, list[str]]:
+    """Which bundle holds each page: the `newest` FRESH in one of their own (once there are several
+    bundles), the others by a digest of their path, so that a page stays in its bundle."""
+    if len(pages) < 2 * SHARD:
+        return {"pagefind": pages}
+    fresh = set(newest[: min(FRESH, len(pages) - SHARD)]).intersection(pages)
+    rest = [page for page in pages if page not in fresh]
+    count = max(1, len(rest) // SHARD)
     found: dict[str, list[str]] = {}
-    for page in pages:
+    for page in rest:
         number = int.from_bytes(hashlib.blake2b(page.encode(), digest_size=4).digest(), "big") % count
-        found.setdefault("pagefind" if number == 0 else f"pagefind-{number}", []).append(page)
-    return found
+        found.setdefault(f"pagefind-{number}", []).append(page)
+    # The first bundle is the one the search box loads first: there must be one, so the lowest
+    # numbered is called that (bundle 0 could be empty when bundles are small).
+    first = min(found, key=lambda name: int(name.rsplit("-", 1)[1]))
+    found["pagefind"] = found.pop(first)
+    return {NEWEST: sorted(fresh), **found} if fresh else found
 
 
 def _entry_version(bundle: Path) -> str | None:
@@ -77,14 +89,25 @@ def _members(pages: list[str], language: str) -> str:
     return hashlib.blake2b("\n".join([language, *pages]).encode(), digest_size=16).hexdigest()
 
 
-def _made(previous: Path) -> dict[str, str]:
-    """The bundles the previous build made, by name, with the digest of what each holds."""
+def _listing(previous: Path) -> dict[str, object]:
+    """The previous build's listing of its bundles ({} when there is none or it is unreadable)."""
     try:
         listing = json.loads((previous / BUNDLES).read_text(encoding="utf-8"))
-        made = listing["made"] if isinstance(listing, dict) else {}
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError):
         return {}
+    return listing if isinstance(listing, dict) else {}
+
+
+def _made(previous: Path) -> dict[str, str]:
+    """The bundles the previous build made, by name, with the digest of what each holds."""
+    made = _listing(previous).get("made")
     return {str(k): str(v) for k, v in made.items()} if isinstance(made, dict) else {}
+
+
+def _newest(previous: Path) -> list[str]:
+    """The pages the previous build put in the bundle of the newest."""
+    fresh = _listing(previous).get("newest")
+    return [str(page) for page in fresh] if isinstance(fresh, list) else []
 
 
 def remove_index(site: Path, keep: AbstractSet[str] = frozenset()) -> None:
@@ -98,13 +121,16 @@ def remove_index(site: Path, keep: AbstractSet[str] = frozenset()) -> None:
             old.unlink(missing_ok=True)
 
 
-def index_site(site: Path, previous: Path, changed: set[str] | None, settings: Settings) -> Indexing:
+def index_site(
+    site: Path, previous: Path, changed: set[str] | None, settings: Settings, newest: list[str] | None
+) -> Indexing:
     """Start indexing the case pages of `site` (a folder about to be swapped in), bundle by bundle;
-    the caller waits for it before the swap. A bundle the previous build made of the same pages,
-    none of them in `changed` (None: everything is new) and by the same Pagefind as the bundles
-    made now, is taken from `previous`."""
+    the caller waits for it before the swap. `newest`: the newest case pages, newest first (None:
+    the same as the previous build's). A bundle the previous build made of the same pages, none of
+    them in `changed` (None: everything is new) and by the same Pagefind as the bundles made now,
+    is taken from `previous`."""
     pages = case_pages(site)
-    groups = bundles(pages) if pages else {}
+    groups = bundles(pages, _newest(previous) if newest is None else newest) if pages else {}
     made = _made(previous) if changed is not None else {}
     digests = {name: _members(members, settings.language) for name, members in groups.items()}
     kept = [
@@ -130,7 +156,8 @@ def index_site(site: Path, previous: Path, changed: set[str] | None, settings: S
             if not (site / name).exists():
                 shutil.copytree(previous / name, site / name, copy_function=os.link)
         indexing.kept = {name: groups[name] for name in kept}
-        listing = {"merge": sorted(name for name in groups if name != "pagefind"), "made": digests}
+        merge = sorted(name for name in groups if name != "pagefind")
+        listing = {"merge": merge, "made": digests, "newest": groups.get(NEWEST, [])}
         (site / BUNDLES).write_text(json.dumps(listing), encoding="utf-8")
     except BaseException:
         indexing.cancel()

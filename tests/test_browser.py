@@ -41,16 +41,18 @@ def base_url(site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def sharded_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The sample site with its search index in three bundles, as a big site's is, served on loopback."""
+    """The sample site with its search index in three bundles (the newest cases' and two others),
+    as a big site's is, served on loopback."""
     root = tmp_path_factory.mktemp("sharded")
     shutil.copytree(SAMPLE_CASES, root / "cases")
     args = ["build", "--only", "site", "--cases", str(root / "cases"), "--config", str(ROOT / "site.toml")]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(search_module, "SHARD", 3)
+        patch.setattr(search_module, "FRESH", 3)
         result = CliRunner().invoke(main, [*args, "--out", str(root / "dist"), "--base-url", "http://127.0.0.1/"])
     assert result.exit_code == 0, result.output
     listing = json.loads((root / "dist/site/pagefind-bundles.json").read_text(encoding="utf-8"))
-    assert listing["merge"] == ["pagefind-1", "pagefind-2"]
+    assert listing["merge"] == ["pagefind-1", "pagefind-new"] and len(listing["newest"]) == 3
     with serve_folder(root / "dist/site") as url:
         yield url
 

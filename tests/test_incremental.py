@@ -285,12 +285,15 @@ def _clean_site(project: Path) -> Path:
 def test_search_indexes_again_only_the_bundle_of_an_edited_case(
     project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "SHARD", 2)  # 8 cases: 4 bundles, as 4,000 would make
+    monkeypatch.setattr(search, "SHARD", 2)  # 8 cases: the newest 2 in a bundle, then 3 more: as 8,000 would make
+    monkeypatch.setattr(search, "FRESH", 2)
     for day in range(1, 9):
         write_case(f"c{day}.md", case_text(title=f"Case {day}", date=f"2026-03-0{day}"))
     build(project)
     site = project / "dist/site"
-    groups = search.bundles(search.case_pages(site))
+    newest = json.loads((site / search.BUNDLES).read_text())["newest"]
+    groups = search.bundles(search.case_pages(site), newest)
+    assert newest and search.NEWEST in groups  # the newest cases have a bundle of their own
     assert len(groups) > 1 and sorted(json.loads((site / search.BUNDLES).read_text())["merge"]) == sorted(
         name for name in groups if name != "pagefind"
     )
@@ -312,6 +315,14 @@ def test_search_indexes_again_only_the_bundle_of_an_edited_case(
     last = {name: (site / name / "pagefind-entry.json").stat().st_ino for name in groups}
     second = next(name for name, pages in groups.items() if f"cases/c{other}/index.html" in pages)
     assert [name for name in groups if last[name] != after[name]] == [second]
+    assert _index_contents(site) == _index_contents(_clean_site(project))
+    # The newest case, the one most often edited: its small bundle alone is indexed again.
+    assert groups[search.NEWEST] == ["cases/c7/index.html", "cases/c8/index.html"]
+    path = project / "cases/c8.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("paid for it", "paid for it at last"), encoding="utf-8")
+    build(project)
+    final = {name: (site / name / "pagefind-entry.json").stat().st_ino for name in groups}
+    assert [name for name in groups if final[name] != last[name]] == [search.NEWEST]
     assert _index_contents(site) == _index_contents(_clean_site(project))
 
 
