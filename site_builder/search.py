@@ -1,11 +1,12 @@
 """The search index: Pagefind reads the written case pages and adds its bundles beside them (no server needed).
 
 Pagefind has no incremental mode: it indexes every page it is given, 10,000 case pages in 15 s.
-Its command line is run, not its Python service: the service costs 0.25 s more to start and talk to.
 So a big site gets several bundles (`pagefind/`, `pagefind-1/`, ...), each holding the case pages
-whose path falls into it, and a build indexes again only the bundles whose pages changed; the
-search box merges them in the browser (Pagefind's `mergeIndex`, listed in `pagefind-bundles.json`).
-A site of fewer than 2 * SHARD case pages has one bundle, `pagefind/`, as Pagefind makes it.
+whose path falls into it, plus `pagefind-new/` for the newest cases (edited most, so kept small),
+and a build indexes again only the bundles whose pages changed; the search box merges them in the
+browser (Pagefind's `mergeIndex`, listed in `pagefind-bundles.json`). A site of fewer than
+2 * SHARD case pages has one bundle, `pagefind/`, as Pagefind makes it. Pagefind's command line is
+run, not its Python service: the service costs 0.25 s more to start and talk to.
 """
 
 from __future__ import annotations
