@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
-from site_builder import shortcut
+from site_builder import search, shortcut
 from site_builder.cases import Case, check_cases, published
 from site_builder.config import OUTPUTS, Settings
 from site_builder.errors import InputError, Problem
@@ -23,7 +23,7 @@ from site_builder.render.links import Links, file_for
 from site_builder.render.pdf_workers import LayoutWorkers, layout_workers
 from site_builder.render.print_options import BookletFilter, LeafletOptions
 from site_builder.render.site import SiteRenderer, render_site
-from site_builder.search import FRESH, index_site, remove_index
+from site_builder.search import index_site, remove_index
 from site_builder.templates import theme_error
 
 if TYPE_CHECKING:
@@ -171,7 +171,8 @@ def build(
         _publish_leaflets_on_site(trees)
         # An output with nothing in it (a digest of an empty period) leaves its old folder alone.
         full = [tree for tree in trees if tree.files]
-        finish = _finish(settings, chosen)
+        newest = _newest_pages(settings, chosen)
+        finish = _finish(settings, newest)
         # In a full build an output with nothing in it is removed, so the output always mirrors the
         # input; `digest` alone with an empty period leaves the last digest where it was.
         empty = [tree.name for tree in trees if not tree.files] if len(trees) > 1 else []
@@ -179,7 +180,7 @@ def build(
         written = write_outputs(out, full, finish, state=settings.cache_dir, jobs=leaflet.jobs, remove=empty)
         reports = _reports(trees, out, written)
         whole = _shown_whole(chosen, names, period, booklet)
-        note = shortcut.take_note(note_context, cases, problems, signatures, chosen, whole, last)
+        note = shortcut.take_note(note_context, cases, problems, signatures, chosen, whole, newest, last)
         shortcut.save(settings, out, note)
         return BuildReport(
             len(chosen), len(cases) - len(chosen), period, reports, time.perf_counter() - started, problems
@@ -202,13 +203,16 @@ def _shown_whole(
     return whole
 
 
-def _finish(settings: Settings, chosen: tuple[Case, ...] | None) -> dict[str, Finish]:
-    """What runs on a prepared output folder before the swap: the search index of the site.
-    `chosen`: the published cases, newest first (None: in the same order as the last build's)."""
+def _newest_pages(settings: Settings, chosen: tuple[Case, ...]) -> list[str]:
+    """The pages of the newest published cases, which the search index keeps in a bundle of their own."""
+    links = Links(settings)
+    return [file_for(links.case(case)) for case in chosen[: search.FRESH]]
+
+
+def _finish(settings: Settings, newest: list[str]) -> dict[str, Finish]:
+    """What runs on a prepared output folder before the swap: the search index of the site."""
     if not settings.search:  # no index: none left from the build before last in a reused folder either
         return {"site": lambda folder, previous, changed: remove_index(folder)}
-    links = Links(settings)
-    newest = None if chosen is None else [file_for(links.case(case)) for case in chosen[:FRESH]]
     return {"site": lambda folder, previous, changed: index_site(folder, previous, changed, settings, newest)}
 
 
@@ -291,7 +295,8 @@ def _shortcut(
         return None
     full = [tree for tree in by_name.values() if tree.files]
     try:
-        written = write_outputs(out, full, _finish(settings, None), state=settings.cache_dir, jobs=leaflet.jobs)
+        finish = _finish(settings, list(note.newest))  # the order is the last build's: so are the newest
+        written = write_outputs(out, full, finish, state=settings.cache_dir, jobs=leaflet.jobs)
     except shortcut.Stale:
         return None  # a file the last build wrote is gone or changed: build everything
     shortcut.save(settings, out, found.note)

@@ -90,25 +90,14 @@ def _members(pages: list[str], language: str) -> str:
     return hashlib.blake2b("\n".join([language, *pages]).encode(), digest_size=16).hexdigest()
 
 
-def _listing(previous: Path) -> dict[str, object]:
-    """The previous build's listing of its bundles ({} when there is none or it is unreadable)."""
-    try:
-        listing = json.loads((previous / BUNDLES).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return listing if isinstance(listing, dict) else {}
-
-
 def _made(previous: Path) -> dict[str, str]:
     """The bundles the previous build made, by name, with the digest of what each holds."""
-    made = _listing(previous).get("made")
+    try:
+        listing = json.loads((previous / BUNDLES).read_text(encoding="utf-8"))
+        made = listing["made"] if isinstance(listing, dict) else {}
+    except (OSError, ValueError, KeyError):
+        return {}
     return {str(k): str(v) for k, v in made.items()} if isinstance(made, dict) else {}
-
-
-def _newest(previous: Path) -> list[str]:
-    """The pages the previous build put in the bundle of the newest."""
-    fresh = _listing(previous).get("newest")
-    return [str(page) for page in fresh] if isinstance(fresh, list) else []
 
 
 def remove_index(site: Path, keep: AbstractSet[str] = frozenset()) -> None:
@@ -122,16 +111,13 @@ def remove_index(site: Path, keep: AbstractSet[str] = frozenset()) -> None:
             old.unlink(missing_ok=True)
 
 
-def index_site(
-    site: Path, previous: Path, changed: set[str] | None, settings: Settings, newest: list[str] | None
-) -> Indexing:
+def index_site(site: Path, previous: Path, changed: set[str] | None, settings: Settings, newest: list[str]) -> Indexing:
     """Start indexing the case pages of `site` (a folder about to be swapped in), bundle by bundle;
-    the caller waits for it before the swap. `newest`: the newest case pages, newest first (None:
-    the same as the previous build's). A bundle the previous build made of the same pages, none of
-    them in `changed` (None: everything is new) and by the same Pagefind as the bundles made now,
-    is taken from `previous`."""
+    the caller waits for it before the swap. `newest`: the newest case pages, newest first. A
+    bundle the previous build made of the same pages, none of them in `changed` (None: everything
+    is new) and by the same Pagefind as the bundles made now, is taken from `previous`."""
     pages = case_pages(site)
-    groups = bundles(pages, _newest(previous) if newest is None else newest) if pages else {}
+    groups = bundles(pages, newest) if pages else {}
     made = _made(previous) if changed is not None else {}
     digests = {name: _members(members, settings.language) for name, members in groups.items()}
     kept = [

@@ -33,7 +33,7 @@ from site_builder.period import Period
 from site_builder.render.print_options import BookletFilter, LeafletOptions
 from site_builder.templates import theme_fingerprint
 
-_MAGIC = b"site-builder shortcut 2\n"
+_MAGIC = b"site-builder shortcut 3\n"
 MOST = 50  # more changed files than this: a full build is as quick and simpler
 KEEP_WHOLE = 2000  # more cases shown whole (a digest of years): the note does not keep them, a full build is as quick
 
@@ -53,6 +53,7 @@ class Note:
     cases: int
     held_back: int
     whole: bytes | None  # those cases, newest first, pickled (unpickled only by a build that needs them)
+    newest: tuple[str, ...]  # the pages of the newest cases, which the search index keeps in a bundle of their own
 
 
 _FACE = tuple(f.name for f in fields(Case) if f.name not in ("body", "digest"))
@@ -135,6 +136,7 @@ def take_note(
     signatures: dict[str, Signature | None],
     chosen: tuple[Case, ...],
     shown_whole: tuple[Case, ...],
+    newest: list[str],
     last: Note | None = None,
 ) -> Note | None:
     """The note of a build that loaded every case; None when a case links to files beside it
@@ -164,6 +166,7 @@ def take_note(
         len(chosen),
         len(cases) - len(chosen),
         _pickled(tuple(c for c in chosen if str(c.source) in whole)) if len(whole) <= KEEP_WHOLE else None,
+        tuple(newest),
     )
 
 
@@ -241,7 +244,7 @@ def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Ch
             return None
         whole = tuple(loaded.get(str(case.source), case) for case in kept)
         blob = _pickled(whole)
-    fresh = Note(note.context, files, note.order, note.shown_whole, note.cases, note.held_back, blob)
+    fresh = Note(note.context, files, note.order, note.shown_whole, note.cases, note.held_back, blob, note.newest)
     return Changed(shown, every, fresh, whole)
 
 

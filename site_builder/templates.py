@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
@@ -94,8 +95,9 @@ class TemplateDigests:
     not when any other file of the theme does (a new stats page leaves 10,000 case pages alone)."""
 
     def __init__(self, env: jinja2.Environment, whole_theme: Callable[[], str]) -> None:
-        self.env, self.whole_theme = env, whole_theme
+        self.env, self.whole_theme = env, functools.cache(whole_theme)
         self.known: dict[str, str] = {}
+        self.parsed: dict[str, tuple[str, list[str | None]] | None] = {}  # base.html is used by them all: parsed once
 
     def __call__(self, name: str) -> str:
         """The digest of template `name` and everything it uses."""
@@ -105,18 +107,28 @@ class TemplateDigests:
 
     def _digest(self, name: str, seen: frozenset[str]) -> str:
         digest = hashlib.blake2b(name.encode() + b"\0", digest_size=20)
-        assert self.env.loader is not None
-        try:
-            source = self.env.loader.get_source(self.env, name)[0]
-            used = jinja2.meta.find_referenced_templates(self.env.parse(source))
-        except jinja2.TemplateError:
+        parsed = self._parse(name)
+        if parsed is None:
             # Missing or broken: rendering will say so; until it is mended, any theme change counts.
             digest.update(self.whole_theme().encode())
             return digest.hexdigest()
+        source, used = parsed
         digest.update(source.encode())
-        for other in sorted(used, key=lambda other: other or ""):
+        for other in used:
             if other is None:  # a template chosen at run time: it could be any of them
                 digest.update(self.whole_theme().encode())
             elif other not in seen:
                 digest.update(self._digest(other, seen | {name}).encode())
         return digest.hexdigest()
+
+    def _parse(self, name: str) -> tuple[str, list[str | None]] | None:
+        """A template's source and the templates it names (None: one chosen at run time); None if unreadable."""
+        if name not in self.parsed:
+            assert self.env.loader is not None
+            try:
+                source = self.env.loader.get_source(self.env, name)[0]
+                used = jinja2.meta.find_referenced_templates(self.env.parse(source))
+                self.parsed[name] = (source, sorted(used, key=lambda other: other or ""))
+            except jinja2.TemplateError:
+                self.parsed[name] = None
+        return self.parsed[name]

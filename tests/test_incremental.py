@@ -526,3 +526,26 @@ def test_a_changed_stylesheet_is_copied_and_no_page_is_made_again(
     build(project)
     assert (project / "dist/site/static/style.css").read_text(encoding="utf-8") == "body { color: teal }\n"
     assert used == []  # pages link the stylesheet by name: none of them changes
+
+
+def test_the_newest_bundle_does_not_depend_on_the_last_listing(
+    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A shortcut build takes the newest pages from the last build's note, not from its output: a
+    # listing from an older version, or edited by hand, must not change how the index is split.
+    monkeypatch.setattr(search, "SHARD", 2)
+    monkeypatch.setattr(search, "FRESH", 2)
+    for day in range(1, 9):
+        write_case(f"c{day}.md", case_text(title=f"Case {day}", date=f"2025-03-0{day}"))
+    build(project)
+    listing_file = project / "dist/site" / search.BUNDLES
+    listing = json.loads(listing_file.read_text())
+    del listing["newest"]
+    listing_file.write_text(json.dumps(listing))
+    path = project / "cases/c1.md"  # an old case: the shortcut
+    path.write_text(path.read_text(encoding="utf-8").replace("paid for it", "paid for it anew"), encoding="utf-8")
+    build(project)
+    after = json.loads(listing_file.read_text())
+    assert after["newest"] == ["cases/c7/index.html", "cases/c8/index.html"]
+    assert search.NEWEST in after["merge"]
+    assert _index_contents(project / "dist/site") == _index_contents(_clean_site(project))
