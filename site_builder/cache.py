@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import time
+from collections.abc import Set as AbstractSet
 from pathlib import Path
+
+KEEP_DAYS = 30  # a cached file no output uses is kept this long
 
 
 class Cache:
@@ -28,11 +33,39 @@ class Cache:
             return None
         if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-32:]:
             return None
+        with contextlib.suppress(OSError):
+            os.utime(self._path(key))  # used now: `prune` keeps it another month
         return data
 
     def put(self, key: str, data: bytes) -> None:
         """Store bytes atomically, so a crash never leaves half a file under a valid key."""
         write_atomically(self._path(key), data)
+
+    def prune(self, used: AbstractSet[str], days: float = KEEP_DAYS) -> int:
+        """Delete what is stored under keys not in `used` and neither stored nor read for `days` (an
+        edit leaves its old leaflet behind; another paper size's stay a while); returns how many."""
+        now = time.time()
+        stamp = self.folder / ".pruned"  # once a day is enough: listing 10,000 files costs 20 ms
+        with contextlib.suppress(OSError):
+            if stamp.stat().st_mtime > now - 86400:
+                return 0
+        before, removed = now - days * 86400, 0
+        try:
+            folders = [entry.path for entry in os.scandir(self.folder) if entry.is_dir()]
+            stamp.touch()
+        except OSError:
+            return 0
+        for folder in folders:
+            try:
+                with os.scandir(folder) as entries:  # names without a stat: only the unused are looked at
+                    unused = [entry for entry in entries if entry.name not in used]
+                for entry in unused:
+                    if entry.stat().st_mtime < before:
+                        os.unlink(entry.path)  # noqa: PTH108 - a DirEntry's path
+                        removed += 1
+            except OSError:
+                continue  # gone meanwhile (another build pruning too): nothing to do
+        return removed
 
 
 def write_atomically(path: Path, data: bytes) -> None:

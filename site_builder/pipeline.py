@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from site_builder import search, shortcut
+from site_builder.cache import Cache
 from site_builder.cases import Case, check_cases, published
 from site_builder.config import OUTPUTS, Settings
 from site_builder.errors import InputError, Problem
@@ -179,12 +180,20 @@ def build(
         shortcut.save(settings, out, None)  # the old note must not outlive the output it describes
         written = write_outputs(out, full, finish, state=settings.cache_dir, jobs=leaflet.jobs, remove=empty)
         reports = _reports(trees, out, written)
+        _prune_leaflets(leaflet, made.get("leaflets"), reports)
         whole = _shown_whole(chosen, names, period, booklet)
         note = shortcut.take_note(note_context, cases, problems, signatures, chosen, whole, newest, last)
         shortcut.save(settings, out, note)
         return BuildReport(
             len(chosen), len(cases) - len(chosen), period, reports, time.perf_counter() - started, problems
         )
+
+
+def _prune_leaflets(leaflet: LeafletOptions, tree: OutputTree | None, reports: tuple[OutputReport, ...]) -> None:
+    """After a build that laid out leaflets, the cached ones no output uses any more go, in time."""
+    if tree is None or leaflet.cache_dir is None or not any(r.name == "leaflets" and r.changed for r in reports):
+        return
+    Cache(leaflet.cache_dir / "leaflets").prune(set(tree.keys.values()))
 
 
 def _shown_whole(
@@ -301,4 +310,5 @@ def _shortcut(
         return None  # a file the last build wrote is gone or changed: build everything
     shortcut.save(settings, out, found.note)
     reports = _reports(list(by_name.values()), out, written)
+    _prune_leaflets(leaflet, by_name.get("leaflets"), reports)
     return BuildReport(note.cases, note.held_back, period, reports, 0.0, found.problems)

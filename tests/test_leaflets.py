@@ -400,4 +400,42 @@ def test_layouts_started_early_are_kept_even_when_not_collected(project: Path, w
     shutil.rmtree(project / ".site-builder/cache/leaflets")
     result = CliRunner().invoke(main, ["leaflets", "--jobs", "2"])
     assert result.exit_code == 0 and "0 new or changed" in result.output
-    assert list((project / ".site-builder/cache/leaflets").rglob("*")), "the early layouts were thrown away"
+    kept = [p for p in (project / ".site-builder/cache/leaflets").rglob("*") if p.is_file() and p.name[0] != "."]
+    assert kept, "the early layouts were thrown away"
+
+
+@pytest.mark.parametrize(("old", "new"), [("paid for it", "paid for it twice"), ("Late parcel", "Parcel late")])
+def test_cached_leaflets_no_output_uses_go_after_a_month(
+    project: Path, write_case: Callable[..., Path], old: str, new: str
+) -> None:
+    # A text edit (the shortcut) and a retitle (a full build, a new cover too).
+    import os
+    import time
+
+    def cached() -> set[str]:
+        return {
+            p.name for p in (project / ".site-builder/cache/leaflets").rglob("*") if p.is_file() and p.name[0] != "."
+        }
+
+    write_case("room.md", case_text(title="Room"))
+    write_case("late.md", case_text(title="Late parcel"))
+    assert build_leaflets(project).exit_code == 0
+    first = cached()
+    assert len(first) == 3  # two leaflets and the booklet's cover
+    month_ago = time.time() - 31 * 86400
+    for path in (project / ".site-builder/cache/leaflets").rglob("*"):
+        if path.is_file():
+            os.utime(path, (month_ago, month_ago))  # all of them old, the ones in use too (and the last prune)
+    late = project / "cases/late.md"
+    late.write_text(late.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    assert build_leaflets(project).exit_code == 0
+    second = cached()
+    # The edited case's old leaflet goes (and the old cover, when a title changed); the other
+    # leaflet (in the output) and a cover read again for the booklet stay.
+    changed = 1 if old == "paid for it" else 2
+    assert len(first - second) == changed and len(second - first) == changed
+    late.write_text(late.read_text(encoding="utf-8").replace(new, old), encoding="utf-8")
+    assert build_leaflets(project).exit_code == 0
+    # Changed back: the output of the build before last still holds the first leaflet, so nothing
+    # is laid out; the edit's leaflet, unused only since a moment, stays cached for a month.
+    assert cached() == second
