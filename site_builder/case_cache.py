@@ -26,7 +26,7 @@ from site_builder.cases import Case
 from site_builder.config import Settings
 from site_builder.errors import Problem
 
-_MAGIC = b"site-builder case cache 2\n"
+_MAGIC = b"site-builder case cache 3\n"
 _RACY_SECONDS = 2
 
 Entry = tuple[Case | None, tuple[Problem, ...]]

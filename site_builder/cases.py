@@ -9,7 +9,7 @@ import os
 import pickle
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +100,9 @@ class Body:
         return f"Body({self.sections!r})"
 
 
+_NOT_FACE = ("body", "digest", "face")  # a case's text, and digests
+
+
 @dataclass(frozen=True)
 class Case:
     """A resolved complaint, fully checked: nothing downstream needs to check it again."""
@@ -122,6 +125,13 @@ class Case:
     assets: tuple[tuple[str, Path], ...] = ()  # files the body links to: (path beside the page, source)
     local_links: tuple[str, ...] = ()  # every relative link target in the body, existing or not
     digest: str = ""  # of the file's path and text: pages that show this case depend on it
+    face: str = field(default="", compare=False)  # of everything but its text: set below
+
+    def __post_init__(self) -> None:
+        # What lists and neighbours' links may show of a case (a theme can show any field), digested
+        # once when parsed: the case cache keeps it, and 10,000 of them take 0.15 s.
+        shown = tuple(getattr(self, f.name) for f in fields(self) if f.name not in _NOT_FACE)
+        object.__setattr__(self, "face", hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest())
 
     @property
     def sections(self) -> tuple[Section, ...]:

@@ -182,7 +182,7 @@ def build(
         reports = _reports(trees, out, written)
         _prune_leaflets(leaflet, made.get("leaflets"), reports)
         whole = _shown_whole(chosen, names, period, booklet)
-        note = shortcut.take_note(note_context, cases, problems, signatures, chosen, whole, newest, last)
+        note = shortcut.take_note(note_context, cases, problems, signatures, chosen, whole, newest)
         shortcut.save(settings, out, note)
         return BuildReport(
             len(chosen), len(cases) - len(chosen), period, reports, time.perf_counter() - started, problems

@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import os
 import pickle
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder import __version__
@@ -33,7 +33,7 @@ from site_builder.period import Period
 from site_builder.render.print_options import BookletFilter, LeafletOptions
 from site_builder.templates import theme_fingerprint
 
-_MAGIC = b"site-builder shortcut 3\n"
+_MAGIC = b"site-builder shortcut 4\n"
 MOST = 50  # more changed files than this: a full build is as quick and simpler
 KEEP_WHOLE = 2000  # more cases shown whole (a digest of years): the note does not keep them, a full build is as quick
 
@@ -54,14 +54,6 @@ class Note:
     held_back: int
     whole: bytes | None  # those cases, newest first, pickled (unpickled only by a build that needs them)
     newest: tuple[str, ...]  # the pages of the newest cases, which the search index keeps in a bundle of their own
-
-
-_FACE = tuple(f.name for f in fields(Case) if f.name not in ("body", "digest"))
-
-
-def face(case: Case) -> str:
-    """Everything about a case but its text: what list pages, neighbours and statistics show."""
-    return hashlib.blake2b(repr(tuple(getattr(case, name) for name in _FACE)).encode(), digest_size=16).hexdigest()
 
 
 def context(
@@ -137,12 +129,9 @@ def take_note(
     chosen: tuple[Case, ...],
     shown_whole: tuple[Case, ...],
     newest: list[str],
-    last: Note | None = None,
 ) -> Note | None:
     """The note of a build that loaded every case; None when a case links to files beside it
-    (they may change without the case file changing) or a file gave no case. A file `last` (the
-    previous note, same context) saw with the same signature keeps its face: the case cache reads
-    it as unchanged too, and 10,000 faces cost 0.15 s."""
+    (they may change without the case file changing) or a file gave no case."""
     if any(c.local_links or c.assets for c in cases) or len(cases) != len(signatures):
         return None
     own: dict[str, list[Problem]] = {}
@@ -152,11 +141,7 @@ def take_note(
     if by_name.keys() != signatures.keys() or own.keys() - by_name.keys():
         return None
     # In the order the files were read, so that warnings come out in the same order as a full build's.
-    before = last.files if last is not None and last.context == context_digest else {}
-    files = {
-        name: (sig, _same_face(before.get(name), sig) or face(by_name[name]), tuple(own.get(name, ())))
-        for name, sig in signatures.items()
-    }
+    files = {name: (sig, by_name[name].face, tuple(own.get(name, ()))) for name, sig in signatures.items()}
     whole = frozenset(str(c.source) for c in shown_whole)
     return Note(
         context_digest,
@@ -185,10 +170,6 @@ def _unpickled(data: bytes | None) -> tuple[Case, ...] | None:
     if not isinstance(cases, tuple) or not all(isinstance(case, Case) for case in cases):
         return None
     return cases
-
-
-def _same_face(entry: tuple[Signature | None, str, tuple[Problem, ...]] | None, now: Signature | None) -> str | None:
-    return entry[1] if entry is not None and now is not None and entry[0] == now else None
 
 
 @dataclass
@@ -223,7 +204,7 @@ def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Ch
         case = load_case(Path(name), settings, problems)
         if case is None or any(p.is_error for p in problems) or (strict and problems):
             return None
-        if face(case) != note.files[name][1] or str(case.source) != name:
+        if case.face != note.files[name][1] or str(case.source) != name:
             return None
         loaded[name] = case
         files[name] = (now, note.files[name][1], tuple(problems))

@@ -549,3 +549,24 @@ def test_the_newest_bundle_does_not_depend_on_the_last_listing(
     assert after["newest"] == ["cases/c7/index.html", "cases/c8/index.html"]
     assert search.NEWEST in after["merge"]
     assert _index_contents(project / "dist/site") == _index_contents(_clean_site(project))
+
+
+def test_a_theme_showing_any_field_on_cards_is_kept_up_to_date(project: Path, write_case: Callable[..., Path]) -> None:
+    # The built-in cards show a title, a summary, a date...; an override may show any other field.
+    override = project / "theme-overrides/site/_macros.html"
+    override.parent.mkdir(parents=True)
+    card = '<article class="card" lang="{{ case.language }}">'
+    macros = (ROOT / "theme/site/_macros.html").read_text(encoding="utf-8")
+    override.write_text(macros.replace(card, card + '<p class="given">{{ case.compensation }}</p>', 1))
+    for day in range(1, 4):
+        write_case(f"c{day}.md", case_text(title=f"Case {day}", date=f"2026-03-0{day}"))
+    build(project)
+    assert b"A free night" in (project / "dist/site/index.html").read_bytes()
+    path = project / "cases/c2.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("A free night", "Two free nights"), encoding="utf-8")
+    build(project)
+    assert b"Two free nights" in (project / "dist/site/index.html").read_bytes()
+    fresh = _tree_bytes(_clean_site(project).parent)
+    assert {k: v for k, v in _tree_bytes(project / "dist").items() if "pagefind" not in k} == {
+        k: v for k, v in fresh.items() if "pagefind" not in k
+    }

@@ -103,7 +103,7 @@ class SiteRenderer:
         """What a case's card in a list shows, digested once however many lists show it."""
         key = self._cards.get(case.digest)
         if key is None:
-            key = self._cards[case.digest] = "\0".join(map(str, _card(case)))
+            key = self._cards[case.digest] = case.face  # every field but the text: a theme may show any
         return key
 
     def case_page(self, case: Case, previous: Case | None, next_: Case | None) -> Artifact:
@@ -286,15 +286,9 @@ def _body(case: Case) -> str:
     return "\n".join(s.html for s in ordered_sections(case))
 
 
-def _card(case: Case) -> tuple[object, ...]:
-    """What a case's card in a list shows: an edit elsewhere in the case leaves its lists alone."""
-    card = (case.slug, case.title, case.language, case.date, case.response_time, case.summary, case.industry)
-    return (*card, *case.tags)
-
-
 def _brief(case: Case | None) -> str:
-    """What a previous/next link shows of a case."""
-    return f"{case.slug}\0{case.title}\0{case.language}" if case else ""
+    """What a previous/next link may show of a case: any field but its text."""
+    return case.face if case else ""
 
 
 def render_site(cases: tuple[Case, ...], settings: Settings, leaflets: bool = False) -> list[Artifact]:
