@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from site_builder.config import Settings
 from site_builder.errors import SearchError
@@ -59,13 +59,19 @@ def bundles(pages: list[str], newest: Sequence[str] = ()) -> dict[str, list[str]
     return {NEWEST: sorted(fresh), **found} if fresh else found
 
 
-def _entry_version(bundle: Path) -> str | None:
-    """The Pagefind version that made a bundle, as its entry file says."""
+def _entry(bundle: Path) -> dict[str, Any]:
+    """A bundle's entry file, as Pagefind wrote it ({} when there is none or it is unreadable)."""
     try:
         entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    return str(entry.get("version")) if isinstance(entry, dict) else None
+        return {}
+    return entry if isinstance(entry, dict) else {}
+
+
+def _entry_version(bundle: Path) -> str | None:
+    """The Pagefind version that made a bundle, as its entry file says."""
+    version = _entry(bundle).get("version")
+    return None if version is None else str(version)
 
 
 def _inodes(folder: Path) -> dict[str, int] | None:
@@ -131,7 +137,7 @@ def index_site(site: Path, previous: Path, changed: set[str] | None, settings: S
     # The folder may hold bundles of the build before last: the ones that are the kept bundles
     # themselves (the same files, linked) stay; unlinking and linking 1,000 files each costs 30 ms.
     remove_index(site, keep={name for name in kept if _inodes(site / name) == _inodes(previous / name)})
-    indexing = Indexing(site, previous, settings.language)
+    indexing = Indexing(site, settings.language)
     if not pages:  # no case pages: Pagefind indexes every page, as it does on its own
         indexing.queue("pagefind", None)
     for name in groups:
@@ -157,13 +163,12 @@ class Indexing:
     that the build goes on meanwhile. Threads are avoided on purpose: the leaflet workers are forked
     from this process, and a fork taken while a thread holds a lock may hang."""
 
-    def __init__(self, site: Path, previous: Path, language: str) -> None:
-        self.site, self.previous, self.language = site, previous, language
+    def __init__(self, site: Path, language: str) -> None:
+        self.site, self.language = site, language
         self.waiting: list[tuple[str, list[str] | None]] = []
         self.kept: dict[str, list[str]] = {}
         self.made: list[str] = []
         self.running: tuple[subprocess.Popen[bytes], Path | None, IO[bytes]] | None = None
-        self.pages = 0
 
     def queue(self, name: str, pages: list[str] | None) -> None:
         """Index these pages (None: every page of the site) into bundle `name`, after those queued before."""
@@ -187,13 +192,11 @@ class Indexing:
             "--silent",
         ]
         # What it says goes to a file, not a pipe: a pipe read only at the end could fill and stall it.
-        said = tempfile.TemporaryFile()  # noqa: SIM115 - open until the process ends: closed by _finish_running or cancel
+        said = tempfile.TemporaryFile()  # noqa: SIM115 - open until the process ends: closed by _release
         try:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=said, stderr=subprocess.STDOUT)
         except BaseException as exc:
-            said.close()
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
+            _release(folder, said)
             if isinstance(exc, OSError):  # a wrong PAGEFIND_BINARY_PATH, a binary for another machine
                 raise SearchError(f"Pagefind could not be started ({executable}): {exc}") from exc
             raise
@@ -208,18 +211,14 @@ class Indexing:
         self.running = None
         said.seek(0)
         output = said.read().decode(errors="replace").strip()
-        said.close()
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+        _release(folder, said)
         bundle = self.site / self.made[-1]
-        count = _page_count(bundle)
-        if process.returncode != 0 or count is None:
+        if process.returncode != 0 or _page_count(bundle) is None:
             why = output or f"exit code {process.returncode}"
             raise SearchError(f"Pagefind could not index the pages of {bundle.name}/: {why}")
-        self.pages += count
 
-    def wait(self) -> int:
-        """Wait for every bundle; returns how many pages were indexed."""
+    def wait(self) -> None:
+        """Wait for every bundle; raises SearchError when one could not be made."""
         try:
             while self.running is not None:
                 self._finish_running()
@@ -235,7 +234,6 @@ class Indexing:
         except BaseException:
             self.cancel()
             raise
-        return self.pages
 
     def cancel(self) -> None:
         """Stop Pagefind and remove what it was given (the build failed elsewhere)."""
@@ -245,9 +243,14 @@ class Indexing:
             self.running = None
             process.kill()
             process.wait()
-            said.close()
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
+            _release(folder, said)
+
+
+def _release(folder: Path | None, said: IO[bytes]) -> None:
+    """What a Pagefind run was given, gone: its staging folder and the file of what it said."""
+    said.close()
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _executable() -> Path:
@@ -262,9 +265,8 @@ def _executable() -> Path:
 def _page_count(bundle: Path) -> int | None:
     """The pages a bundle holds, as its entry file says; None when there is no readable entry."""
     try:
-        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
-        return sum(int(language["page_count"]) for language in entry["languages"].values())
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return sum(int(language["page_count"]) for language in _entry(bundle)["languages"].values())
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 

@@ -445,7 +445,7 @@ def test_an_interrupt_while_waiting_for_pagefind_stops_it(
     (site / "cases/room/index.html").write_text("<html><body data-pagefind-body>Room</body></html>")
     pid_file = tmp_path / "pagefind.pid"
     fake = _fake_pagefind(tmp_path, f"echo $$ > {pid_file}; exec sleep 60")
-    indexing = search.Indexing(site, project / "none", "en")
+    indexing = search.Indexing(site, "en")
     indexing.queue("pagefind", ["cases/room/index.html"])
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
     indexing.next()
@@ -468,6 +468,28 @@ def test_an_interrupt_while_waiting_for_pagefind_stops_it(
     assert not list(project.glob("**/.pages-*"))
 
 
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The templates of the site pages rendered from now on, one entry per page."""
+    from site_builder.render.site import SiteRenderer
+
+    used: list[str] = []
+    real = SiteRenderer._render_page
+
+    def counting(self: SiteRenderer, name: str, *args: Any) -> bytes:
+        used.append(name)
+        return real(self, name, *args)
+
+    monkeypatch.setattr(SiteRenderer, "_render_page", counting)
+    return used
+
+
+def _without_index(folder: Path) -> dict[str, bytes]:
+    """Every file's bytes but Pagefind's, which it names differently on every run (its index is
+    compared by content elsewhere)."""
+    return {name: data for name, data in _tree_bytes(folder).items() if "pagefind" not in name}
+
+
 @pytest.mark.parametrize(
     ("template", "made_again"),
     [
@@ -478,54 +500,32 @@ def test_an_interrupt_while_waiting_for_pagefind_stops_it(
     ],
 )
 def test_a_template_change_makes_again_only_the_pages_made_from_it(
-    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, template: str, made_again: set[str]
+    project: Path, write_case: Callable[..., Path], rendered: list[str], template: str, made_again: set[str]
 ) -> None:
-    from site_builder.render.site import SiteRenderer
-
     for day in range(1, 4):
         write_case(f"c{day}.md", case_text(title=f"Case {day}", date=f"2026-03-0{day}"))
     build(project)
-    used: list[str] = []
-    real = SiteRenderer._render_page
-
-    def counting(self: SiteRenderer, name: str, *args: Any) -> bytes:
-        used.append(name)
-        return real(self, name, *args)
-
-    monkeypatch.setattr(SiteRenderer, "_render_page", counting)
+    rendered.clear()
     override = project / "theme-overrides/site" / template
     override.parent.mkdir(parents=True)
     override.write_text((ROOT / "theme/site" / template).read_text(encoding="utf-8") + "{# changed #}\n")
     build(project)
-    assert set(used) == made_again
-    fresh = _tree_bytes(_clean_site(project).parent)
-    # Pagefind names its files differently on every run: its index is compared by content elsewhere.
-    assert {k: v for k, v in _tree_bytes(project / "dist").items() if "pagefind" not in k} == {
-        k: v for k, v in fresh.items() if "pagefind" not in k
-    }
+    assert set(rendered) == made_again
+    assert _without_index(project / "dist") == _without_index(_clean_site(project).parent)
 
 
 def test_a_changed_stylesheet_is_copied_and_no_page_is_made_again(
-    project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+    project: Path, write_case: Callable[..., Path], rendered: list[str]
 ) -> None:
-    from site_builder.render.site import SiteRenderer
-
     write_case("room.md", case_text(title="Room"))
     build(project)
+    rendered.clear()
     override = project / "theme-overrides/site/static/style.css"
     override.parent.mkdir(parents=True)
     override.write_text("body { color: teal }\n", encoding="utf-8")
-    used: list[str] = []
-    real = SiteRenderer._render_page
-
-    def counting(self: SiteRenderer, name: str, *args: Any) -> bytes:
-        used.append(name)
-        return real(self, name, *args)
-
-    monkeypatch.setattr(SiteRenderer, "_render_page", counting)
     build(project)
     assert (project / "dist/site/static/style.css").read_text(encoding="utf-8") == "body { color: teal }\n"
-    assert used == []  # pages link the stylesheet by name: none of them changes
+    assert rendered == []  # pages link the stylesheet by name: none of them changes
 
 
 def test_the_newest_bundle_does_not_depend_on_the_last_listing(
@@ -566,7 +566,4 @@ def test_a_theme_showing_any_field_on_cards_is_kept_up_to_date(project: Path, wr
     path.write_text(path.read_text(encoding="utf-8").replace("A free night", "Two free nights"), encoding="utf-8")
     build(project)
     assert b"Two free nights" in (project / "dist/site/index.html").read_bytes()
-    fresh = _tree_bytes(_clean_site(project).parent)
-    assert {k: v for k, v in _tree_bytes(project / "dist").items() if "pagefind" not in k} == {
-        k: v for k, v in fresh.items() if "pagefind" not in k
-    }
+    assert _without_index(project / "dist") == _without_index(_clean_site(project).parent)

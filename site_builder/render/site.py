@@ -43,7 +43,6 @@ class SiteRenderer:
         self.env: jinja2.Environment = environment(settings, "site")
         self.templates = TemplateDigests(self.env, lambda: theme_fingerprint(settings, "site"))
         self._translators: dict[str, Translator] = {}
-        self._cards: dict[str, str] = {}  # case digest -> digest of its card
 
     def tr(self, language: str) -> Translator:
         """A cached translator for `language`."""
@@ -99,13 +98,6 @@ class SiteRenderer:
         )
         return html.encode("utf-8")
 
-    def card_key(self, case: Case) -> str:
-        """What a case's card in a list shows, digested once however many lists show it."""
-        key = self._cards.get(case.digest)
-        if key is None:
-            key = self._cards[case.digest] = case.face  # every field but the text: a theme may show any
-        return key
-
     def case_page(self, case: Case, previous: Case | None, next_: Case | None) -> Artifact:
         """The page of one case."""
         return self.page(
@@ -149,7 +141,7 @@ class SiteRenderer:
                 pages=pages,
                 previous_page=self.links.index(number - 1) if number > 1 else None,
                 next_page=self.links.index(number + 1) if number < pages else None,
-                deps="\0".join((str(pages), *map(self.card_key, chunk))),
+                deps="\0".join((str(pages), *(case.face for case in chunk))),  # a theme may show any field on a card
             )
 
     def grouped(
@@ -183,7 +175,7 @@ class SiteRenderer:
                     pages=pages,
                     previous_page=path(name, number - 1) if number > 1 else None,
                     next_page=path(name, number + 1) if number < pages else None,
-                    deps="\0".join((title, str(pages), *map(self.card_key, chunk))),
+                    deps="\0".join((title, str(pages), *(case.face for case in chunk))),
                 )
         terms = [(names[s], path(names[s], 1), len(m)) for s, m in sorted(groups.items())]
         yield self.page(
