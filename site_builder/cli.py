@@ -16,16 +16,27 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from site_builder import __version__, report
-from site_builder.config import OUTPUTS, PAPER_SIZES, SECURITY, Settings, load_settings
-from site_builder.errors import ConfigError, InputError, LayoutError, Problem, SearchError, ThemeError
-from site_builder.period import Period
-from site_builder.render.pdf_workers import LayoutWorkers, layout_workers
-from site_builder.render.print_options import BookletFilter, LeafletOptions
+from site_builder import __version__
+from site_builder.digest.period import Period
+from site_builder.leaflets.options import BookletFilter, LeafletOptions
+from site_builder.leaflets.workers import LayoutWorkers, layout_workers
+from site_builder.problems import (
+    FORMATS,
+    ConfigError,
+    InputError,
+    LayoutError,
+    Problem,
+    SearchError,
+    ThemeError,
+    as_github,
+    as_json,
+    summary,
+)
+from site_builder.settings.config import OUTPUTS, PAPER_SIZES, SECURITY, Settings, load_settings
 
 if TYPE_CHECKING:
-    from site_builder.mail import SendReport
-    from site_builder.transport import Transport
+    from site_builder.digest.send import SendReport
+    from site_builder.digest.transport import Transport
 
 # Mail, recipients, the preview server and the link checker are imported by their own commands:
 # together they cost a build ~60 ms of start-up it never uses.
@@ -90,8 +101,8 @@ def _settings(config_path: Path, base_url: str | None = None) -> Settings:
 def _period(
     settings: Settings, since: dt.datetime | None, until: dt.datetime | None, today: dt.date | None = None
 ) -> Period:
-    from site_builder.ledger import LedgerError
-    from site_builder.pipeline import digest_period
+    from site_builder.build.pipeline import digest_period
+    from site_builder.digest.ledger import LedgerError
 
     try:
         period = digest_period(settings, since and since.date(), until and until.date(), today or dt.date.today())
@@ -105,13 +116,13 @@ def _period(
 def _report_problems(problems: Iterable[Problem], action: str, fmt: str = "text") -> None:
     problems = list(problems)
     if fmt == "json":
-        click.echo(report.as_json(problems))
+        click.echo(as_json(problems))
         return
     for problem in problems:
-        click.echo(report.as_github(problem) if fmt == "github" else str(problem), err=fmt == "text")
+        click.echo(as_github(problem) if fmt == "github" else str(problem), err=fmt == "text")
     if problems and fmt == "text":
         failing = any(p.is_error for p in problems)
-        click.secho(f"\n{report.summary(problems)}; {action}", fg="red" if failing else "yellow", err=True)
+        click.secho(f"\n{summary(problems)}; {action}", fg="red" if failing else "yellow", err=True)
 
 
 def _progress(paths: list[str]) -> Iterator[str]:
@@ -163,7 +174,7 @@ def _run_build(
     now: dt.date | None = None,
     workers: LayoutWorkers | None = None,
 ) -> None:
-    from site_builder import pipeline
+    from site_builder.build import pipeline
 
     try:
         result = pipeline.build(
@@ -314,14 +325,14 @@ def serve(cases_dir: Path, config_path: Path, port: int, out: Path) -> None:
 
 @main.command()
 @_common
-@click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="text", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text for people, github for pull-request annotations, json for tools.")  # fmt: skip
 @click.option("--strict", is_flag=True, help="Warnings fail the check too.")
 @click.option("--links", is_flag=True, help="Also check every link, anchor and image of the built site in OUT/site.")
 @_out
 def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: bool, out: Path) -> None:
     """Check every case and list all problems at once. Exit 1 on errors (or warnings with --strict)."""
-    from site_builder.cases import check_cases
+    from site_builder.cases.load import check_cases
 
     settings = _settings(config_path)
     cases, problems = check_cases(
@@ -334,7 +345,7 @@ def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: boo
         site = out / "site"
         if not (site / "index.html").is_file():
             _fail(f"No built site in {site}; run site-builder build first.", 2)
-        from site_builder.linkcheck import check_site
+        from site_builder.website.linkcheck import check_site
 
         broken = check_site(site, settings.base_url)
         for link in broken:
@@ -407,11 +418,11 @@ def send(
         )
     if ledger is not None:
         settings = replace(settings, digest=replace(settings.digest, ledger=str(ledger.resolve())))
-    from site_builder.cases import load_cases
-    from site_builder.ledger import Ledger, LedgerError
-    from site_builder.mail import SendOptions, send_digest
-    from site_builder.recipients import load_recipients
-    from site_builder.transport import OutboxTransport, SmtpTransport
+    from site_builder.cases.load import load_cases
+    from site_builder.digest.ledger import Ledger, LedgerError
+    from site_builder.digest.recipients import load_recipients
+    from site_builder.digest.send import SendOptions, send_digest
+    from site_builder.digest.transport import OutboxTransport, SmtpTransport
 
     try:
         cases = load_cases(cases_dir, settings)

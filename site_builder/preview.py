@@ -14,11 +14,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import watchfiles
 
-from site_builder import pipeline
-from site_builder.config import Settings, load_settings
-from site_builder.errors import ConfigError, InputError, SearchError, ThemeError
-from site_builder.period import Period
-from site_builder.templates import theme_root
+from site_builder.build import pipeline
+from site_builder.digest.period import Period
+from site_builder.problems import ConfigError, InputError, SearchError, ThemeError
+from site_builder.settings.config import Settings, load_settings
+from site_builder.settings.theme import theme_root
 
 _RELOAD_JS = """(() => {
   const source = new EventSource("/__live/events?v=%d");

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from slugify import slugify
 
-from site_builder.cases import case_files
-from site_builder.config import SECTION_KEYS, Settings
-from site_builder.i18n import heading_aliases
+from site_builder.cases.load import case_files
+from site_builder.settings.config import SECTION_KEYS, Settings
+from site_builder.settings.i18n import heading_aliases
 
 _HINTS = {
     "problem": "What went wrong, from the customer's side. Be concrete: what, when, how long.",

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 from playwright.sync_api import Browser, Page, expect
 
-from site_builder import search as search_module
 from site_builder.cli import main
+from site_builder.website import search as search_module
 from tests.browser import AXE, VNU, require, serve_folder
 from tests.conftest import ROOT, SAMPLE_CASES
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from site_builder.config import Settings, load_settings
-from site_builder.errors import ConfigError
+from site_builder.problems import ConfigError
+from site_builder.settings.config import Settings, load_settings
 
 
 def test_no_file_means_defaults(tmp_path: Path) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.cases import load_cases
-from site_builder.config import Settings, load_settings
-from site_builder.period import Period
-from site_builder.render.digest import DigestRenderer, compose, message_id, unsubscribe_links
-from site_builder.render.digest_bytes import DigestMessages
+from site_builder.cases.load import load_cases
+from site_builder.digest.compose import DigestRenderer, compose, message_id, unsubscribe_links
+from site_builder.digest.period import Period
+from site_builder.digest.wire import DigestMessages
+from site_builder.settings.config import Settings, load_settings
 from tests.test_digest import parts
 
 PERIOD = Period(dt.date(2026, 1, 1), dt.date(2026, 12, 31))

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from site_builder import search
 from site_builder.cli import main
+from site_builder.website import search
 from tests.conftest import ROOT, case_text
 
 BUILD = (
@@ -386,8 +386,8 @@ def test_pagefind_failing_is_named_and_nothing_changes(
 def test_a_failure_while_pagefind_runs_stops_it(
     project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from site_builder.render import leaflet as leaflet_module
-    from site_builder.render import pdf as pdf_module
+    from site_builder.leaflets import compose as leaflet_module
+    from site_builder.leaflets import pdf as pdf_module
 
     write_case("room.md", case_text(title="Room"))
     pid_file = tmp_path / "pagefind.pid"
@@ -471,7 +471,7 @@ def test_an_interrupt_while_waiting_for_pagefind_stops_it(
 @pytest.fixture
 def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The templates of the site pages rendered from now on, one entry per page."""
-    from site_builder.render.site import SiteRenderer
+    from site_builder.website.pages import SiteRenderer
 
     used: list[str] = []
     real = SiteRenderer._render_page

@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from site_builder.cli import main
-from site_builder.render import leaflet as leaflet_module
-from site_builder.render import pdf as pdf_module
+from site_builder.leaflets import compose as leaflet_module
+from site_builder.leaflets import pdf as pdf_module
 from tests.conftest import ROOT, SAMPLE_CASES, case_text
 
 MM = 72 / 25.4
@@ -307,7 +307,7 @@ def _python(code: str) -> subprocess.CompletedProcess[str]:
 def test_quick_weasyprint_import_loads_the_same_libraries_and_restores_the_search() -> None:
     quick = _python(
         "import ctypes.util; before = ctypes.util.find_library\n"
-        "from site_builder.render.pdf import import_weasyprint; import_weasyprint()\n"
+        "from site_builder.leaflets.pdf import import_weasyprint; import_weasyprint()\n"
         "assert ctypes.util.find_library is before\n" + LIBRARIES
     )
     usual = _python("import weasyprint\n" + LIBRARIES)
@@ -318,7 +318,7 @@ def test_quick_weasyprint_import_falls_back_to_the_library_search() -> None:
     # A system where the soname alone is not found: only ctypes' search finds pango.
     done = _python(
         "import cffi.api, ctypes.util\n"
-        "from site_builder.render import pdf as weasy\n"
+        "from site_builder.leaflets import pdf as weasy\n"
         "load = cffi.api._load_backend_lib\n"
         "def only_searched(backend, name, flags):\n"
         "    if name == 'libpango-1.0.so.0' and ctypes.util.find_library is weasy._not_searched:\n"

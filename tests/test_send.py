@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from site_builder.config import load_settings
-from site_builder.ledger import Ledger
-from site_builder.mail import SendOptions, SendReport, send_digest
-from site_builder.period import Period
-from site_builder.recipients import load_recipients
-from site_builder.transport import ConnectFailure, OutboxTransport, Transport
+from site_builder.digest.ledger import Ledger
+from site_builder.digest.period import Period
+from site_builder.digest.recipients import load_recipients
+from site_builder.digest.send import SendOptions, SendReport, send_digest
+from site_builder.digest.transport import ConnectFailure, OutboxTransport, Transport
+from site_builder.settings.config import load_settings
 from tests.conftest import case_text
 from tests.smtp_server import SmtpServer
 from tests.test_digest import parts
@@ -247,7 +247,7 @@ def test_overrides_on_the_command_line(mail_project: Path, smtp: SmtpServer, cli
 
 def test_rate_limit_paces_messages(mail_project: Path, tmp_path: Path) -> None:
     settings = load_settings(mail_project / "site.toml")
-    from site_builder.cases import load_cases
+    from site_builder.cases.load import load_cases
 
     cases = load_cases(mail_project / "cases", settings)
     people = load_recipients(mail_project / "people.csv", settings)
@@ -307,7 +307,7 @@ class Unreachable:
 def run_with(project: Path, transports: list[Transport], ledger: Ledger) -> SendReport:
     """send_digest over the given connections, without waiting between retries."""
     settings = load_settings(project / "site.toml")
-    from site_builder.cases import load_cases
+    from site_builder.cases.load import load_cases
 
     cases = load_cases(project / "cases", settings)
     people = load_recipients(project / "people.csv", settings)

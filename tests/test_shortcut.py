@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
-from site_builder import cases as cases_module
-from site_builder import pipeline, shortcut
+from site_builder.build import pipeline, shortcut
+from site_builder.cases import load as cases_module
 from site_builder.cli import main
-from site_builder.config import load_settings
+from site_builder.settings.config import load_settings
 from tests.conftest import case_text
 from tests.test_incremental import BUILD, apply, snapshot, steps
 
@@ -262,11 +262,11 @@ def test_a_cases_folder_gone_is_reported_not_a_crash(project: Path, write_case: 
 def test_a_new_weasyprint_lays_the_leaflets_out_again(
     project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from site_builder import shortcut
-    from site_builder.config import load_settings
-    from site_builder.period import Period
-    from site_builder.render import leaflet
-    from site_builder.render.print_options import LeafletOptions
+    from site_builder.build import shortcut
+    from site_builder.digest.period import Period
+    from site_builder.leaflets import compose as leaflet
+    from site_builder.leaflets.options import LeafletOptions
+    from site_builder.settings.config import load_settings
 
     settings = load_settings(None)
     arguments = (settings, project / "cases", ["leaflets"], Period(*(2 * [dt.date(2026, 3, 1)])), LeafletOptions())

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.config import Settings
-from site_builder.i18n import translator
-from site_builder.markdown import first_sentence, to_html, to_text
-from site_builder.output import OutputTree, write_outputs
+from site_builder.build.artifacts import OutputTree
+from site_builder.build.writer import write_outputs
+from site_builder.cases.markdown import first_sentence, to_html, to_text
+from site_builder.settings.config import Settings
+from site_builder.settings.i18n import translator
 
 
 @pytest.mark.parametrize(

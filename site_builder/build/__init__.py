@@ -1,0 +1,1 @@
+"""The build machinery: pipeline, shortcut plan, writer and swap, caches, parallelism."""

@@ -1,0 +1,1 @@
+"""Case files -> validated, immutable Case objects (front matter, sections, Markdown, warnings)."""

@@ -1,0 +1,469 @@
+"""Case files -> validated, immutable Case objects, or every problem found in them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import os
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from slugify import slugify
+
+from site_builder.build.parallel import fork_pool
+from site_builder.cases import markdown
+from site_builder.cases.model import COSTS, Body, Case, Moment, Section, _day
+from site_builder.cases.review import Draft, local_links, review
+from site_builder.cases.sections import classify
+from site_builder.problems import InputError, Problem
+from site_builder.settings.config import Settings
+from site_builder.settings.i18n import heading_aliases
+
+if TYPE_CHECKING:
+    from site_builder.build.case_cache import Signature
+    from site_builder.cases.frontmatter import Parsed
+
+MAX_BYTES = 1024 * 1024
+FIELDS = (
+    "title",
+    "date",
+    "received",
+    "resolved",
+    "customer",
+    "consent",
+    "slug",
+    "industry",
+    "tags",
+    "costs",
+    "compensation",
+    "language",
+    "summary",
+    "draft",
+)
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+
+
+class _Fields:
+    """Reads one file's front matter field by field, collecting problems with their lines."""
+
+    def __init__(self, path: Path, parsed: Parsed, problems: list[Problem]) -> None:
+        self.path, self.parsed, self.problems = path, parsed, problems
+
+    def line(self, name: str) -> int | None:
+        return self.parsed.lines.get(name)
+
+    def fail(self, name: str, message: str, expected: str) -> None:
+        self.problems.append(Problem(self.path, self.line(name), name, message, expected))
+
+    def get(self, name: str, check: Callable[[Any], Any], expected: str, default: Any = None) -> Any:
+        # An empty value is a blank left to fill in, as `site-builder new` writes them.
+        if self.parsed.fields.get(name) in (None, ""):
+            return default
+        value = self.parsed.fields[name]
+        try:
+            return check(value)
+        except (TypeError, ValueError) as exc:
+            detail = str(exc) or f"{value!r} is not valid"
+            self.fail(name, detail, expected)
+            return default
+
+    def required(self, name: str, check: Callable[[Any], Any], expected: str) -> Any:
+        if self.parsed.fields.get(name) in (None, ""):
+            self.problems.append(Problem(self.path, self.line(name) or 2, name, "is missing", f"{name}: {expected}"))
+            return None
+        return self.get(name, check, expected)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise TypeError(f"{value!r} is not text")
+    text = " ".join(str(value).split())
+    if not text:
+        raise ValueError("is empty")
+    return text
+
+
+def _date(value: Any) -> dt.date:
+    text = str(value).strip()
+    if not _DATE.match(text):
+        raise ValueError(f"{text!r} is not a date")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date") from None
+
+
+def _moment(value: Any) -> Moment:
+    text = str(value).strip()
+    if not _MOMENT.match(text):
+        raise ValueError(f"{text!r} is not a date or date and time")
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("T", " "))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date or time") from None
+    return moment if len(text) > 10 else moment.date()
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} is not true or false")
+    return value
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f"{value!r} is not a list")
+    return tuple(dict.fromkeys(_text(v) for v in value))
+
+
+def _choice(options: Iterable[str], what: str) -> Callable[[Any], str]:
+    options = tuple(options)
+
+    def check(value: Any) -> str:
+        text = _text(value)
+        if text not in options:
+            close = difflib.get_close_matches(text, options, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"{text!r} is not a known {what}{hint}")
+        return text
+
+    return check
+
+
+def _slug(value: Any) -> str:
+    text = _text(value)
+    if "/" in text or "\\" in text or ".." in text:
+        raise ValueError(f"{text!r} would point outside the site's cases folder")
+    if not _SLUG.match(text):
+        raise ValueError(f"{text!r} is not a valid slug")
+    return text
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    tags = _strings(value)
+    for tag in tags:
+        if not slugify(tag):
+            raise ValueError(f"tag {tag!r} has no letters or digits to make a URL from")
+    return tags
+
+
+def _costs(value: Any) -> tuple[str, ...]:
+    check = _choice(COSTS, "cost")
+    return tuple(check(v) for v in _strings(value))
+
+
+def _read(path: Path, problems: list[Problem]) -> str | None:
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        problems.append(
+            Problem(
+                path,
+                None,
+                "file",
+                f"is {size:,} bytes, larger than 1 MiB",
+                "a case of a few pages; move big files out of cases/",
+            )
+        )
+        return None
+    data = path.read_bytes()
+    if not data.strip():
+        problems.append(
+            Problem(
+                path,
+                None,
+                "file",
+                "is empty",
+                "front matter and the four sections; 'site-builder new' writes a template",
+            )
+        )
+        return None
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(
+                path,
+                line,
+                "file",
+                f"is not valid UTF-8 (byte {exc.start} is {data[exc.start]:#04x})",
+                "save the file as UTF-8",
+            )
+        )
+        return None
+
+
+def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case | None:
+    """Read and check one case file; problems go to `problems`, None when it is unusable."""
+    shown = path
+    text = _read(path, problems)
+    if text is None:
+        return None
+    from site_builder.cases.frontmatter import parse  # YAML: only when a case is parsed, not taken from the cache
+
+    parsed = parse(shown, text)
+    if isinstance(parsed, Problem):
+        problems.append(parsed)
+        return None
+    before = len(problems)
+    f = _Fields(shown, parsed, problems)
+    for name in parsed.fields:
+        if name not in FIELDS:
+            close = difflib.get_close_matches(name, FIELDS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "known fields: " + ", ".join(FIELDS)
+            f.fail(name, "is not a known field", hint)
+    title = f.required("title", _text, "a headline in quotes")
+    date = f.required("date", _date, "a date written YYYY-MM-DD, like 2026-03-14")
+    moment = "a date YYYY-MM-DD or date and time YYYY-MM-DD HH:MM"
+    received = f.get("received", _moment, moment)
+    resolved = f.get("resolved", _moment, moment)
+    if received is not None and resolved is not None and _earlier(resolved, received):
+        f.fail(
+            "resolved",
+            f"{resolved} is before received {received}",
+            "the day the complaint was fixed, on or after received",
+        )
+    consent = f.get("consent", _bool, "true or false", default=False)
+    customer = f.get("customer", _text, "the customer's name in quotes")
+    default_slug = slugify(path.stem)
+    slug = f.get("slug", _slug, "lowercase letters, digits and '-', like hotel-lost-booking", default_slug)
+    if not slug:
+        problems.append(
+            Problem(
+                shown,
+                None,
+                "slug",
+                "the file name gives no URL name",
+                "add 'slug: some-name' or rename the file",
+            )
+        )
+    language = f.get(
+        "language",
+        _choice(settings.languages, "language"),
+        "one of " + ", ".join(settings.languages),
+        settings.language,
+    )
+    industry = f.get("industry", _text, "a word or short phrase, like hotels")
+    if industry is not None and not slugify(industry):
+        f.fail(
+            "industry",
+            f"{industry!r} has no letters or digits to make a URL from",
+            "a word like hotels",
+        )
+    tags = f.get("tags", _tags, "a list like [delivery, refund]", ())
+    costs = f.get("costs", _costs, "a list with some of " + ", ".join(COSTS), ())
+    compensation = f.get("compensation", _text, "what the customer got, in quotes")
+    summary = f.get("summary", _text, "one sentence in quotes")
+    draft = f.get("draft", _bool, "true or false", default=False)
+    raw, section_problems = classify(shown, parsed.body, parsed.body_line, heading_aliases(language, settings))
+    problems.extend(section_problems)
+    if len(problems) > before:
+        return None
+    sections = tuple(Section(s.key, s.heading, markdown.to_html(s.text)) for s in raw)
+    problem_html = next(s.html for s in sections if s.key == "problem")
+    links = tuple(target for s in sections for target in local_links(s.html))
+    thanks = next(s for s in raw if s.key == "thanks")
+    draft_review = Draft(
+        path=shown,
+        text=text,
+        body=parsed.body,
+        body_line=parsed.body_line,
+        language=language,
+        customer=customer,
+        consent=consent,
+        summary=summary,
+        summary_line=parsed.lines.get("summary"),
+        has_received=received is not None,
+        has_resolved=resolved is not None,
+        thanks=thanks.text,
+        thanks_line=thanks.line,
+        links=links,
+    )
+    problems.extend(review(draft_review))
+    assets = _assets(path, links)
+    return Case(
+        source=shown,
+        slug=slug,
+        title=title,
+        date=date,
+        received=received,
+        resolved=resolved,
+        customer=customer if consent else None,
+        industry=industry,
+        tags=tags,
+        costs=costs,
+        compensation=compensation,
+        language=language,
+        summary=summary or markdown.first_sentence(markdown.to_text(problem_html)),
+        draft=draft,
+        body=Body(sections),
+        assets=assets,
+        local_links=links,
+        digest=hashlib.blake2b(f"{shown}\0{text}".encode(), digest_size=20).hexdigest(),
+    )
+
+
+def _assets(path: Path, links: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
+    """Existing files a case links to by a relative path inside its folder; they are published beside its page."""
+    found: dict[str, Path] = {}
+    folder = path.parent.resolve()
+    for target in links:
+        source = (path.parent / target).resolve()
+        if source.is_file() and source.is_relative_to(folder) and ".." not in Path(target).parts:
+            found[Path(target).as_posix()] = source
+    return tuple(sorted(found.items()))
+
+
+def _earlier(a: Moment, b: Moment) -> bool:
+    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
+        return a < b
+    return _day(a) < _day(b)
+
+
+def case_names(folder: Path) -> list[str]:
+    """case_files as strings: at 10,000 files pathlib is most of the cost of looking."""
+    found: list[str] = []
+    pending = [str(folder)]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.name.startswith(("_", ".")):
+                    continue
+                if entry.is_dir():
+                    pending.append(entry.path)
+                elif entry.name.endswith(".md") and entry.is_file():  # no system call for a plain file
+                    found.append(entry.path)
+    found.sort(key=lambda name: name.split("/"))  # as Paths sort: "a/x.md" before "a-b/x.md"
+    return found
+
+
+def case_files(folder: Path) -> list[Path]:
+    """Every .md file under `folder`, skipping names that start with '_' or '.'."""
+    return [Path(name) for name in case_names(folder)]
+
+
+def _load_one(path: Path, settings: Settings) -> tuple[Case | None, tuple[Problem, ...]]:
+    """load_case for a worker process: the case and its own problems."""
+    problems: list[Problem] = []
+    case = load_case(path, settings, problems)
+    return case, tuple(problems)
+
+
+def _load_all(
+    names: list[str],
+    settings: Settings,
+    jobs: int,
+    cache_file: Path | None,
+    signatures: dict[str, Signature | None] | None = None,
+) -> list[tuple[Case | None, tuple[Problem, ...]]]:
+    """Every file's case and problems, in order: from the cache when the file is unchanged, else parsed
+    (spread over `jobs` processes when there are many). `signatures` receives each file's, as read."""
+    from site_builder.build.case_cache import CaseCache, Record, file_key, signature
+
+    cache = CaseCache.open(cache_file, settings) if cache_file else None
+    known: dict[int, Record] = {}
+    fresh: dict[int, tuple[str | None, tuple[int, int, int] | None]] = {}  # content key and signature
+    for index, name in enumerate(names):
+        try:
+            stat = os.stat(name)  # noqa: PTH116 - see case_files
+        except OSError:
+            fresh[index] = (None, None)
+            continue
+        sig = signature(stat)
+        if signatures is not None:
+            signatures[name] = sig
+        record = cache.records.get(name) if cache else None
+        if record and sig and record.signature == sig:
+            known[index] = record  # same size, mtime and inode: not even read
+            continue
+        try:
+            path = Path(name)
+            key = file_key(path, path.read_bytes()) if stat.st_size <= MAX_BYTES else None
+        except OSError:
+            key = None
+        if record and key and record.key == key:
+            known[index] = Record(sig, key, record.entry) if sig != record.signature else record
+        else:
+            fresh[index] = (key, sig)
+    results = {i: r.entry for i, r in known.items()}
+    todo = sorted(fresh)
+    workers = min(jobs or os.cpu_count() or 1, len(todo) // 50)
+    if workers > 1:
+        with fork_pool(workers) as pool:
+            loaded = pool.map(_load_one, [Path(names[i]) for i in todo], [settings] * len(todo), chunksize=32)
+            results.update(zip(todo, loaded, strict=True))
+    else:
+        results.update((i, _load_one(Path(names[i]), settings)) for i in todo)
+    if cache:
+        kept = {names[i]: record for i, record in known.items()}
+        for i in todo:
+            key, sig = fresh[i]
+            # Cases that link to local files are parsed every time: those files may come and go.
+            if key and not _has_local_links(results[i]):
+                kept[names[i]] = Record(sig, key, results[i])
+        cache.save(kept)
+    return [results[i] for i in range(len(names))]
+
+
+def _has_local_links(entry: tuple[Case | None, tuple[Problem, ...]]) -> bool:
+    case, problems = entry
+    if any("does not exist" in p.message for p in problems):
+        return True
+    return case is not None and bool(case.local_links)
+
+
+def check_cases(
+    folder: Path,
+    settings: Settings,
+    progress: Callable[[list[str]], Iterable[str]] = iter,
+    jobs: int = 0,
+    cache_file: Path | None = None,
+    signatures: dict[str, Signature | None] | None = None,
+) -> tuple[tuple[Case, ...], tuple[Problem, ...]]:
+    """Load every case under `folder`; return the good ones and every problem found. `signatures`,
+    when given, receives each file's size, mtime and inode as read (None: too fresh to tell)."""
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        problems.append(Problem(folder, None, "cases", "folder not found", "a folder of .md case files"))
+        return (), tuple(problems)
+    cases: list[Case] = []
+    owners: dict[str, Case] = {}
+    names = list(progress(case_names(folder)))
+    for case, own in _load_all(names, settings, jobs, cache_file, signatures):
+        problems.extend(own)
+        if case is None:
+            continue
+        if case.slug in owners:
+            first = owners[case.slug].source
+            problems.append(
+                Problem(
+                    case.source,
+                    None,
+                    "slug",
+                    f"'{case.slug}' is already used by {first}",
+                    f"a slug of its own: set 'slug:' in {case.source} or {first}",
+                )
+            )
+            continue
+        owners[case.slug] = case
+        cases.append(case)
+    cases.sort(key=lambda c: (c.date, c.title, c.slug), reverse=True)
+    return tuple(cases), tuple(problems)
+
+
+def load_cases(folder: Path, settings: Settings) -> tuple[Case, ...]:
+    """Every case under `folder`, newest first; raises InputError listing all problems (warnings too, if any error)."""
+    cases, problems = check_cases(folder, settings)
+    if any(p.is_error for p in problems):
+        raise InputError(problems)
+    return cases
+
+
+def published(cases: Iterable[Case], drafts: bool = False, today: dt.date | None = None) -> tuple[Case, ...]:
+    """The cases to publish: drafts only when asked for, and none dated after `today` (scheduled)."""
+    return tuple(c for c in cases if (drafts or not c.draft) and (today is None or c.date <= today))

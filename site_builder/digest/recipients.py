@@ -1,0 +1,102 @@
+"""The recipients CSV -> validated Recipient objects, or every bad row with its line."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+from slugify import slugify
+
+from site_builder.cases.model import Case
+from site_builder.problems import InputError, Problem
+from site_builder.settings.config import Settings
+
+COLUMNS = ("email", "name", "language", "segments")
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One person on the list: address, name for the greeting, language, and interests."""
+
+    email: str
+    name: str | None
+    language: str
+    segments: tuple[str, ...]
+
+    def wants(self, case: Case) -> bool:
+        """True when the person has no segments, or the case's industry or a tag is one of them."""
+        if not self.segments:
+            return True
+        keys = {slugify(k) for k in (case.industry, *case.tags) if k}
+        return any(slugify(s) in keys for s in self.segments)
+
+
+def load_recipients(path: Path, settings: Settings) -> tuple[Recipient, ...]:
+    """Read and check every row; raises InputError naming each bad row's line."""
+    problems: list[Problem] = []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError([Problem(path, None, "file", "not found", "a CSV file with an email column")]) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            [Problem(path, None, "file", f"is not valid UTF-8 (byte {exc.start})", "save as UTF-8")]
+        ) from None
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    if "email" not in header:
+        raise InputError(
+            [
+                Problem(
+                    path, 1, "email", "no email column in the header", "a first line like email,name,language,segments"
+                )
+            ]
+        )
+    reader.fieldnames = header
+    recipients: list[Recipient] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        values = {k: (v or "").strip() for k, v in row.items() if k in COLUMNS and isinstance(v, str)}
+        try:
+            # No SMTPUTF8: few servers take a non-ASCII name before the @, and the message headers
+            # could not carry it; a domain in any script is fine (sent as punycode).
+            checked = validate_email(values.get("email", ""), check_deliverability=False, allow_smtputf8=False)
+            email = checked.ascii_email or checked.normalized
+        except EmailNotValidError as exc:
+            problems.append(
+                Problem(path, line, "email", f"{values.get('email', '')!r}: {exc}", "an address like anna@example.com")
+            )
+            continue
+        key = email.casefold()
+        if key in seen:
+            problems.append(
+                Problem(path, line, "email", f"{email} is already on line {seen[key]}", "each address once")
+            )
+            continue
+        seen[key] = line
+        name = values.get("name") or None
+        if name and any(ord(c) < 32 for c in name):
+            problems.append(Problem(path, line, "name", "contains a line break or control character", "a plain name"))
+            continue
+        language = values.get("language") or settings.language
+        if language not in settings.languages:
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    "language",
+                    f"{language!r} is not a site language",
+                    "one of " + ", ".join(settings.languages),
+                )
+            )
+            continue
+        segments = tuple(s.strip() for s in values.get("segments", "").split(";") if s.strip())
+        recipients.append(Recipient(email, name, language, segments))
+    if problems:
+        raise InputError(problems)
+    if not recipients:
+        raise InputError([Problem(path, None, "file", "has no recipients", "one row per person under the header")])
+    return tuple(recipients)

@@ -1,0 +1,1 @@
+"""Printable leaflets: options, print HTML and QR codes, PDF layout and its worker processes."""

@@ -1,0 +1,229 @@
+"""Case -> print HTML -> PDF bytes with WeasyPrint; many cases in parallel, unchanged ones from the cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from importlib.metadata import version
+
+import jinja2
+import segno
+
+from site_builder import __version__
+from site_builder.build.artifacts import Artifact, Deferred
+from site_builder.build.cache import Cache
+from site_builder.cases.model import Case
+from site_builder.leaflets.options import SIZES, BookletFilter, LeafletOptions
+from site_builder.leaflets.pdf import merge, pdf_from_html
+from site_builder.leaflets.workers import LayoutWorkers
+from site_builder.problems import LayoutError
+from site_builder.settings.config import Digest, Settings, Smtp
+from site_builder.settings.i18n import translator
+from site_builder.settings.theme import environment, theme_error, theme_fingerprint, theme_folders
+from site_builder.website.links import Links
+from site_builder.website.pages import ordered_sections
+
+
+def _font_urls(settings: Settings) -> dict[str, str]:
+    urls: dict[str, str] = {}
+    for folder in reversed(theme_folders(settings, "leaflet")):
+        fonts = folder / "fonts"
+        if fonts.is_dir():
+            urls.update(
+                {p.name: p.resolve().as_uri() for p in fonts.iterdir() if p.suffix in (".ttf", ".otf", ".woff")}
+            )
+    return urls
+
+
+def _created(day: dt.date) -> str:
+    """A PDF's creation date: SOURCE_DATE_EPOCH when set (reproducible builds), else `day`."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+class LeafletRenderer:
+    """Turns cases into print HTML (cheap, in this process) and PDFs (expensive, in workers)."""
+
+    def __init__(self, settings: Settings, options: LeafletOptions) -> None:
+        self.settings = settings
+        self.options = options
+        self.links = Links(settings)
+        self.env = environment(settings, "leaflet")
+        self.fonts = _font_urls(settings)
+
+    def html(self, case: Case) -> str:
+        """The print HTML of one leaflet."""
+        url = self.links.absolute(self.links.case(case))
+        qr = segno.make(url, error="m").svg_data_uri(scale=1, border=0, dark="#1d1f23")
+        sections = [s for s in ordered_sections(case) if s.key != "cause"]
+        return self.env.get_template("leaflet.html").render(
+            case=case,
+            settings=self.settings,
+            t=translator(case.language, self.settings),
+            sections=sections,
+            url=url,
+            qr=qr,
+            created=_created(case.date),
+            size=self.options.size,
+            print_marks=self.options.print_marks,
+            font=self.fonts.__getitem__,
+        )
+
+    def cover_html(self, cases: tuple[Case, ...]) -> str:
+        """The booklet's cover page."""
+        t = translator(self.settings.language, self.settings)
+        newest = max((c.date for c in cases), default=dt.date(2000, 1, 1))
+        return self.env.get_template("cover.html").render(
+            cases=cases,
+            settings=self.settings,
+            t=t,
+            tr=lambda lang: translator(lang, self.settings),
+            created=_created(newest),
+            size=self.options.size,
+            print_marks=self.options.print_marks,
+            font=self.fonts.__getitem__,
+            site_url=self.links.absolute(""),
+        )
+
+
+BOOKLET_MAX = 100  # newest cases in all.pdf; a booklet of thousands helps nobody
+
+
+class _Pdf(Deferred):
+    """One PDF (a leaflet, or the booklet's cover): from the cache, or laid out (by a worker when
+    there are workers) and then cached."""
+
+    __slots__ = ("html", "key", "name", "ticket", "work")
+
+    def __init__(self, work: _Leaflets, name: str, key: str, html: Callable[[], str]) -> None:
+        self.work, self.name, self.key, self.html = work, name, key, html
+        self.ticket: int | None = None
+
+    def start(self) -> None:
+        """Hand the layout to a worker, unless it is cached or there are no workers."""
+        workers = self.work.workers
+        if self.ticket is None and workers is not None and not self.work.cached(self.key):
+            # Cached as soon as it arrives, even if nobody asks for it (the writer may find the
+            # file already in place): a layout is never done twice.
+            self.ticket = workers.submit((self.work.page(self.html), self.work.base), self.work.keep(self.key))
+
+    def result(self) -> bytes:
+        """The PDF's bytes."""
+        ticket, self.ticket = self.ticket, None
+        if ticket is None:
+            cached = self.work.cache.get(self.key) if self.work.cache else None
+            if cached is not None:
+                return cached
+            self.start()
+            ticket, self.ticket = self.ticket, None
+        try:
+            if ticket is not None and self.work.workers is not None:
+                return self.work.workers.result(ticket)  # cached on arrival
+            data = pdf_from_html((self.work.page(self.html), self.work.base))
+        except Exception as exc:  # WeasyPrint raises many kinds; the user needs to know which leaflet
+            raise LayoutError(f"{self.name}: could not be laid out: {exc}") from exc
+        self.work.keep(self.key)(data)
+        return data
+
+
+class _Leaflets:
+    """What the PDFs of one build share: where they are cached, who lays them out."""
+
+    def __init__(self, cache: Cache | None, base: float, workers: LayoutWorkers | None) -> None:
+        self.cache, self.base, self.workers = cache, base, workers
+
+    def keep(self, key: str) -> Callable[[bytes], None]:
+        """What stores a PDF made for `key` in the cache."""
+        cache = self.cache
+        return (lambda data: cache.put(key, data)) if cache else (lambda data: None)
+
+    def cached(self, key: str) -> bool:
+        """True when the cache holds a PDF under `key`."""
+        return self.cache is not None and self.cache.has(key)
+
+    @staticmethod
+    def page(html: Callable[[], str]) -> str:
+        """The print HTML; a template error names the template and its line."""
+        try:
+            return html()
+        except jinja2.TemplateError as exc:
+            raise theme_error(exc, "leaflet template") from None
+
+    def booklet(self, cover: _Pdf, parts: list[_Pdf], title: str, author: str, created: str, language: str) -> bytes:
+        """The cover and every selected leaflet, joined (the leaflets are made by then)."""
+        return merge([cover.result(), *(part.result() for part in parts)], title, author, created, language)
+
+
+def leaflet_fingerprint(settings: Settings, options: LeafletOptions) -> str:
+    """A digest of everything but the case that a leaflet depends on (the shortcut's note uses it too)."""
+    # Settings no leaflet shows are left out, so that turning search off or changing the digest's
+    # mail server does not lay out 10,000 leaflets again (half an hour on two cores).
+    shown = replace(settings, per_page=0, search=False, smtp=Smtp(), digest=Digest())
+    everything = (
+        __version__,
+        version("weasyprint"),
+        repr(shown),
+        options.size,
+        options.print_marks,
+        os.environ.get("SOURCE_DATE_EPOCH", ""),
+        theme_fingerprint(settings, "leaflet"),
+    )
+    # Digested once: repeating the settings' long repr for each of 10,000 cases took a third of a second.
+    return hashlib.sha256(repr(everything).encode()).hexdigest()
+
+
+def booklet_cases(cases: tuple[Case, ...], booklet: BookletFilter | None) -> tuple[Case, ...]:
+    """The cases all.pdf holds: the newest that pass the filter."""
+    return tuple(c for c in cases if (booklet or BookletFilter()).accepts(c))[:BOOKLET_MAX]
+
+
+def render_leaflets(
+    cases: tuple[Case, ...],
+    settings: Settings,
+    options: LeafletOptions,
+    booklet: BookletFilter | None = None,
+    workers: LayoutWorkers | None = None,
+    with_booklet: bool = True,
+) -> list[Artifact]:
+    """<slug>.pdf for every case and all.pdf with a cover, keyed by their inputs: an unchanged
+    leaflet is neither laid out again nor even read. With `workers`, the first leaflets missing
+    from the cache are handed to them at once, to be laid out while the rest of the build runs."""
+    renderer = LeafletRenderer(settings, options)
+    base = SIZES[options.size]
+    common = (leaflet_fingerprint(settings, options),)
+    work = _Leaflets(Cache(options.cache_dir / "leaflets") if options.cache_dir else None, base, workers)
+    pdfs = {
+        c.slug: _Pdf(
+            work,
+            f"{c.slug}.pdf",
+            hashlib.sha256(f"{common[0]}\0{c.digest}".encode()).hexdigest(),
+            functools.partial(renderer.html, c),
+        )
+        for c in cases
+    }
+    artifacts = [Artifact(f"{slug}.pdf", pdf, pdf.key) for slug, pdf in pdfs.items()]
+    selected = booklet_cases(cases, booklet) if with_booklet else ()
+    cover = None
+    if selected:
+        title = f"{settings.title} · {settings.company.name}"
+        parts = [pdfs[c.slug] for c in selected]
+        key = hashlib.sha256(repr((*common, "booklet", title, *(p.key for p in parts))).encode()).hexdigest()
+        # The cover shows only titles and dates: editing a case's text does not lay it out again.
+        listed = [(c.title, c.date, c.language) for c in selected]
+        cover_key = hashlib.sha256(repr((*common, "cover", listed)).encode()).hexdigest()
+        cover = _Pdf(work, "the booklet's cover", cover_key, functools.partial(renderer.cover_html, selected))
+        created = _created(max(c.date for c in selected))
+        render = functools.partial(work.booklet, cover, parts, title, settings.company.name, created, settings.language)
+        artifacts.append(Artifact("all.pdf", render, key, made_from_others=True))
+    if workers is not None:
+        # An edited case's leaflet is laid out while the site is rendered; the cover alongside the leaflets.
+        missing = [pdf for pdf in pdfs.values() if not work.cached(pdf.key)][: 2 * workers.most]
+        for pdf in [*missing, *([cover] if cover else [])]:
+            pdf.start()
+    return artifacts

@@ -1,0 +1,45 @@
+"""How to print leaflets: options and filters, kept apart from WeasyPrint so the CLI starts fast."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from site_builder.cases.model import Case
+from site_builder.settings.config import PAPER_SIZES
+
+# The body text size (pt) that suits each paper size.
+SIZES = {"A4": 11.5, "A5": 10.0, "A6": 8.0, "Letter": 11.5}
+assert tuple(SIZES) == PAPER_SIZES
+# Try a slightly smaller type before spilling onto a second page.
+SCALES = (1.0, 0.94, 0.88, 0.84)
+
+
+@dataclass(frozen=True, slots=True)
+class LeafletOptions:
+    """How to print: paper size, bleed and crop marks, how many processes, where the cache is."""
+
+    size: str = "A5"
+    print_marks: bool = False
+    jobs: int = 0
+    cache_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BookletFilter:
+    """Which cases go into all.pdf."""
+
+    tag: str | None = None
+    industry: str | None = None
+    since: dt.date | None = None
+
+    def accepts(self, case: Case) -> bool:
+        """True when the case passes every filter that is set."""
+        return (
+            (self.tag is None or self.tag in case.tags)
+            and (self.industry is None or self.industry == case.industry)
+            and (self.since is None or case.date >= self.since)
+        )

@@ -1,0 +1,259 @@
+"""site.toml -> a frozen, typed Settings object; every problem is reported at once."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, TypeVar, get_origin, get_type_hints
+from urllib.parse import urlsplit
+
+from babel import Locale, UnknownLocaleError
+
+from site_builder.problems import ConfigError
+
+SECTION_KEYS = ("problem", "cause", "fix", "thanks")
+
+
+def _doc(text: str, default: Any = MISSING, factory: Any = MISSING) -> Any:
+    """A dataclass field with a docstring kept beside its default."""
+    if factory is not MISSING:
+        return field(default_factory=factory, metadata={"doc": text})
+    return field(default=default, metadata={"doc": text})
+
+
+@dataclass(frozen=True, slots=True)
+class Company:
+    """Who publishes the cases; shown in footers, emails and leaflets."""
+
+    name: str = _doc("Company name shown in the footer, the digest and leaflets.", "Example Ltd")
+    email: str = _doc("Where customers can write to.", "hello@example.com")
+    phone: str = _doc("Phone number printed on leaflets.", "")
+    website: str = _doc("Company home page.", "")
+    address: str = _doc("Postal address printed on leaflets.", "")
+
+
+SECURITY = ("starttls", "ssl", "none")
+OUTPUTS = ("site", "digest", "leaflets")  # what a build makes, in the order it makes them
+PAPER_SIZES = ("A4", "A5", "A6", "Letter")
+
+
+@dataclass(frozen=True, slots=True)
+class Smtp:
+    """How to reach the mail server; the password comes only from the environment."""
+
+    host: str = _doc("SMTP server name.", "localhost")
+    port: int = _doc("SMTP port; 0 picks 587 (starttls), 465 (ssl) or 25 (none).", 0)
+    security: str = _doc("starttls, ssl or none.", "starttls")
+    username: str = _doc("Login name; empty for no login.", "")
+    password_env: str = _doc("Environment variable holding the password.", "SITE_BUILDER_SMTP_PASSWORD")
+    timeout: float = _doc("Seconds to wait for the server before a try counts as failed.", 30.0)
+
+    @property
+    def effective_port(self) -> int:
+        """The port to use: the configured one, or the usual one for the security mode."""
+        return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """The email digest: who it is from, how many cases, where the send ledger lives."""
+
+    sender: str = _doc("From address; default: the company's name and email.", "")
+    reply_to: str = _doc("Reply-To address; default: the company's email.", "")
+    days: int = _doc("Period of the first digest, in days back from --until.", 30)
+    max_cases: int = _doc("Most cases in one digest; the rest are linked.", 20)
+    ledger: str = _doc("SQLite file recording every message sent (relative to site.toml).", ".site-builder/sent.sqlite")
+    unsubscribe_mailto: str = _doc("Address for unsubscribe requests; default: the company's email.", "")
+    unsubscribe_url: str = _doc(
+        "https URL for one-click unsubscribe (RFC 8058); {email} is replaced by the address.", ""
+    )
+    retries: int = _doc("Tries per message when the server fails temporarily.", 4)
+    backoff: float = _doc("Seconds before the first retry; doubles each time.", 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Leaflet:
+    """Printable leaflets."""
+
+    size: str = _doc("Paper size: A4, A5, A6 or Letter.", "A5")
+    print_marks: bool = _doc("Add 3 mm bleed and crop marks for a print shop.", False)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a build needs to know besides the cases themselves."""
+
+    title: str = _doc("Site title.", "Complaints we fixed")
+    description: str = _doc(
+        "One sentence for search engines and the feed.",
+        "Real complaints from our customers, what caused them and how we fixed them.",
+    )
+    base_url: str = _doc(
+        "Absolute URL the site is published at; feeds, sitemaps and emails use it.",
+        "http://localhost:8000/",
+    )
+    language: str = _doc("Default language of cases and of the site's own pages.", "en")
+    languages: tuple[str, ...] = _doc("Languages a case may be written in.", ("en", "ru", "da"))
+    theme_dir: str = _doc(
+        "Folder whose files override the built-in theme's (relative to site.toml).",
+        "theme-overrides",
+    )
+    per_page: int = _doc("Cases per index page before it is split into pages.", 20)
+    search: bool = _doc("Build the search index (Pagefind) and show the search box.", True)
+    company: Company = _doc("The company publishing the cases.", factory=Company)
+    smtp: Smtp = _doc("Mail server for `send`.", factory=Smtp)
+    digest: Digest = _doc("The email digest.", factory=Digest)
+    leaflet: Leaflet = _doc("Printable leaflets.", factory=Leaflet)
+    sections: dict[str, dict[str, tuple[str, ...]]] = _doc(
+        "Extra heading aliases: [sections.de] problem = ['Problem'], ...", factory=dict
+    )
+    strings: dict[str, dict[str, str]] = _doc(
+        "UI text overrides or new languages: [strings.de] a_customer = 'ein Kunde'", factory=dict
+    )
+    root: Path = field(default=Path(), metadata={"doc": "Folder of site.toml (not a setting)."})
+
+    @property
+    def ledger_path(self) -> Path:
+        """The send ledger, resolved against site.toml's folder."""
+        return self.root / self.digest.ledger
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where rendered leaflets are kept between builds (safe to delete)."""
+        return self.root / ".site-builder" / "cache"
+
+    @property
+    def theme_override(self) -> Path:
+        """The user's override folder, resolved against site.toml's folder."""
+        return self.root / self.theme_dir
+
+    def with_base_url(self, base_url: str) -> Settings:
+        """A copy with another base URL (from --base-url), checked like the file's."""
+        problems: list[str] = []
+        url = _check_base_url(base_url, "--base-url", problems)
+        if problems:
+            raise ConfigError("\n".join(problems))
+        return replace(self, base_url=url)
+
+
+T = TypeVar("T")
+
+
+def _check_base_url(value: str, where: str, problems: list[str]) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append(f"{where}: {value!r} is not an absolute http(s) URL (like https://example.com/)")
+    return value if value.endswith("/") else value + "/"
+
+
+def _type_name(tp: Any) -> str:
+    origin = get_origin(tp)
+    if origin is tuple:
+        return "a list of strings"
+    if origin is dict:
+        return "a table"
+    names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+    return names.get(tp, str(tp))
+
+
+def _matches(value: Any, tp: Any) -> bool:
+    origin = get_origin(tp)
+    if origin is tuple:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, tp)
+
+
+def _hint(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(sorted(known))
+
+
+def _load_table(cls: type[T], data: dict[str, Any], where: str, problems: list[str]) -> T:
+    hints = get_type_hints(cls)
+    known = [f.name for f in fields(cls) if f.name != "root"]  # type: ignore[arg-type]
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            problems.append(f"{where}{key}: unknown setting ({_hint(key, known)})")
+            continue
+        tp = hints[key]
+        if isinstance(tp, type) and hasattr(tp, "__dataclass_fields__"):
+            if isinstance(value, dict):
+                values[key] = _load_table(tp, value, f"{where}{key}.", problems)
+            else:
+                problems.append(f"{where}{key}: expected a table [{key}]")
+        elif not _matches(value, tp):
+            problems.append(f"{where}{key}: got {value!r}, expected {_type_name(tp)}")
+        else:
+            values[key] = tuple(value) if get_origin(tp) is tuple else float(value) if tp is float else value
+    return cls(**values)
+
+
+def _check_sections(raw: dict[str, Any], problems: list[str]) -> dict[str, dict[str, tuple[str, ...]]]:
+    result: dict[str, dict[str, tuple[str, ...]]] = {}
+    for lang, table in raw.items():
+        if not isinstance(table, dict):
+            problems.append(f"sections.{lang}: expected a table of heading aliases")
+            continue
+        result[lang] = {}
+        for key, names in table.items():
+            if key not in SECTION_KEYS:
+                problems.append(f"sections.{lang}.{key}: unknown section ({_hint(key, list(SECTION_KEYS))})")
+            elif not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+                problems.append(f"sections.{lang}.{key}: expected a list of headings")
+            else:
+                result[lang][key] = tuple(names)
+    return result
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read site.toml (defaults when there is none) and check every field."""
+    if path is None or not path.exists():
+        if path is not None and path.name != "site.toml":
+            raise ConfigError(f"{path}: settings file not found")
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid UTF-8 at byte {exc.start}") from exc
+    problems: list[str] = []
+    settings = _load_table(Settings, data, "", problems)
+    base_url = _check_base_url(settings.base_url, "base_url", problems)
+    for lang in (settings.language, *settings.languages):
+        try:
+            Locale.parse(lang)
+        except (ValueError, UnknownLocaleError):
+            problems.append(f"languages: {lang!r} is not a language code Babel knows (like en, ru, da)")
+    if settings.language not in settings.languages:
+        problems.append(f"language: {settings.language!r} is not among languages {list(settings.languages)}")
+    if settings.per_page < 1:
+        problems.append("per_page: must be at least 1")
+    if settings.leaflet.size not in PAPER_SIZES:
+        problems.append(f"leaflet.size: {settings.leaflet.size!r} is not one of {', '.join(PAPER_SIZES)}")
+    if settings.smtp.security not in SECURITY:
+        problems.append(f"smtp.security: {settings.smtp.security!r} is not one of {', '.join(SECURITY)}")
+    if settings.digest.max_cases < 1 or settings.digest.days < 1 or settings.digest.retries < 1:
+        problems.append("digest: days, max_cases and retries must be at least 1")
+    url = settings.digest.unsubscribe_url
+    if url and (not url.startswith("https://") or "{email}" not in url):
+        problems.append(f"digest.unsubscribe_url: {url!r} must be an https URL containing {{email}}")
+    sections = _check_sections(settings.sections, problems)
+    strings = {}
+    for lang, table in settings.strings.items():
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            problems.append(f"strings.{lang}: expected a table of text")
+        else:
+            strings[lang] = dict(table)
+    if problems:
+        raise ConfigError("\n".join(f"{path}: {p}" for p in problems))
+    return replace(settings, base_url=base_url, sections=sections, strings=strings, root=path.parent)

@@ -1,0 +1,57 @@
+"""Where each page lives, as a path in the output folder and as an absolute URL."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from slugify import slugify
+
+from site_builder.cases.model import Case
+from site_builder.settings.config import Settings
+
+
+@functools.lru_cache(maxsize=4096)
+def tag_slug(tag: str) -> str:
+    """URL name of a tag or industry (transliterated, lowercase, hyphens)."""
+    return str(slugify(tag))
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Site paths (relative to the site root, no leading slash) and absolute URLs."""
+
+    settings: Settings
+
+    def case(self, case: Case) -> str:
+        """Path of a case page."""
+        return f"cases/{case.slug}/"
+
+    def tag(self, tag: str, page: int = 1) -> str:
+        """Path of page `page` of a tag's cases."""
+        return f"tags/{tag_slug(tag)}/" + (f"page/{page}/" if page > 1 else "")
+
+    def industry(self, industry: str, page: int = 1) -> str:
+        """Path of page `page` of an industry's cases."""
+        return f"industries/{tag_slug(industry)}/" + (f"page/{page}/" if page > 1 else "")
+
+    def index(self, page: int) -> str:
+        """Path of page `page` (1-based) of the case index."""
+        return "" if page == 1 else f"page/{page}/"
+
+    def absolute(self, path: str) -> str:
+        """The public URL of a site path, from base_url."""
+        if path.startswith(("/", ".")) or ":" in path:
+            return urljoin(self.settings.base_url, path)
+        return self.settings.base_url + path  # base_url ends with '/'; urljoin is 30x slower for the same result
+
+
+def file_for(path: str) -> str:
+    """The file that serves a directory-style path ('' -> index.html)."""
+    return path + "index.html" if path == "" or path.endswith("/") else path
+
+
+def root_for(path: str) -> str:
+    """Relative prefix from a page at `path` back to the site root."""
+    return "../" * path.count("/")
