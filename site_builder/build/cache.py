@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from collections.abc import Set as AbstractSet
 from pathlib import Path
+
+from site_builder.build.sealed import write_atomically
 
 KEEP_DAYS = 30  # a cached file no output uses is kept this long
 
@@ -66,16 +67,3 @@ class Cache:
             except OSError:
                 continue  # gone meanwhile (another build pruning too): nothing to do
         return removed
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `path` whole or not at all: a temporary file beside it, renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

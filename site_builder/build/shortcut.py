@@ -24,8 +24,8 @@ from pathlib import Path
 
 from site_builder import __version__
 from site_builder.build.artifacts import OutputTree
-from site_builder.build.cache import write_atomically
 from site_builder.build.case_cache import DAMAGED, Signature, signature
+from site_builder.build.sealed import write_atomically
 from site_builder.build.writer import folder_tag, recorded
 from site_builder.cases.load import case_names, load_case
 from site_builder.cases.model import Case
