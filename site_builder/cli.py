@@ -25,6 +25,7 @@ from site_builder.problems import (
     ConfigError,
     InputError,
     LayoutError,
+    OutputError,
     Problem,
     SearchError,
     ThemeError,
@@ -190,7 +191,12 @@ def _run_build(
             only=only,
             progress=_progress,
             workers=workers,
+            waiting=lambda pid: click.echo(
+                f"another build of this project is running (pid {pid or '?'}); waiting for it", err=True
+            ),
         )
+    except OutputError as exc:
+        _fail(f"Output error: {exc}", 2)
     except InputError as exc:
         why = " (--strict: warnings count as errors)" if strict else ""
         _report_problems(exc.problems, f"nothing was built{why}, the previous output is unchanged.")

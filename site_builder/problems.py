@@ -109,3 +109,7 @@ def summary(problems: Sequence[Problem]) -> str:
     if warnings:
         parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
     return f"{' and '.join(parts)} in {files} file{'s' if files != 1 else ''}"
+
+
+class OutputError(Exception):
+    """The output folder cannot be written as asked (not ours, a link, overlapping the cases)."""

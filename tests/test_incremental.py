@@ -407,7 +407,9 @@ def test_a_failure_while_pagefind_runs_stops_it(
     pid = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # stopped and reaped, not left running
-    assert not list((project / "dist").iterdir()), "a half-built output left"
+    # Nothing half built: only the tool's own folder, with no staging folder left in it.
+    assert [p.name for p in (project / "dist").iterdir()] == [".site-builder-output"]
+    assert not list((project / "dist/.site-builder-output").iterdir()), "a half-built output left"
     assert not list(project.glob("**/.pages-*"))
 
 

@@ -205,7 +205,7 @@ def test_consent_decides_whether_a_customer_is_named(
     )
     assert cli("check").exit_code == 0
     assert cli("build", "--since", "2026-03-01", "--until", "2026-03-31").exit_code == 0
-    assert {p.name for p in (project / "dist").iterdir()} == {"site", "digest", "leaflets"}
+    assert {p.name for p in (project / "dist").iterdir()} == {"site", "digest", "leaflets", ".site-builder-output"}
     everything = "".join(readable(name, data) for name, data in tree_bytes(project / "dist").items())
     assert "Olga Named" in everything
     assert "Sven Secretson" not in everything and "Пётр Тайнов" not in everything

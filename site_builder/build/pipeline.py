@@ -15,6 +15,8 @@ import jinja2
 from site_builder.build import shortcut
 from site_builder.build.artifacts import Artifact, Finish, OutputTree
 from site_builder.build.cache import Cache
+from site_builder.build.lock import project_lock
+from site_builder.build.swap import claim
 from site_builder.build.writer import WriteResult, write_outputs
 from site_builder.cases.load import check_cases, published
 from site_builder.cases.model import Case
@@ -136,16 +138,21 @@ def build(
     only: Iterable[str] = (),
     progress: Callable[[list[str]], Iterable[str]] = iter,
     workers: LayoutWorkers | None = None,
+    waiting: Callable[[int | None], None] = lambda pid: None,
 ) -> BuildReport:
     """Validate every case, render the chosen outputs and swap them into `out` all at once.
-    `workers`: leaflet workers the caller started (else the build starts its own, if it needs any)."""
+    `workers`: leaflet workers the caller started (else the build starts its own, if it needs any);
+    `waiting(pid)`: told when another build of the project runs, which this one then waits for."""
     started = time.perf_counter()
     names = list(dict.fromkeys(only)) or list(RENDERERS)
     leaflet = leaflet or LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, 0, settings.cache_dir)
     # Forked now, before the cases are loaded: a worker imports WeasyPrint meanwhile, so that an
     # edited case's leaflet costs only its layout, done while this process renders the site.
     own = contextlib.nullcontext(workers) if workers else layout_workers(leaflet.jobs, "leaflets" in names)
-    with own as workers:
+    with project_lock(settings.cache_dir, waiting), own as workers:
+        # Before anything is read of the last build: refuse a folder not ours, complete the
+        # commit of a build that was killed half way, remove what killed builds left.
+        claim(out, cases_dir, settings.cache_dir)
         today = now or dt.date.today()
         note_context = shortcut.context(settings, cases_dir, names, period, leaflet, booklet, drafts, today)
         last = shortcut.load(settings, out)

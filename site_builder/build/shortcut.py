@@ -25,8 +25,9 @@ from pathlib import Path
 from site_builder import __version__
 from site_builder.build.artifacts import OutputTree
 from site_builder.build.case_cache import DAMAGED, Signature, signature
+from site_builder.build.manifest import folder_tag
 from site_builder.build.sealed import write_atomically
-from site_builder.build.writer import folder_tag, recorded
+from site_builder.build.writer import recorded
 from site_builder.cases.load import case_names, load_case
 from site_builder.cases.model import Case
 from site_builder.digest.period import Period

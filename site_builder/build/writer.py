@@ -8,9 +8,6 @@ of the last build is linked without being rendered at all.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -19,11 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder.build.artifacts import Background, Deferred, Finish, OutputTree
+from site_builder.build.manifest import Manifest, manifest_path, spare_folder
 from site_builder.build.parallel import fork_pool
-
-_AT_FDCWD = -100
-_RENAME_EXCHANGE = 2
-
+from site_builder.build.swap import Step, claim, commit, inode
 
 AHEAD = 16  # deferred files started beyond the one waited for: enough to keep workers busy, few in memory
 
@@ -35,78 +30,6 @@ class WriteResult:
     path: Path
     written: int
     kept: int
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths in one atomic step (Linux renameat2); False when the system cannot."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    return bool(result == 0)
-
-
-class Manifest:
-    """For one output folder: each file's key, size and mtime after the last successful build."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.entries: dict[str, list[object]] = {}
-        if path is not None:
-            try:
-                loaded = json.loads(path.read_text(encoding="utf-8"))
-                if isinstance(loaded, dict):
-                    self.entries = loaded
-            except (OSError, ValueError):
-                pass
-
-    def covers(self, tree: OutputTree, previous: Path) -> bool:
-        """True when every file of `tree` is keyed, unchanged, and exactly last build's set: nothing to do."""
-        if not previous.is_dir() or len(tree.keys) != len(tree.files) or self.entries.keys() != tree.files.keys():
-            return False
-        if any(not isinstance(e, list) or not e or e[0] != tree.keys[name] for name, e in self.entries.items()):
-            return False  # a key changed: no need to look at the files
-        folder = str(previous)
-        return all(self.valid(name, tree.keys[name], f"{folder}/{name}") for name in tree.files)
-
-    def valid(self, name: str, key: str | None, old: str) -> os.stat_result | None:
-        """The stat of `old` if it is the file the same key produced last time, untouched since."""
-        entry = self.entries.get(name)
-        if key is None or not isinstance(entry, list) or len(entry) != 3 or entry[0] != key:
-            return None
-        try:
-            stat = os.stat(old)
-        except OSError:
-            return None
-        return stat if stat.st_size == entry[1] and stat.st_mtime_ns == entry[2] else None
-
-    def record(self, root: Path, tree: OutputTree, linked: set[str], before: Manifest) -> None:
-        """Note every file of `tree` as now in `root`; files `linked` from the last build keep their
-        entry in `before` (same inode). An unkeyed file is listed, never matched."""
-        self.entries = {}
-        folder = str(root)
-        for name in tree.files:
-            if name in linked:
-                self.entries[name] = before.entries[name]
-            else:
-                stat = os.stat(f"{folder}/{name}")
-                self.entries[name] = [tree.keys.get(name, ""), stat.st_size, stat.st_mtime_ns]
-        self.save()
-
-    def save(self) -> None:
-        """Write the entries atomically."""
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.entries), encoding="utf-8")
-        temporary.replace(self.path)
-
-    def forget(self) -> None:
-        """Delete the file: what it described is about to change."""
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
 
 
 def _run(job: int) -> bytes | Path:
@@ -279,47 +202,11 @@ def _remove(root: Path, name: str) -> None:
             break  # not empty
 
 
-def folder_tag(target: Path) -> str:
-    """A short name for an output folder's path, for the state kept about it."""
-    return hashlib.blake2b(str(target).encode(), digest_size=8).hexdigest()
-
-
-def _state_file(state: Path | None, target: Path, suffix: str) -> Path | None:
-    if state is None:
-        return None
-    return state / f"manifest-{folder_tag(target)}{suffix}.json"
-
-
-def _spare_folder(state: Path | None, target: Path) -> Path | None:
-    """Where the output before the live one is kept, if it can be swapped with `target` (same file system)."""
-    if state is None:
-        return None
-    state.mkdir(parents=True, exist_ok=True)
-    if state.stat().st_dev != target.parent.stat().st_dev:
-        return None
-    return state / "spare" / f"{target.name}-{folder_tag(target)}"
-
-
-def _keep_as_spare(old: Path, spare: Path | None) -> bool:
-    """After a swap, the old live folder becomes the spare the next build refreshes (instead of
-    building a whole folder of links again); True when it was kept."""
-    if spare is None or not old.exists():
-        return False
-    if old != spare:
-        shutil.rmtree(spare, ignore_errors=True)
-        spare.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            old.rename(spare)
-        except OSError:
-            return False  # another file system after all: the old tree is deleted with the staging folder
-    return True
-
-
 def recorded(out: Path, name: str, state: Path | None) -> dict[str, str] | None:
     """Each file the last build wrote to `out/<name>`, with its key; {} when the last build left
     that output empty (no folder, no list), None when that is not known."""
     target = out.resolve() / name
-    path = _state_file(state, target, "")
+    path = manifest_path(state, target, "")
     if path is None:
         return None
     if not path.exists():
@@ -354,22 +241,21 @@ def write_outputs(
     """
     trees = list(trees)
     out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
+    own = claim(out, state=state, create=True)
+    staging = Path(tempfile.mkdtemp(prefix="staging-", dir=own))
     background = contextlib.ExitStack()  # a failure anywhere stops the hooks' background work
     try:
-        out.mkdir(exist_ok=True)
         covered: set[str] = set()
         started: list[Background] = []
         filling: dict[str, tuple[Path, Manifest, _Fill]] = {}
         for tree in trees:
             previous = out / tree.name
-            manifest = Manifest(_state_file(state, previous, ""))
-            spare_manifest = Manifest(_state_file(state, previous, "-spare"))
+            manifest = Manifest(manifest_path(state, previous, ""))
+            spare_manifest = Manifest(manifest_path(state, previous, "-spare"))
             if manifest.covers(tree, previous):
                 covered.add(tree.name)  # every file as it was: the old folder stays, nothing is swapped
                 continue
-            spare = _spare_folder(state, previous)
+            spare = spare_folder(state, previous)
             if spare is not None and spare.is_dir() and spare_manifest.entries:
                 root = spare
                 spare_manifest.forget()  # a crash from here on leaves the spare unlisted, so never trusted
@@ -386,58 +272,76 @@ def write_outputs(
                     background.callback(work.cancel)
                     started.append(work)
         # Files made elsewhere (leaflets, by workers) are waited for only now that the rest is done.
-        prepared: list[tuple[OutputTree, Path | None, Manifest, set[str], int, int]] = []
+        results, steps = [], []
         for tree in trees:
+            target = out / tree.name
             if tree.name in covered:
-                prepared.append((tree, None, Manifest(None), set(), 0, len(tree.files)))
+                results.append(WriteResult(target, 0, len(tree.files)))
                 continue
             root, manifest, fill = filling[tree.name]
             written, kept, linked = fill.finish()
-            prepared.append((tree, root, manifest, linked, written, kept))
+            results.append(WriteResult(target, written, kept))
+            steps.append(_step(target, root, tree, linked, manifest, state))
         for work in started:
             work.wait()
         background.pop_all()
-        results = []
-        for tree, folder, manifest, linked, written, kept in prepared:
-            target = out / tree.name
-            results.append(WriteResult(target, written, kept))
-            if folder is None:
-                continue
-            old: Path | None = folder  # after an exchange, the prepared folder's path holds the old tree
-            if target.exists() and not _exchange(folder, target):
-                old = staging / f"{tree.name}.old"
-                target.rename(old)
-                folder.rename(target)
-            elif not target.exists():
-                folder.rename(target)
-                old = None
-            spare, spare_file = _spare_folder(state, target), _state_file(state, target, "-spare")
-            if spare is None or spare_file is None or manifest.path is None:
-                Manifest(manifest.path).record(target, tree, linked, manifest)
-                continue
-            if old is not None and _keep_as_spare(old, spare):
-                # The old live manifest describes the old tree: it goes with it, renamed, not rewritten.
-                if manifest.path.exists():
-                    manifest.path.replace(spare_file)
-                Manifest(manifest.path).record(target, tree, linked, manifest)
-            else:
-                # No old tree (a first build): the spare starts as links to this one, so that the
-                # next build already only touches what changes.
-                Manifest(spare_file).forget()
-                Manifest(manifest.path).record(target, tree, linked, manifest)
-                shutil.rmtree(spare, ignore_errors=True)
-                spare.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copytree(target, spare, copy_function=os.link)
-                shutil.copyfile(manifest.path, spare_file)
         for name in remove:  # outputs that have nothing in them now: the old folder goes, in the same step
-            if (out / name).exists():
-                (out / name).rename(staging / f"{name}.removed")
-            for suffix in ("", "-spare"):
-                Manifest(_state_file(state, out / name, suffix)).forget()
-            spare = _spare_folder(state, out / name)
-            if spare is not None:
-                shutil.rmtree(spare, ignore_errors=True)
+            steps.append(_removal(out / name, state))
+        commit(out, staging, steps)
+        for step in steps:
+            if step.prepared is not None and step.old_ino is None:
+                _first_spare(Path(step.target), state)
         return results
     finally:
         background.close()
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _step(target: Path, root: Path, tree: OutputTree, linked: set[str], live: Manifest, state: Path | None) -> Step:
+    """The commit step that puts the tree prepared in `root` at `target`, with the manifests after it."""
+    spare, spare_file = spare_folder(state, target), manifest_path(state, target, "-spare")
+    old = live.entries if live.path is not None and live.path.exists() else None
+    return Step(
+        target=str(target),
+        prepared=str(root),
+        new_ino=inode(root),
+        old_ino=inode(target),
+        spare=str(spare) if spare is not None else None,
+        manifest=str(live.path) if live.path is not None else None,
+        spare_manifest=str(spare_file) if spare_file is not None else None,
+        entries=live.entries_for(root, tree, linked),
+        old_entries=old,
+    )
+
+
+def _removal(target: Path, state: Path | None) -> Step:
+    """The commit step that removes an output with nothing in it any more, with what is kept of it."""
+    spare, live = spare_folder(state, target), manifest_path(state, target, "")
+    spare_file = manifest_path(state, target, "-spare")
+    return Step(
+        target=str(target),
+        prepared=None,
+        new_ino=None,
+        old_ino=inode(target),
+        spare=str(spare) if spare is not None else None,
+        manifest=str(live) if live is not None else None,
+        spare_manifest=str(spare_file) if spare_file is not None else None,
+    )
+
+
+def _first_spare(target: Path, state: Path | None) -> None:
+    """After a first build (no old tree to keep), the spare starts as links to the new one, so
+    that the next build already touches only what changes. Its manifest is written last: a spare
+    left half made is never trusted."""
+    spare, spare_file, live = (
+        spare_folder(state, target),
+        manifest_path(state, target, "-spare"),
+        manifest_path(state, target, ""),
+    )
+    if spare is None or spare_file is None or live is None or not live.exists():
+        return
+    spare_file.unlink(missing_ok=True)
+    shutil.rmtree(spare, ignore_errors=True)
+    spare.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(target, spare, copy_function=os.link)
+    shutil.copyfile(live, spare_file)
