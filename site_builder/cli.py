@@ -318,13 +318,18 @@ def leaflets(
 @main.command()
 @_common
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0 picks a free port.")
-@_out
-def serve(cases_dir: Path, config_path: Path, port: int, out: Path) -> None:
-    """Preview the site on 127.0.0.1: rebuilds on every save and reloads the open page."""
+# Hidden and ignored rather than removed: scripts that passed --out keep working, and are told.
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), hidden=True, help="Ignored.")
+def serve(cases_dir: Path, config_path: Path, port: int, out: Path | None) -> None:
+    """Preview the site on 127.0.0.1 (drafts included): rebuilds on every save and reloads the open page.
+
+    The preview has a folder of its own; it never touches the output of `build`."""
     from site_builder import preview
 
+    if out is not None:
+        click.echo(f"serve: --out {out} is ignored: the preview has its own folder and leaves {out} alone.", err=True)
     try:
-        preview.serve(cases_dir, out, config_path, port, lambda text: click.echo(text, err=True))
+        preview.serve(cases_dir, config_path, port, lambda text: click.echo(text, err=True))
     except OSError as exc:
         _fail(f"Cannot serve on port {port}: {exc.strerror}", 2)
 

@@ -1,4 +1,10 @@
-"""`site-builder serve`: build, serve on loopback, rebuild on every save, reload the open page."""
+"""`site-builder serve`: build, serve on loopback, rebuild on every save, reload the open page.
+
+The preview is built into a folder of its own in the project's state folder, never into the
+published build's `dist/`: a preview has drafts and loopback URLs, and the real build's note and
+manifests are keyed by its output folder, so sharing that folder would make the next real build
+start from the preview's output (or publish it).
+"""
 
 from __future__ import annotations
 
@@ -130,6 +136,11 @@ def make_handler(site: Path, state: PreviewState) -> type[http.server.BaseHTTPRe
     return Handler
 
 
+def preview_folder(settings: Settings) -> Path:
+    """Where the preview is built: beside the build cache, apart from any published output."""
+    return settings.cache_dir.parent / "preview"
+
+
 def watched_paths(cases_dir: Path, config_path: Path, settings: Settings) -> list[Path]:
     """Cases, the theme (built-in and overrides) and site.toml: whatever a build reads."""
     paths = [cases_dir, theme_root(), settings.theme_override, config_path]
@@ -138,7 +149,6 @@ def watched_paths(cases_dir: Path, config_path: Path, settings: Settings) -> lis
 
 def serve(
     cases_dir: Path,
-    out: Path,
     config_path: Path,
     port: int,
     announce: Callable[[str], None],
@@ -146,6 +156,13 @@ def serve(
 ) -> None:
     """Serve until interrupted, rebuilding after every change under the watched paths."""
     stop = stop or threading.Event()
+    try:
+        settings = load_settings(config_path)
+    except ConfigError:
+        # The first build reports the broken file; the preview's folder is still beside it.
+        settings = Settings(root=config_path.parent)
+    # Chosen once: a site.toml edited while serving must not move the folder being served.
+    out = preview_folder(settings)
     state = PreviewState()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), make_handler(out / "site", state))
     server.daemon_threads = True
@@ -153,10 +170,6 @@ def serve(
     state.publish(build_preview(cases_dir, out, config_path, base_url))
     if state.error:
         announce(f"Build failed; the page shows why:\n{state.error}")
-    try:
-        settings = load_settings(config_path)
-    except ConfigError:
-        settings = Settings()
     serving = False
     try:
         # The pages are served only once the watcher runs (its first quiet spell, 0.25 s): an edit
@@ -165,7 +178,10 @@ def serve(
         for changes in watchfiles.watch(*paths, stop_event=stop, rust_timeout=250, yield_on_timeout=True):
             if not serving:
                 threading.Thread(target=server.serve_forever, daemon=True).start()
-                announce(f"Serving {base_url} (drafts included). Watching for changes; Ctrl+C to stop.")
+                announce(
+                    f"Serving {base_url} (drafts included), built in {out / 'site'}; the published build is"
+                    " left alone. Watching for changes; Ctrl+C to stop."
+                )
                 serving = True
             if not changes:
                 continue

@@ -30,10 +30,10 @@ CHROMIUM_ARGS = [
 
 
 def require(path: Path | str, what: str) -> None:
-    """Skip when a test tool is missing on a developer's machine; fail in CI, where .ci/run installs it."""
+    """Skip when a test tool is missing; fail in CI (`CI` set, as scripts/test sets it, which installs the tools)."""
     if Path(path).exists() or shutil.which(str(path)):
         return
-    message = f"{what} is missing ({path}); `bash .ci/run` installs it"
+    message = f"{what} is missing ({path}); `./scripts/test` installs it"
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)

@@ -9,23 +9,24 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from playwright.sync_api import Browser, expect
 
 from tests.conftest import ROOT, case_text
 from tests.smtp_server import free_port
 
 
-@pytest.fixture
-def server(project: Path, write_case: Callable[..., Path]) -> Iterator[str]:
-    """`site-builder serve` running in a subprocess on a free port."""
-    write_case("room.md", case_text(title="A room was gone"))
+@contextmanager
+def running_serve(project: Path, *args: str) -> Iterator[str]:
+    """`site-builder serve` running in a subprocess on a free port; yields its URL once it answers."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "site_builder", "serve", "--port", str(port)],
+        [sys.executable, "-m", "site_builder", "serve", "--port", str(port), *args],
         cwd=project,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -40,10 +41,20 @@ def server(project: Path, write_case: Callable[..., Path]) -> Iterator[str]:
         except OSError:
             assert process.poll() is None, process.communicate()[1]
             time.sleep(0.2)
-    yield url
-    process.terminate()
-    _, stderr = process.communicate(timeout=10)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=10)
     assert b"Traceback" not in stderr, stderr.decode()
+
+
+@pytest.fixture
+def server(project: Path, write_case: Callable[..., Path]) -> Iterator[str]:
+    """`site-builder serve` running in a subprocess on a free port, with one case."""
+    write_case("room.md", case_text(title="A room was gone"))
+    with running_serve(project) as url:
+        yield url
 
 
 def test_edit_reloads_the_open_page_and_errors_show_in_it(server: str, project: Path, browser: Browser) -> None:
@@ -71,6 +82,56 @@ def test_preview_includes_drafts_and_refuses_paths_outside(
         urllib.request.urlopen(f"{server}../../etc/passwd", timeout=5)
     assert info.value.code == 404
     info.value.close()
+
+
+def kept_files(project: Path) -> dict[Path, bytes]:
+    """The published build's output and what the tool keeps about it: its note, manifests and spares."""
+    state = project / ".site-builder/cache"
+    paths = [
+        *(project / "dist").rglob("*"),
+        *state.glob("shortcut-*.pickle"),
+        *state.glob("manifest-*.json"),
+        *(state / "spare").rglob("*"),
+    ]
+    return {p.relative_to(project): p.read_bytes() for p in paths if p.is_file()}
+
+
+def wait_for(url: str, text: str, timeout: float = 30) -> None:
+    """Poll a served page until it shows `text` (a rebuild finished)."""
+    deadline = time.monotonic() + timeout
+    body = ""
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            body = answer.read().decode()
+        if text in body:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{url} never showed {text!r}; last body:\n{body[:2000]}")
+
+
+def test_serve_is_a_preview_that_never_touches_the_published_build(
+    project: Path, write_case: Callable[..., Path], cli: Callable[..., Result]
+) -> None:
+    write_case("room.md", case_text(title="A room was gone"))
+    write_case("draft.md", case_text(title="Work in progress", extra="draft: true\n"))
+    assert cli("build").exit_code == 0
+    before = kept_files(project)
+    assert any(p.name.startswith("shortcut-") for p in before) and any(p.name.startswith("manifest-") for p in before)
+    assert Path("dist/site/cases/room/index.html") in before and Path("dist/leaflets/room.pdf") in before
+    # --out as an old script would pass it: ignored, the preview still goes to its own folder.
+    with running_serve(project, "--out", "dist") as url:
+        wait_for(url, "Work in progress")  # drafts and local URLs: a preview
+        write_case("room.md", case_text(title="A room was found again"))
+        wait_for(f"{url}cases/room/", "A room was found again")
+    after = kept_files(project)
+    changed = sorted(str(p) for p in before if after.get(p) != before[p])
+    assert not changed, f"serve changed the published build's files: {changed}"
+    # The preview keeps its own note, manifests and spare (keyed by its folder); dist/ gains nothing.
+    assert sorted(str(p) for p in after.keys() - before.keys() if p.parts[0] == "dist") == []
+    preview = project / ".site-builder/preview/site"
+    assert "A room was found again" in (preview / "cases/room/index.html").read_text(encoding="utf-8")
+    assert (preview / "cases/draft/index.html").is_file()
+    assert not any(b"127.0.0.1" in data for p, data in after.items() if p.parts[0] == "dist")
 
 
 def test_a_page_listens_for_builds_after_the_one_it_was_read_in(tmp_path: Path) -> None:

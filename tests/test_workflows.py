@@ -87,3 +87,32 @@ def test_digest_send_step_runs_as_a_dry_run(project: Path, write_case: Callable[
     result = run_step(steps("digest.yml")["Send"], project, env)
     assert result.returncode == 0, result.stderr
     assert [p.name for p in (project / "outbox").iterdir()] == ["00001-anna@example.com.eml"]
+
+
+def commands_of(script: str) -> list[str]:
+    """The command lines of a shell script or block, without comments and blank lines."""
+    lines = (line.split(" #", 1)[0].strip() for line in script.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def quick_start() -> list[str]:
+    """The commands of the README's quick-start block."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Quick start\n", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
+    assert block, "the quick start has no ```sh block"
+    return commands_of(block[1])
+
+
+def test_ci_runs_the_readme_quick_start_commands() -> None:
+    setup, test = quick_start()  # exactly two: set up and build, then the tests
+    ci = commands_of((ROOT / ".ci/run").read_text(encoding="utf-8"))
+    assert setup in ci and test in ci, f".ci/run does not run the README's {setup!r} and {test!r}:\n{ci}"
+    assert ci.index(setup) < ci.index(test)
+    assert not any("pytest" in line for line in ci), ".ci/run must test only through the README's command"
+    for command in (setup, test):
+        script = ROOT / command.split()[0]
+        assert script.is_file() and os.access(script, os.X_OK), f"{script} is not an executable file"
+    # The test command is the one that cannot skip: it runs pytest with CI set.
+    text = (ROOT / test.split()[0]).read_text(encoding="utf-8")
+    assert "export CI=1" in commands_of(text) and '.venv/bin/python -m pytest "$@"' in text
