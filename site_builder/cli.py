@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as dt
+import errno
 import gc
 import os
 import sys
@@ -91,24 +92,101 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+# The machine's faults, not ours: said in one line with what to do. Any other OSError is left to
+# show its traceback, since that is more likely a bug of this tool than of the machine.
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_UNNAMED = {*_NO_SPACE, errno.EROFS, errno.EIO}  # write() and close() name no file
+_NAMED = {
+    *_UNNAMED,
+    errno.ENAMETOOLONG,
+    errno.EACCES,
+    errno.EPERM,
+    errno.ELOOP,
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.ENOENT,
+    errno.EMLINK,
+    errno.EMFILE,
+    errno.ENFILE,
+}
+
+
+def _is_worlds(exc: OSError) -> bool:
+    return exc.errno in _UNNAMED or (exc.errno in _NAMED and exc.filename is not None)
+
+
+def _shown(name: str, folder: Path) -> str:
+    """A file in the writer's staging folder (`OUT/.site-builder-output/staging-*/`) as its place in `folder`."""
+    from site_builder.build.swap import AREA
+
+    try:
+        area, staging, *rest = Path(name).absolute().relative_to(folder.absolute()).parts
+    except ValueError:
+        return name
+    return str(folder.joinpath(*rest)) if area == AREA and staging.startswith("staging-") else name
+
+
+def _world_error(exc: OSError, folder: Path, again: str, unchanged: str) -> str:
+    """One line for a write that failed: where, what happened in plain words, what to do."""
+    where = _shown(os.fsdecode(exc.filename), folder) if exc.filename is not None else str(folder)
+    # The advice names the output folder, unless the file is elsewhere (the cache, say).
+    inside = Path(where) == folder or Path(where).is_relative_to(folder)
+    place = folder if inside else Path(where).parent
+    what = (exc.strerror or str(exc)).lower()
+    if exc.errno in _NO_SPACE:
+        todo = f"free some space on the disk holding {place}, then {again}"
+    elif exc.errno == errno.EROFS:
+        todo = f"{place} is on a read-only disk: make it writable or choose another folder, then {again}"
+    elif exc.errno == errno.ENAMETOOLONG:
+        todo = f"choose a shorter path than {place}, then {again}"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        todo = f"make {place} writable for you or choose another folder, then {again}"
+    else:
+        todo = f"fix that, then {again}"
+    return f"Cannot write {where}: {what}; {todo}; {unchanged}."
+
+
+@contextlib.contextmanager
+def _writing(folder: Path, again: str, unchanged: str = "the previous output is unchanged") -> Iterator[None]:
+    """Around a command's writing: the machine's faults (disk full, read-only, ...) become one line, exit 1."""
+    try:
+        yield
+    except OSError as exc:
+        if not _is_worlds(exc):
+            raise
+        _fail(_world_error(exc, folder, again, unchanged), 1)
+
+
 def _settings(config_path: Path, base_url: str | None = None) -> Settings:
     try:
         settings = load_settings(config_path)
         return settings.with_base_url(base_url) if base_url else settings
     except ConfigError as exc:
-        _fail(f"Configuration error:\n{exc}", 2)
+        text = str(exc)
+        # One problem, one line; several are listed under the heading, one per line.
+        _fail(f"Configuration error:{chr(10) if chr(10) in text else ' '}{text}", 2)
 
 
 def _period(
-    settings: Settings, since: dt.datetime | None, until: dt.datetime | None, today: dt.date | None = None
+    settings: Settings,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    today: dt.date | None = None,
+    ledger: bool = True,
+    after: str = "",
 ) -> Period:
+    """The digest's dates. `ledger`: False when no digest is made, so the send ledger is not even opened."""
     from site_builder.build.pipeline import digest_period
     from site_builder.digest.ledger import LedgerError
 
+    end = until.date() if until else today or dt.date.today()
     try:
-        period = digest_period(settings, since and since.date(), until and until.date(), today or dt.date.today())
+        if ledger:
+            period = digest_period(settings, since and since.date(), end, end)
+        else:
+            period = Period(since.date() if since else end, end)
     except LedgerError as exc:
-        _fail(f"Ledger error: {exc}", 2)
+        _fail(f"Ledger error: {exc}{after}", 2)
     if period.since > period.until:
         raise click.BadParameter(f"{period.since} is after {period.until}", param_hint="'--since'")
     return period
@@ -178,23 +256,24 @@ def _run_build(
     from site_builder.build import pipeline
 
     try:
-        result = pipeline.build(
-            cases_dir,
-            out,
-            settings,
-            period=period,
-            leaflet=leaflet,
-            booklet=booklet,
-            drafts=drafts,
-            strict=strict,
-            now=now,
-            only=only,
-            progress=_progress,
-            workers=workers,
-            waiting=lambda pid: click.echo(
-                f"another build of this project is running (pid {pid or '?'}); waiting for it", err=True
-            ),
-        )
+        with _writing(out, "build again"):
+            result = pipeline.build(
+                cases_dir,
+                out,
+                settings,
+                period=period,
+                leaflet=leaflet,
+                booklet=booklet,
+                drafts=drafts,
+                strict=strict,
+                now=now,
+                only=only,
+                progress=_progress,
+                workers=workers,
+                waiting=lambda pid: click.echo(
+                    f"another build of this project is running (pid {pid or '?'}); waiting for it", err=True
+                ),
+            )
     except OutputError as exc:
         _fail(f"Output error: {exc}", 2)
     except InputError as exc:
@@ -257,7 +336,7 @@ def build(
             settings = replace(settings, search=search)
         today = now.date() if now else None
         leaflet = LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, jobs, settings.cache_dir)
-        period = _period(settings, since, until, today)
+        period = _period(settings, since, until, today, ledger="digest" in (only or OUTPUTS))
         _run_build(cases_dir, out, settings, period, drafts, only, leaflet, strict=strict, now=today, workers=workers)
 
 
@@ -441,30 +520,33 @@ def send(
     except InputError as exc:
         _report_problems(exc.problems, "nothing was sent.")
         sys.exit(2)
-    period = _period(settings, since, until)
+    period = _period(settings, since, until, after="; nothing was sent")
     if not period.select(cases):
         click.echo(f"No published cases from {period.since} to {period.until}; nothing to send.")
         return
-    # A dry run writes numbered files in order: one "connection".
-    transports: list[Transport] = (
-        [OutboxTransport(outbox)] if outbox else [SmtpTransport(settings.smtp) for _ in range(connections)]
-    )
-    try:
-        store = Ledger(settings.ledger_path if not outbox or settings.ledger_path.exists() else Path(":memory:"))
-    except LedgerError as exc:
-        _fail(f"Ledger error: {exc}\nNothing was sent.", 2)
-    options = SendOptions(rate=rate, record=outbox is None)
-    click.echo(
-        f"Digest {period.since} to {period.until}: {len(period.select(cases))} case(s), {len(people)} recipient(s)"
-    )
-    with store:
-        if sys.stderr.isatty() and len(people) >= 2:
-            with click.progressbar(length=len(people), label="Sending", file=sys.stderr) as bar:
-                report = send_digest(
-                    cases, people, settings, period, transports, store, options, lambda _: bar.update(1)
-                )
-        else:
-            report = send_digest(cases, people, settings, period, transports, store, options)
+    # A dry run writes numbered files in order: one "connection". Only its writing is guarded: a
+    # real send's OSErrors are the transport's to retry or report.
+    guard = _writing(outbox, "run it again", "nothing was sent") if outbox else contextlib.nullcontext()
+    with guard:
+        transports: list[Transport] = (
+            [OutboxTransport(outbox)] if outbox else [SmtpTransport(settings.smtp) for _ in range(connections)]
+        )
+        try:
+            store = Ledger(settings.ledger_path if not outbox or settings.ledger_path.exists() else Path(":memory:"))
+        except LedgerError as exc:
+            _fail(f"Ledger error: {exc}; nothing was sent.", 2)
+        options = SendOptions(rate=rate, record=outbox is None)
+        click.echo(
+            f"Digest {period.since} to {period.until}: {len(period.select(cases))} case(s), {len(people)} recipient(s)"
+        )
+        with store:
+            if sys.stderr.isatty() and len(people) >= 2:
+                with click.progressbar(length=len(people), label="Sending", file=sys.stderr) as bar:
+                    report = send_digest(
+                        cases, people, settings, period, transports, store, options, lambda _: bar.update(1)
+                    )
+            else:
+                report = send_digest(cases, people, settings, period, transports, store, options)
     _print_send_report(report, outbox)
     sys.exit(1 if report.failed or report.deferred else 0)
 
@@ -497,12 +579,38 @@ def new(cases_dir: Path, config_path: Path, title: str, language: str | None) ->
     language = language or settings.language
     if language not in settings.languages:
         raise click.BadParameter(f"{language!r} is not one of {', '.join(settings.languages)}", param_hint="--language")
-    from site_builder.scaffold import create_case
+    from slugify import slugify
 
+    from site_builder.cases.load import MAX_SLUG
+    from site_builder.scaffold import create_case, new_case_text
+
+    slug = slugify(title)
+    if len(slug) > MAX_SLUG:  # the file would be written, and every build would fail on its name
+        _fail(
+            f"Error: the title makes a file name of {len(slug)} characters, more than the {MAX_SLUG} a case's "
+            "name may have; shorten the title (it can be longer in the file); nothing was created",
+            1,
+        )
+    today = dt.date.today()
     try:
-        path = create_case(cases_dir, title, language, dt.date.today(), settings)
+        with _writing(cases_dir, "run new again", "nothing was created"):
+            try:
+                path = create_case(cases_dir, title, language, today, settings)
+            except FileExistsError:
+                raise  # someone's file: never touched
+            except OSError:
+                _remove_partial(cases_dir / f"{slug}.md", new_case_text(title, language, today, settings))
+                raise
     except FileExistsError as exc:
         _fail(f"Error: {exc.filename or exc} already exists; nothing was changed", 1)
     except ValueError as exc:
         _fail(f"Error: {exc}", 1)
     click.echo(f"Created {path}. Fill it in, then run: site-builder check")
+
+
+def _remove_partial(path: Path, text: str) -> None:
+    """After a failed write (disk full), the start of the new case is removed: it is ours only if the
+    file holds a beginning of what was being written, since `new` never overwrites."""
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        if text.startswith(path.read_text(encoding="utf-8")):
+            path.unlink()

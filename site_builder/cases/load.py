@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import errno
 import hashlib
 import os
 import re
@@ -43,6 +44,10 @@ FIELDS = (
     "summary",
     "draft",
 )
+# A slug names a folder of the site and the leaflet `<slug>.pdf`; a file name holds at most 255 bytes
+# on the usual file systems (ext4, tmpfs, APFS, NTFS), so a longer one fails only when written.
+NAME_BYTES = 255
+MAX_SLUG = NAME_BYTES - len(".pdf")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
@@ -141,7 +146,14 @@ def _slug(value: Any) -> str:
         raise ValueError(f"{text!r} would point outside the site's cases folder")
     if not _SLUG.match(text):
         raise ValueError(f"{text!r} is not a valid slug")
+    if len(text) > MAX_SLUG:
+        raise ValueError(f"is {_too_long(text, MAX_SLUG)}")
     return text
+
+
+def _too_long(name: str, limit: int) -> str:
+    """Says a URL name is too long to be a file name: its length and the limit, without all of it."""
+    return f"{len(name)} characters long ('{name[:40]}...'), more than the {limit} a file name allows"
 
 
 def _tags(value: Any) -> tuple[str, ...]:
@@ -149,6 +161,8 @@ def _tags(value: Any) -> tuple[str, ...]:
     for tag in tags:
         if not slugify(tag):
             raise ValueError(f"tag {tag!r} has no letters or digits to make a URL from")
+        if len(slugify(tag)) > NAME_BYTES:
+            raise ValueError(f"tag {tag[:40]!r} makes a URL name {_too_long(slugify(tag), NAME_BYTES)}")
     return tags
 
 
@@ -158,6 +172,14 @@ def _costs(value: Any) -> tuple[str, ...]:
 
 
 def _read(path: Path, problems: list[Problem]) -> str | None:
+    try:
+        return _read_text(path, problems)
+    except OSError as exc:  # gone or unreadable since it was listed: the file's problem, not a crash
+        problems.append(_unreadable(path, exc))
+        return None
+
+
+def _read_text(path: Path, problems: list[Problem]) -> str | None:
     size = path.stat().st_size
     if size > MAX_BYTES:
         problems.append(
@@ -231,7 +253,8 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     consent = f.get("consent", _bool, "true or false", default=False)
     customer = f.get("customer", _text, "the customer's name in quotes")
     default_slug = slugify(path.stem)
-    slug = f.get("slug", _slug, "lowercase letters, digits and '-', like hotel-lost-booking", default_slug)
+    slug_form = f"lowercase letters, digits and '-', like hotel-lost-booking; at most {MAX_SLUG} characters"
+    slug = f.get("slug", _slug, slug_form, default_slug)
     if not slug:
         problems.append(
             Problem(
@@ -240,6 +263,16 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
                 "slug",
                 "the file name gives no URL name",
                 "add 'slug: some-name' or rename the file",
+            )
+        )
+    elif parsed.fields.get("slug") in (None, "") and len(slug) > MAX_SLUG:
+        problems.append(
+            Problem(
+                shown,
+                None,
+                "slug",
+                f"the file name makes a URL name {_too_long(slug, MAX_SLUG)}",
+                f"add a shorter 'slug: some-name' (at most {MAX_SLUG} characters) or rename the file",
             )
         )
     language = f.get(
@@ -255,6 +288,8 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
             f"{industry!r} has no letters or digits to make a URL from",
             "a word like hotels",
         )
+    elif industry is not None and len(slugify(industry)) > NAME_BYTES:
+        f.fail("industry", f"makes a URL name {_too_long(slugify(industry), NAME_BYTES)}", "a word like hotels")
     tags = f.get("tags", _tags, "a list like [delivery, refund]", ())
     costs = f.get("costs", _costs, "a list with some of " + ", ".join(COSTS), ())
     compensation = f.get("compensation", _text, "what the customer got, in quotes")
@@ -325,25 +360,72 @@ def _earlier(a: Moment, b: Moment) -> bool:
     return _day(a) < _day(b)
 
 
-def case_names(folder: Path) -> list[str]:
-    """case_files as strings: at 10,000 files pathlib is most of the cost of looking."""
+_LOOPS = "is a symbolic link that loops"
+_OUT = "copy the cases into the cases folder, or remove the link"
+
+
+def case_listing(folder: Path) -> tuple[list[str], list[Problem]]:
+    """Every .md file under `folder` (names starting with '_' or '.' skipped), sorted, and a problem for
+    each symbolic link that loops or points outside `folder` (not read) and each folder that cannot be read."""
     found: list[str] = []
-    pending = [str(folder)]
+    problems: list[Problem] = []
+    root = os.path.realpath(folder)
+    # Each folder still to look in, with the real folders on the way to it: a link back to one of
+    # them would be walked forever.
+    pending: list[tuple[str, tuple[str, ...]]] = [(str(folder), (root,))]
     while pending:
-        with os.scandir(pending.pop()) as entries:
-            for entry in entries:
-                if entry.name.startswith(("_", ".")):
+        here, chain = pending.pop()
+        try:
+            with os.scandir(here) as scan:
+                entries = list(scan)
+        except OSError as exc:
+            problems.append(_unreadable(Path(here), exc))
+            continue
+        for entry in entries:
+            if entry.name.startswith(("_", ".")):
+                continue
+            real = f"{chain[-1]}/{entry.name}"
+            if entry.is_symlink():  # from the directory listing: no system call for a plain file
+                try:
+                    real = os.path.realpath(entry.path, strict=True)
+                except OSError as exc:
+                    if exc.errno == errno.ELOOP:
+                        problems.append(_link_problem(entry.path, _LOOPS))
+                    continue  # a link to nothing is skipped, as before
+                if real != root and not real.startswith(f"{root}/"):
+                    out = f"is a symbolic link that points outside {folder}/"
+                    problems.append(_link_problem(entry.path, out, _OUT))
                     continue
-                if entry.is_dir():
-                    pending.append(entry.path)
-                elif entry.name.endswith(".md") and entry.is_file():  # no system call for a plain file
-                    found.append(entry.path)
+            if entry.is_dir():
+                if real in chain:
+                    problems.append(_link_problem(entry.path, _LOOPS))
+                else:
+                    pending.append((entry.path, (*chain, real)))
+            elif entry.name.endswith(".md") and entry.is_file():
+                found.append(entry.path)
     found.sort(key=lambda name: name.split("/"))  # as Paths sort: "a/x.md" before "a-b/x.md"
-    return found
+    problems.sort(key=Problem.sort_key)
+    return found, problems
+
+
+def _link_problem(name: str, message: str, expected: str = "remove the link, or point it at a case file") -> Problem:
+    return Problem(Path(name), None, "file", f"{message}: not read", expected)
+
+
+def _unreadable(path: Path, exc: OSError) -> Problem:
+    why = (exc.strerror or str(exc)).lower()
+    return Problem(path, None, "file", f"cannot be read: {why}", "fix it or move it away")
+
+
+def case_names(folder: Path) -> list[str]:
+    """case_files as strings (at 10,000 files pathlib is most of the cost of looking), and the paths
+    case_listing refused, so that a listing with a refused link never looks like one without it."""
+    found, problems = case_listing(folder)
+    return found + [str(p.path) for p in problems]
 
 
 def case_files(folder: Path) -> list[Path]:
-    """Every .md file under `folder`, skipping names that start with '_' or '.'."""
+    """Every .md file under `folder`, skipping names that start with '_' or '.' (and, as case_names, refused links)."""
     return [Path(name) for name in case_names(folder)]
 
 
@@ -433,7 +515,9 @@ def check_cases(
         return (), tuple(problems)
     cases: list[Case] = []
     owners: dict[str, Case] = {}
-    names = list(progress(case_names(folder)))
+    listed, refused = case_listing(folder)
+    problems.extend(refused)
+    names = list(progress(listed))
     for case, own in _load_all(names, settings, jobs, cache_file, signatures):
         problems.extend(own)
         if case is None:

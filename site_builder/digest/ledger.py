@@ -31,8 +31,34 @@ CREATE TABLE IF NOT EXISTS delivered_cases (
 """
 
 
+_TABLES = {"meta", "deliveries", "delivered_cases"}
+
+
 class LedgerError(Exception):
-    """The ledger file is not one of ours, or is from a newer version."""
+    """The ledger file is not one of ours, is from a newer version, or cannot be opened."""
+
+
+_WHAT_TO_DO = ": move it away or point --ledger/[digest] ledger at the right file"
+
+
+def _reason(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
+def _schema(db: sqlite3.Connection, path: Path) -> str | None:
+    """The ledger's schema version; None for an empty database (a new ledger). Raises LedgerError for
+    a database of something else or of another version, sqlite3.DatabaseError for a file that is none."""
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        return None
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() if "meta" in tables else None
+    if row is None and tables <= _TABLES:
+        return None  # a ledger whose creation was cut short: made again
+    if row is None or "deliveries" not in tables:
+        raise LedgerError(f"{path} is not a send ledger (a database of something else){_WHAT_TO_DO}")
+    if row[0] != SCHEMA_VERSION:
+        raise LedgerError(f"{path}: ledger schema {row[0]} is not {SCHEMA_VERSION}; use a matching site-builder")
+    return str(row[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,25 +81,34 @@ class Ledger:
     """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we open our own transactions, so each commit point is explicit.
-        # check_same_thread=False: parallel SMTP connections share it, one at a time under their lock.
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we open our own transactions, so each commit point is explicit.
+            # check_same_thread=False: parallel SMTP connections share it, one at a time under their lock.
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise LedgerError(f"{path} cannot be opened ({_reason(exc)}){_WHAT_TO_DO}") from exc
+        try:
+            # Checked before anything is written: a file that is someone else's database must not
+            # get our tables or a new journal mode.
+            row = _schema(self.db, path)
             self.db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode: every commit survives the process being killed; only a power cut
             # could lose the last commits (and then those people would get the digest again).
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             self.db.close()
-            raise LedgerError(f"{path}: not a send ledger ({exc})") from exc
+            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+                raise LedgerError(f"{path} is not a send ledger ({exc}){_WHAT_TO_DO}") from exc
+            raise LedgerError(
+                f"{path} cannot be used ({exc}): check that it is writable and that no other send is running"
+            ) from exc
+        except LedgerError:
+            self.db.close()
+            raise
         if row is None:
             self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-        elif row[0] != SCHEMA_VERSION:
-            self.db.close()
-            raise LedgerError(f"{path}: ledger schema {row[0]} is not {SCHEMA_VERSION}; use a matching site-builder")
 
     def close(self) -> None:
         """Close the database."""
@@ -134,8 +169,22 @@ class Ledger:
 
 
 def last_sent_until(path: Path) -> dt.date | None:
-    """Like Ledger.last_sent_until, without creating the file when there is none."""
+    """Like Ledger.last_sent_until, read-only: without creating the file when there is none, nor
+    changing it (a digest build only looks)."""
     if not path.exists():
         return None
-    with Ledger(path) as ledger:
-        return ledger.last_sent_until()
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise LedgerError(f"{path} cannot be opened ({exc}){_WHAT_TO_DO}") from exc
+    try:
+        if _schema(db, path) is None:
+            return None
+        row = db.execute("SELECT MAX(until) FROM deliveries WHERE status = 'sent'").fetchone()
+        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+    except sqlite3.OperationalError as exc:
+        raise LedgerError(f"{path} cannot be read ({exc}): check that it is readable, then run again") from exc
+    except (sqlite3.DatabaseError, ValueError) as exc:
+        raise LedgerError(f"{path} is not a send ledger ({exc}){_WHAT_TO_DO}") from exc
+    finally:
+        db.close()

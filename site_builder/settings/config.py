@@ -254,6 +254,9 @@ def load_settings(path: Path | None) -> Settings:
             problems.append(f"strings.{lang}: expected a table of text")
         else:
             strings[lang] = dict(table)
+    from site_builder.settings.i18n import check_strings  # i18n reads Settings: imported here, not at the top
+
+    problems += check_strings(strings)
     if problems:
         raise ConfigError("\n".join(f"{path}: {p}" for p in problems))
     return replace(settings, base_url=base_url, sections=sections, strings=strings, root=path.parent)

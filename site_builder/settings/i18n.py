@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -333,6 +334,49 @@ def _span(delta: dt.timedelta) -> tuple[int, str]:
 
 # "Решено за 1 неделю": after "за" Russian feminine units take the accusative.
 _ACCUSATIVE = {"ru": {"неделя": "неделю", "минута": "минуту", "секунда": "секунду"}}
+
+
+def placeholders(text: str) -> list[str]:
+    """The `{name}` placeholders of a text, in order; raises ValueError for a stray brace."""
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+
+
+def _placeholder_problem(key: str, text: str) -> str | None:
+    """What is wrong with the placeholders of an override of `key`, or None."""
+    allowed = placeholders(STRINGS["en"][key])
+    named = ", ".join(f"{{{name}}}" for name in allowed) or "none"
+    if not allowed:
+        # Shown as it is written, braces and all: only a word in braces looks like a mistake.
+        try:
+            wrong = [name for name in placeholders(text) if name.isidentifier()]
+        except ValueError:
+            return None
+        return f"{{{wrong[0]}}} is not a placeholder of this text (it has none)" if wrong else None
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        return f"{text!r} is not valid: {exc} (write {{{{ and }}}} for a brace; placeholders: {named})"
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if name not in allowed:
+            shown = f"{{{name}}}" if name else "{}"
+            return f"{shown} is not a placeholder of this text (placeholders: {named})"
+        if spec or conversion:
+            return f"write {{{name}}} without a format or conversion (placeholders: {named})"
+    return None
+
+
+def check_strings(strings: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Problems with site.toml's [strings] overrides: placeholders a built-in text does not fill in."""
+    problems = []
+    for language, table in strings.items():
+        for key, text in table.items():
+            # A key of its own (for a theme override's template) has no placeholders to check against.
+            problem = _placeholder_problem(key, text) if key in STRINGS["en"] else None
+            if problem:
+                problems.append(f"strings.{language}.{key}: {problem}")
+    return problems
 
 
 def translator(language: str, settings: Settings) -> Translator:
