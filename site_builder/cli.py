@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import datetime as dt
 import errno
-import gc
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +31,7 @@ from site_builder.problems import (
     as_json,
     summary,
 )
+from site_builder.runtime import collect_for_a_build, exit_quickly
 from site_builder.settings.config import OUTPUTS, PAPER_SIZES, SECURITY, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -216,9 +214,7 @@ def _progress(paths: list[str]) -> Iterator[str]:
 @click.version_option(__version__, prog_name="site-builder")
 def main() -> None:
     """Turn resolved customer complaints (cases/*.md) into a website, a digest and leaflets."""
-    # A build allocates hundreds of thousands of objects that mostly live until it ends; the
-    # default collector walks them all again and again (a fifth of a 10,000-case rebuild).
-    gc.set_threshold(100_000, 50, 100)
+    collect_for_a_build()
 
 
 def run() -> NoReturn:
@@ -228,16 +224,7 @@ def run() -> NoReturn:
         code: str | int | None = 0
     except SystemExit as done:
         code = done.code
-    if not isinstance(code, int | None) or threading.active_count() > 1 or sys.getprofile() or sys.gettrace():
-        sys.exit(code)  # a message to print, threads to wait for, a profiler to report: the usual way
-    # A build of 10,000 cases leaves a million objects, which the interpreter's teardown frees one
-    # by one: 0.15 s for nothing. The exit handlers still run (workers, temporary folders), the
-    # output is flushed, and the process ends.
-    atexit._run_exitfuncs()
-    with contextlib.suppress(BrokenPipeError):  # output piped into `head`, say
-        sys.stdout.flush()
-        sys.stderr.flush()
-    os._exit(code or 0)
+    exit_quickly(code)
 
 
 def _run_build(

@@ -18,6 +18,7 @@ import pypdf
 import pytest
 from click.testing import CliRunner, Result
 
+from site_builder import runtime
 from site_builder.cli import main
 from site_builder.leaflets import compose as leaflet_module
 from site_builder.leaflets import pdf as pdf_module
@@ -307,7 +308,7 @@ def _python(code: str) -> subprocess.CompletedProcess[str]:
 def test_quick_weasyprint_import_loads_the_same_libraries_and_restores_the_search() -> None:
     quick = _python(
         "import ctypes.util; before = ctypes.util.find_library\n"
-        "from site_builder.leaflets.pdf import import_weasyprint; import_weasyprint()\n"
+        "from site_builder.runtime import import_weasyprint; import_weasyprint()\n"
         "assert ctypes.util.find_library is before\n" + LIBRARIES
     )
     usual = _python("import weasyprint\n" + LIBRARIES)
@@ -318,7 +319,7 @@ def test_quick_weasyprint_import_falls_back_to_the_library_search() -> None:
     # A system where the soname alone is not found: only ctypes' search finds pango.
     done = _python(
         "import cffi.api, ctypes.util\n"
-        "from site_builder.leaflets import pdf as weasy\n"
+        "from site_builder import runtime as weasy\n"
         "load = cffi.api._load_backend_lib\n"
         "def only_searched(backend, name, flags):\n"
         "    if name == 'libpango-1.0.so.0' and ctypes.util.find_library is weasy._not_searched:\n"
@@ -384,7 +385,7 @@ def test_weasyprint_that_cannot_load_is_reported(
     def missing() -> None:
         raise OSError("cannot load library 'libpango-1.0-0'")
 
-    monkeypatch.setattr(pdf_module, "import_weasyprint", missing)  # before the workers are forked
+    monkeypatch.setattr(runtime, "import_weasyprint", missing)  # before the workers are forked
     result = CliRunner().invoke(main, ["leaflets", "--jobs", jobs])
     assert result.exit_code == 1 and "Leaflet error: " in result.output, result.output
     assert "cannot load library 'libpango-1.0-0'" in result.output and "Traceback" not in result.output

@@ -4,52 +4,14 @@ Nothing here knows about cases: workers that lay out leaflets need only this mod
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import io
 import os
-import sys
 from collections.abc import Iterable
 from typing import Any
 
+from site_builder import runtime
 from site_builder.leaflets.options import SCALES
 
-
-def _not_searched(name: str) -> None:
-    return None
-
-
-def import_weasyprint() -> Any:
-    """`import weasyprint`, without the dozens of subprocesses its library lookup starts on Linux."""
-    if "weasyprint" in sys.modules:
-        return sys.modules["weasyprint"]
-    if sys.platform.startswith("linux"):
-        import ctypes.util
-
-        # WeasyPrint tries several names for each library (pango-1.0, libpango-1.0-0, ... and last
-        # the Linux soname, libpango-1.0.so.0). cffi sends every name that fails to load to
-        # ctypes.util.find_library, which runs ldconfig, gcc and ld each time: 54 processes, a
-        # quarter of a second per import, paid again by every worker. The soname alone is found by
-        # the dynamic loader on its own, so the search adds nothing there; where it would (a
-        # library only a linker path knows), the import fails and is done again the usual way.
-        searching = ctypes.util.find_library
-        ctypes.util.find_library = _not_searched
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):  # its "could not import" advice, if it fails
-                import weasyprint
-
-            return weasyprint
-        except OSError:
-            for name in [name for name in sys.modules if name == "weasyprint" or name.startswith("weasyprint.")]:
-                del sys.modules[name]
-        finally:
-            ctypes.util.find_library = searching
-    import weasyprint
-
-    return weasyprint
-
-
-_DEFAULT_GC = (700, 10, 10)
 _FONTS: dict[int, Any] = {}
 
 
@@ -61,7 +23,7 @@ def font_configuration() -> Any:
     if pid not in _FONTS:
         from multiprocessing.util import Finalize
 
-        import_weasyprint()
+        runtime.import_weasyprint()
         from weasyprint.text.fonts import FontConfiguration
 
         # A forked worker makes its own and keeps its parent's referenced: dropping it would run its
@@ -74,12 +36,12 @@ def font_configuration() -> Any:
 
 def pdf_from_html(job: tuple[str, float]) -> bytes:
     """Lay out the HTML and return PDF bytes; shrink the type a little if that keeps it on one page."""
-    weasyprint = import_weasyprint()
+    weasyprint = runtime.import_weasyprint()
     from weasyprint.urls import URLFetcher
 
     # A layout leaves cyclic garbage (boxes point to their parents): collect it at Python's usual
     # pace, not at the lazier one a build sets for its own long-lived objects (100 MB more per worker).
-    gc.set_threshold(*_DEFAULT_GC)
+    runtime.collect_at_pythons_pace()
     html, base = job
     # Only local files (the theme's fonts) and data: URLs (the QR code): a leaflet makes no requests.
     fetcher = URLFetcher(allowed_protocols={"file", "data"}, timeout=5)

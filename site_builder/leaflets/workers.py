@@ -29,13 +29,14 @@ def _serve(connection: Connection, inherited: list[Connection]) -> None:
     for other in inherited:
         other.close()  # the parent's ends of other workers' pipes: they must see the parent leave, not us
     try:
-        from site_builder.leaflets.pdf import import_weasyprint, pdf_from_html
+        from site_builder import runtime
+        from site_builder.leaflets.pdf import pdf_from_html
 
         # Only the import before the first job: it leaves nothing behind, so a worker that gets no
         # job (nothing to lay out) can be stopped at once, mid-import, without a font folder to clean.
         broken = ""
         try:
-            import_weasyprint()
+            runtime.import_weasyprint()
         except Exception as exc:  # a missing library: said in answer to every job, not by dying
             broken = _said(exc)
         while True:
