@@ -1,4 +1,7 @@
-"""A content-addressed file cache under .site-builder/: safe to delete, never trusted blindly."""
+"""A content-addressed file cache under .site-builder/: safe to delete, never trusted blindly.
+
+Each file is sealed (build/sealed.py): a PDF with a flipped byte or cut short is a miss and is laid
+out again, never published nor handed to pikepdf for the booklet."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import time
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
-from site_builder.build.sealed import write_atomically
+from site_builder.build.sealed import read_sealed, write_sealed
 
 KEEP_DAYS = 30  # a cached file no output uses is kept this long
 
@@ -27,20 +30,17 @@ class Cache:
         return os.path.exists(f"{self.folder}/{key[:2]}/{key}")  # noqa: PTH110 (10,000 calls a build: strings are cheaper)
 
     def get(self, key: str) -> bytes | None:
-        """The stored bytes, or None when missing or damaged (a PDF must start and end like one)."""
-        try:
-            data = self._path(key).read_bytes()
-        except OSError:
-            return None
-        if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-32:]:
+        """The stored bytes, or None when missing or not exactly as stored."""
+        data = read_sealed(self._path(key))
+        if data is None:
             return None
         with contextlib.suppress(OSError):
             os.utime(self._path(key))  # used now: `prune` keeps it another month
         return data
 
     def put(self, key: str, data: bytes) -> None:
-        """Store bytes atomically, so a crash never leaves half a file under a valid key."""
-        write_atomically(self._path(key), data)
+        """Store bytes sealed and atomically, so a crash never leaves half a file under a valid key."""
+        write_sealed(self._path(key), data)
 
     def prune(self, used: AbstractSet[str], days: float = KEEP_DAYS) -> int:
         """Delete what is stored under keys not in `used` and neither stored nor read for `days` (an

@@ -4,7 +4,8 @@ Two files in .site-builder/, both safe to delete: `cases.pickle` holds every ent
 holds the entries of the builds since, appended one record per build, so that editing one case
 among thousands writes one entry, not all of them. When the journal grows past a tenth of the
 entries, everything is written afresh. A file from another version or other settings, or a
-damaged one, is ignored (a damaged journal record ends the journal), never half-used.
+damaged one, is ignored (a damaged journal record ends the journal), never half-used: the file and
+each journal record are sealed (build/sealed.py), and no bytes are unpickled whose digest differs.
 
 A file is known unchanged by its size, mtime and inode, as make and git know it; a file modified
 within two seconds of being read is hashed again next time, since its mtime may not have moved.
@@ -15,19 +16,20 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 from site_builder import __version__
+from site_builder.build.sealed import read_sealed, seal, unseal, write_sealed
 from site_builder.cases.model import Case
 from site_builder.problems import Problem
 from site_builder.settings.config import Settings
 
-_MAGIC = b"site-builder case cache 3\n"
+_MAGIC = b"site-builder case cache 4\n"  # 4: sealed
 _RACY_SECONDS = 2
+_SIZE = 8  # bytes of a journal record's length
 
 Entry = tuple[Case | None, tuple[Problem, ...]]
 Signature = tuple[int, int, int]
@@ -93,21 +95,29 @@ class CaseCache:
     def open(cls, path: Path, settings: Settings) -> CaseCache:
         """The cache at `path`, or an empty one when it is missing, foreign or damaged."""
         cache = cls(path, fingerprint(settings))
-        try:
-            cache.records = _load_records(path.read_bytes(), cache.fingerprint)
-        except DAMAGED:
+        data = read_sealed(path)
+        if data is None:
             return cache
-        if not cache.journal.exists():
+        try:
+            cache.records = _load_records(data, cache.fingerprint)
+        except DAMAGED:
             return cache
         try:
             with cache.journal.open("rb") as journal:
-                while True:
-                    size = int.from_bytes(journal.read(8), "big")
-                    if not size:
-                        break
-                    record = _load_records(journal.read(size), cache.fingerprint)
-                    cache.records.update(record)
-                    cache.journaled += len(record)
+                left = os.fstat(journal.fileno()).st_size
+                while left:
+                    size = int.from_bytes(journal.read(_SIZE), "big")
+                    left -= _SIZE
+                    # A damaged length must not make us read (or allocate) past the end.
+                    record = unseal(journal.read(size)) if 0 < size <= left else None
+                    if record is None:
+                        raise ValueError("damaged record")
+                    left -= size
+                    records = _load_records(record, cache.fingerprint)
+                    cache.records.update(records)
+                    cache.journaled += len(records)
+        except FileNotFoundError:
+            pass
         except DAMAGED:
             # A record cut short by a crash: the files it covered are parsed again, and the next
             # save writes everything afresh rather than append after the damage.
@@ -122,17 +132,10 @@ class CaseCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         gone = self.records.keys() - records.keys()
         if self.records and not gone and self.journaled + len(changed) <= len(records) // 10:
-            payload = _MAGIC + pickle.dumps((self.fingerprint, changed), protocol=pickle.HIGHEST_PROTOCOL)
+            record = seal(_MAGIC + pickle.dumps((self.fingerprint, changed), protocol=pickle.HIGHEST_PROTOCOL))
             with self.journal.open("ab") as journal:
-                journal.write(len(payload).to_bytes(8, "big") + payload)
+                journal.write(len(record).to_bytes(_SIZE, "big") + record)
             return
         payload = _MAGIC + pickle.dumps((self.fingerprint, records), protocol=pickle.HIGHEST_PROTOCOL)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".cases-")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(payload)
-            self.journal.unlink(missing_ok=True)  # before the new file: an old journal must not extend it
-            Path(temporary).replace(self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        self.journal.unlink(missing_ok=True)  # before the new file: an old journal must not extend it
+        write_sealed(self.path, payload)

@@ -26,7 +26,7 @@ from site_builder import __version__
 from site_builder.build.artifacts import OutputTree
 from site_builder.build.case_cache import DAMAGED, Signature, signature
 from site_builder.build.manifest import folder_tag
-from site_builder.build.sealed import write_atomically
+from site_builder.build.sealed import read_sealed, write_sealed
 from site_builder.build.writer import recorded
 from site_builder.cases.load import case_names, load_case
 from site_builder.cases.model import Case
@@ -36,7 +36,7 @@ from site_builder.problems import Problem
 from site_builder.settings.config import Settings
 from site_builder.settings.theme import theme_fingerprint
 
-_MAGIC = b"site-builder shortcut 4\n"
+_MAGIC = b"site-builder shortcut 5\n"  # 5: sealed
 MOST = 50  # more changed files than this: a full build is as quick and simpler
 KEEP_WHOLE = 2000  # more cases shown whole (a digest of years): the note does not keep them, a full build is as quick
 
@@ -107,11 +107,11 @@ def _note_file(settings: Settings, out: Path) -> Path:
 
 def load(settings: Settings, out: Path) -> Note | None:
     """The last build's note, or None when missing or damaged."""
+    data = read_sealed(_note_file(settings, out))
+    if data is None or not data.startswith(_MAGIC):
+        return None
     try:
-        data = _note_file(settings, out).read_bytes()
-        if not data.startswith(_MAGIC):
-            return None
-        note = pickle.loads(data[len(_MAGIC) :])  # noqa: S301 - our own file, type checked below
+        note = pickle.loads(data[len(_MAGIC) :])  # noqa: S301 - our own file, its digest checked, type checked below
     except DAMAGED:
         return None
     return note if isinstance(note, Note) else None
@@ -123,7 +123,7 @@ def save(settings: Settings, out: Path, note: Note | None) -> None:
     if note is None:
         path.unlink(missing_ok=True)
         return
-    write_atomically(path, _MAGIC + pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL))
+    write_sealed(path, _MAGIC + pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def take_note(

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
+import jinja2.bccache
 import jinja2.meta
 
+from site_builder.build.sealed import read_sealed, write_sealed
 from site_builder.problems import ThemeError
 from site_builder.settings.config import Settings
 
@@ -50,6 +52,21 @@ def _bytecode_folder(settings: Settings) -> Path:
     return folder
 
 
+class SealedBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's compiled templates in files, sealed: a damaged file is compiled again, since
+    `marshal` given bytes it did not write may crash the interpreter rather than raise."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Fill `bucket` from its file when the file is whole (Jinja then checks it against the source)."""
+        data = read_sealed(Path(self._get_cache_filename(bucket)))
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Store `bucket`'s code, sealed, atomically."""
+        write_sealed(Path(self._get_cache_filename(bucket)), bucket.bytecode_to_string())
+
+
 def environment(settings: Settings, part: str) -> jinja2.Environment:
     """A strict, autoescaping Jinja environment for one part of the theme."""
     env = jinja2.Environment(
@@ -62,7 +79,7 @@ def environment(settings: Settings, part: str) -> jinja2.Environment:
         auto_reload=False,  # one environment per build: no need to stat three templates for every page
         # Compiled templates kept between builds (Jinja checks each against its source): parsing
         # them again costs a small rebuild 50 ms. Not the email's: `send` writes nothing else.
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(_bytecode_folder(settings))) if part != "email" else None,
+        bytecode_cache=SealedBytecodeCache(str(_bytecode_folder(settings))) if part != "email" else None,
     )
     return env
 
