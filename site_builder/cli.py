@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from site_builder import __version__
+from site_builder.build.outputs import NAMES
+from site_builder.build.request import BuildRequest
 from site_builder.digest.period import Period
 from site_builder.leaflets.options import BookletFilter, LeafletOptions
 from site_builder.leaflets.workers import LayoutWorkers, layout_workers
@@ -32,7 +34,7 @@ from site_builder.problems import (
     summary,
 )
 from site_builder.runtime import collect_for_a_build, exit_quickly
-from site_builder.settings.config import OUTPUTS, PAPER_SIZES, SECURITY, Settings, load_settings
+from site_builder.settings.config import PAPER_SIZES, SECURITY, Settings, load_settings
 
 if TYPE_CHECKING:
     from site_builder.digest.send import SendReport
@@ -227,34 +229,14 @@ def run() -> NoReturn:
     exit_quickly(code)
 
 
-def _run_build(
-    cases_dir: Path,
-    out: Path,
-    settings: Settings,
-    period: Period,
-    drafts: bool,
-    only: tuple[str, ...],
-    leaflet: LeafletOptions | None = None,
-    booklet: BookletFilter | None = None,
-    strict: bool = False,
-    now: dt.date | None = None,
-    workers: LayoutWorkers | None = None,
-) -> None:
+def _run_build(request: BuildRequest, workers: LayoutWorkers | None = None, verbose: bool = False) -> None:
     from site_builder.build import pipeline
 
+    out, strict = request.out, request.strict
     try:
         with _writing(out, "build again"):
             result = pipeline.build(
-                cases_dir,
-                out,
-                settings,
-                period=period,
-                leaflet=leaflet,
-                booklet=booklet,
-                drafts=drafts,
-                strict=strict,
-                now=now,
-                only=only,
+                request,
                 progress=_progress,
                 workers=workers,
                 waiting=lambda pid: click.echo(
@@ -274,6 +256,8 @@ def _run_build(
     except SearchError as exc:
         _fail(f"Search index error: {exc}\nNothing was built, the previous output is unchanged.", 1)
     _report_problems(result.warnings, "built anyway; --strict would refuse.")
+    if verbose:
+        click.echo(f"Plan: {result.plan}")
     held = f" ({result.held_back} draft or future-dated case(s) not published)" if result.held_back else ""
     click.echo(f"Built {result.cases} case(s){held} in {result.seconds:.2f} s:")
     for output in result.outputs:
@@ -296,9 +280,12 @@ def _run_build(
 @click.option("--jobs", type=click.IntRange(min=0), default=0, help="Processes for leaflets [all cores].")
 @click.option(
     "--only",
-    type=click.Choice(OUTPUTS),
+    type=click.Choice(NAMES),
     multiple=True,
     help="Build only this output (repeatable). Default: all.",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Also say how it was built and why (in full, or from the last build)."
 )
 def build(
     cases_dir: Path,
@@ -313,18 +300,23 @@ def build(
     now: dt.datetime | None,
     jobs: int,
     only: tuple[str, ...],
+    verbose: bool,
 ) -> None:
     """Check every case, then build the outputs into OUT, replacing the old ones only on success."""
     # The leaflet workers first, before the rest of the tool is even imported: each spends half a
     # second importing WeasyPrint, and an edited case's leaflet should not wait for that.
-    with layout_workers(jobs, "leaflets" in (only or OUTPUTS)) as workers:
+    names = tuple(name for name in NAMES if name in only) or NAMES
+    with layout_workers(jobs, "leaflets" in names) as workers:
         settings = _settings(config_path, base_url)
         if search is not None:
             settings = replace(settings, search=search)
         today = now.date() if now else None
         leaflet = LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, jobs, settings.cache_dir)
-        period = _period(settings, since, until, today, ledger="digest" in (only or OUTPUTS))
-        _run_build(cases_dir, out, settings, period, drafts, only, leaflet, strict=strict, now=today, workers=workers)
+        period = _period(settings, since, until, today, ledger="digest" in names)
+        request = BuildRequest(
+            cases_dir, out, settings, period, today or dt.date.today(), names, leaflet, drafts=drafts, strict=strict
+        )
+        _run_build(request, workers, verbose)
 
 
 @main.command()
@@ -342,7 +334,8 @@ def digest(
 ) -> None:
     """Render the digest of a period into OUT/digest/ as .html, .txt and a complete .eml."""
     settings = _settings(config_path, base_url)
-    _run_build(cases_dir, out, settings, _period(settings, since, until), False, ("digest",))
+    period = _period(settings, since, until)
+    _run_build(BuildRequest(cases_dir, out, settings, period, dt.date.today(), ("digest",)))
 
 
 @main.command()
@@ -378,7 +371,8 @@ def leaflets(
         )
         booklet = BookletFilter(tag, industry, since.date() if since else None)
         period = Period(dt.date.today(), dt.date.today())  # not used: no digest here
-        _run_build(cases_dir, out, settings, period, False, ("leaflets",), leaflet, booklet, workers=workers)
+        request = BuildRequest(cases_dir, out, settings, period, dt.date.today(), ("leaflets",), leaflet, booklet)
+        _run_build(request, workers)
 
 
 @main.command()

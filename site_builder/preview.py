@@ -21,8 +21,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import watchfiles
 
 from site_builder.build import pipeline
+from site_builder.build.request import BuildRequest
 from site_builder.digest.period import Period
-from site_builder.problems import ConfigError, InputError, SearchError, ThemeError
+from site_builder.problems import ConfigError, InputError, OutputError, SearchError, ThemeError
 from site_builder.settings.config import Settings, load_settings
 from site_builder.settings.theme import theme_root
 
@@ -56,10 +57,11 @@ def build_preview(cases_dir: Path, out: Path, config_path: Path, base_url: str) 
     try:
         settings = replace(load_settings(config_path), base_url=base_url)
         today = dt.date.today()
-        pipeline.build(cases_dir, out, settings, period=Period(today, today), drafts=True, only=("site",))
+        request = BuildRequest(cases_dir, out, settings, Period(today, today), today, ("site",), drafts=True)
+        pipeline.build(request)
     except InputError as exc:
         return "\n".join(str(p) for p in exc.problems)
-    except (ConfigError, ThemeError, SearchError) as exc:
+    except (ConfigError, ThemeError, SearchError, OutputError) as exc:
         return str(exc)
     return None
 

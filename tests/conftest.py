@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -133,3 +134,19 @@ def pytest_runtest_makereport(
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.longrepr = f"skipped, and CI allows no skips: {reason}"
     return report
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The templates of the site pages rendered from now on, one entry per page."""
+    from site_builder.website.pages import SiteRenderer
+
+    used: list[str] = []
+    real = SiteRenderer._render_page
+
+    def counting(self: SiteRenderer, name: str, *args: Any) -> bytes:
+        used.append(name)
+        return real(self, name, *args)
+
+    monkeypatch.setattr(SiteRenderer, "_render_page", counting)
+    return used

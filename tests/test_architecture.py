@@ -9,9 +9,10 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "site_builder"
 PRODUCTS = ("cases", "website", "digest", "leaflets")
-# What a product may use of the build machinery: the types it hands the writer, the fork pool and
-# the caches it reads. The writer, the pipeline and the plan are the build's own.
-BUILD_FOR_PRODUCTS = {"artifacts", "parallel", "cache", "case_cache"}
+# What a product may use of the build machinery: the contract (what it is asked to make, the
+# Output protocol, the types it hands the writer, the one key function), the fork pool and the
+# caches it reads. The writer, the swap, the pipeline and the plan are the build's own.
+BUILD_FOR_PRODUCTS = {"request", "outputs", "artifacts", "keys", "parallel", "cache", "case_cache"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -10,7 +10,6 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -221,6 +220,11 @@ def apply(project: Path, step: tuple[str, int, int]) -> None:
         (override / "404.html").write_text(base + TEMPLATE_EDITS[b % 2], encoding="utf-8")
     elif action == "settings":
         (project / "site.toml").write_text(f'title = "Fixed things {b}"\nper_page = {2 + b % 3}\n', encoding="utf-8")
+    elif action == "mail":  # the mail server (shown by no output) and the digest's length (shown by the digest)
+        config = project / "site.toml"
+        kept = config.read_text(encoding="utf-8").split("[smtp]")[0] if config.exists() else ""
+        mail = f'[smtp]\nhost = "mail{a}.example"\n[digest]\nmax_cases = {1 + b % 3}\n'
+        config.write_text(kept + mail, encoding="utf-8")
 
 
 def steps(*actions: str) -> st.SearchStrategy[list[tuple[str, int, int]]]:
@@ -228,7 +232,7 @@ def steps(*actions: str) -> st.SearchStrategy[list[tuple[str, int, int]]]:
     return st.lists(st.tuples(st.sampled_from(actions), st.integers(0, 9), st.integers(0, 9)), min_size=1, max_size=4)
 
 
-STEPS = steps("add", "edit", "retitle", "rename", "delete", "template", "settings")
+STEPS = steps("add", "edit", "retitle", "rename", "delete", "template", "settings", "mail")
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -468,22 +472,6 @@ def test_an_interrupt_while_waiting_for_pagefind_stops_it(
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)  # killed and reaped
     assert not list(project.glob("**/.pages-*"))
-
-
-@pytest.fixture
-def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The templates of the site pages rendered from now on, one entry per page."""
-    from site_builder.website.pages import SiteRenderer
-
-    used: list[str] = []
-    real = SiteRenderer._render_page
-
-    def counting(self: SiteRenderer, name: str, *args: Any) -> bytes:
-        used.append(name)
-        return real(self, name, *args)
-
-    monkeypatch.setattr(SiteRenderer, "_render_page", counting)
-    return used
 
 
 def _without_index(folder: Path) -> dict[str, bytes]:

@@ -222,7 +222,7 @@ def test_an_edit_of_a_case_shown_whole_remakes_feed_digest_and_booklet(
     assert [k for k, v in after.items() if fresh.get(k) != v[2]] == [] and after.keys() == fresh.keys()
 
 
-STEPS = steps("edit", "edit", "edit", "retitle", "add", "delete", "template")
+STEPS = steps("edit", "edit", "edit", "retitle", "add", "delete", "template", "mail")
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -263,13 +263,16 @@ def test_a_new_weasyprint_lays_the_leaflets_out_again(
     project: Path, write_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from site_builder.build import shortcut
+    from site_builder.build.outputs import chosen
+    from site_builder.build.request import BuildRequest
     from site_builder.digest.period import Period
     from site_builder.leaflets import compose as leaflet
-    from site_builder.leaflets.options import LeafletOptions
     from site_builder.settings.config import load_settings
 
-    settings = load_settings(None)
-    arguments = (settings, project / "cases", ["leaflets"], Period(*(2 * [dt.date(2026, 3, 1)])), LeafletOptions())
-    before = shortcut.context(*arguments, None, False, dt.date(2026, 3, 1))
+    day = dt.date(2026, 3, 1)
+    request = BuildRequest(
+        project / "cases", project / "dist", load_settings(None), Period(day, day), day, ("leaflets",)
+    )
+    before = shortcut.context(request, chosen(request.outputs))
     monkeypatch.setattr(leaflet, "version", lambda name: "999.0")
-    assert shortcut.context(*arguments, None, False, dt.date(2026, 3, 1)) != before
+    assert shortcut.context(request, chosen(request.outputs)) != before

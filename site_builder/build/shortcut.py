@@ -15,28 +15,30 @@ done in full instead, which is what every test compares against.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
+import dataclasses
 import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from site_builder import __version__
 from site_builder.build.artifacts import OutputTree
 from site_builder.build.case_cache import DAMAGED, Signature, signature
+from site_builder.build.keys import key
 from site_builder.build.manifest import folder_tag
 from site_builder.build.sealed import read_sealed, write_sealed
 from site_builder.build.writer import recorded
 from site_builder.cases.load import case_names, load_case
 from site_builder.cases.model import Case
-from site_builder.digest.period import Period
-from site_builder.leaflets.options import BookletFilter, LeafletOptions
 from site_builder.problems import Problem
 from site_builder.settings.config import Settings
-from site_builder.settings.theme import theme_fingerprint
 
-_MAGIC = b"site-builder shortcut 5\n"  # 5: sealed
+if TYPE_CHECKING:
+    from site_builder.build.outputs import Output
+    from site_builder.build.request import BuildRequest
+
+_MAGIC = b"site-builder shortcut 7\n"  # 7: the context by part, each case's digest (5: sealed)
 MOST = 50  # more changed files than this: a full build is as quick and simpler
 KEEP_WHOLE = 2000  # more cases shown whole (a digest of years): the note does not keep them, a full build is as quick
 
@@ -49,56 +51,52 @@ class Stale(Exception):
 class Note:
     """What the last build saw and made, for the next one to compare with."""
 
-    context: str
-    files: dict[str, tuple[Signature | None, str, tuple[Problem, ...]]]  # signature, face, problems
+    context: dict[str, str]  # what the output depends on besides the case files, part by part
+    files: dict[str, tuple[Signature | None, str, tuple[Problem, ...], str]]  # signature, face, problems, digest
     order: tuple[str, ...]  # the published case files, newest first
     shown_whole: frozenset[str]  # in the feed, the digest's period or the booklet
     cases: int
     held_back: int
     whole: bytes | None  # those cases, newest first, pickled (unpickled only by a build that needs them)
-    newest: tuple[str, ...]  # the pages of the newest cases, which the search index keeps in a bundle of their own
+    remembered: dict[str, tuple[str, ...]]  # what each output asked to keep (the site: its newest pages)
 
 
-def context(
-    settings: Settings,
-    cases_dir: Path,
-    names: list[str],
-    period: Period,
-    leaflet: LeafletOptions,
-    booklet: BookletFilter | None,
-    drafts: bool,
-    today: dt.date,
-) -> str:
-    """A digest of everything a build's output depends on besides the case files."""
-    parts = (
-        __version__,
-        repr(settings),
-        str(cases_dir.resolve()),
-        names,
-        repr(period),
-        leaflet.size,
-        leaflet.print_marks,
-        repr(booklet),
-        drafts,
-        today,
-        os.environ.get("SOURCE_DATE_EPOCH", ""),
-        *(theme_fingerprint(settings, part) for part in ("site", "email") if part_wanted(part, names)),
-        _leaflets(settings, leaflet) if "leaflets" in names else "",
-    )
-    return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+def context(request: BuildRequest, outputs: tuple[Output, ...]) -> dict[str, str]:
+    """What a build's output depends on besides the case files, by part, each part a digest."""
+    parts = {
+        "the tool's version": key(__version__, os.environ.get("SOURCE_DATE_EPOCH", "")),
+        "the cases folder": str(request.cases_dir.resolve()),
+        "the outputs asked for": key(*(o.name for o in outputs)),
+        "drafts": key(request.drafts),
+        "today's date": request.today.isoformat(),  # a case dated today may be due
+    }
+    for output in outputs:
+        parts[f"what the {output.name} shows (settings, theme, options)"] = output.shows(request)
+    return parts
 
 
-def _leaflets(settings: Settings, leaflet: LeafletOptions) -> str:
-    from site_builder.leaflets.compose import (
-        leaflet_fingerprint,  # what a leaflet's key holds, WeasyPrint's version too
-    )
+def plan(note: Note | None, parts: dict[str, str], request: BuildRequest) -> tuple[Changed | None, str]:
+    """The changed cases, when a build from the note can do, with why; else None, with why not."""
+    if note is None:
+        return None, "full: no note from the last build of this output folder"
+    differ = [name for name in parts if note.context.get(name) != parts[name]]
+    if differ or note.context.keys() != parts.keys():
+        return None, f"full: {', '.join(differ) or 'the outputs asked for'} changed"
+    try:
+        found = changes(note, request.settings, request.cases_dir, request.strict)
+    except (Stale, OSError):  # a file gone between looking and reading, the folder gone...
+        return None, "full: a case file changed while it was read"
+    if isinstance(found, str):
+        return None, f"full: {found}"
+    if request.strict and found.problems:
+        return None, "full: --strict, and there are warnings"
+    if not found.changed:
+        return found, "from the last build: nothing changed"
+    return found, f"from the last build: only the text of {_count(found.changed, 'case')} changed"
 
-    return leaflet_fingerprint(settings, leaflet)
 
-
-def part_wanted(part: str, names: list[str]) -> bool:
-    """True when a theme part is used by the outputs `names`."""
-    return {"site": "site", "email": "digest", "leaflet": "leaflets"}[part] in names
+def _count(number: int, what: str) -> str:
+    return f"{number} {what}" if number == 1 else f"{number} {what}s"
 
 
 def _note_file(settings: Settings, out: Path) -> Path:
@@ -127,13 +125,13 @@ def save(settings: Settings, out: Path, note: Note | None) -> None:
 
 
 def take_note(
-    context_digest: str,
+    context: dict[str, str],
     cases: tuple[Case, ...],
     problems: tuple[Problem, ...],
     signatures: dict[str, Signature | None],
     chosen: tuple[Case, ...],
     shown_whole: tuple[Case, ...],
-    newest: list[str],
+    remembered: dict[str, tuple[str, ...]],
 ) -> Note | None:
     """The note of a build that loaded every case; None when a case links to files beside it
     (they may change without the case file changing) or a file gave no case."""
@@ -146,17 +144,20 @@ def take_note(
     if by_name.keys() != signatures.keys() or own.keys() - by_name.keys():
         return None
     # In the order the files were read, so that warnings come out in the same order as a full build's.
-    files = {name: (sig, by_name[name].face, tuple(own.get(name, ()))) for name, sig in signatures.items()}
+    files = {
+        name: (sig, by_name[name].face, tuple(own.get(name, ())), by_name[name].digest)
+        for name, sig in signatures.items()
+    }
     whole = frozenset(str(c.source) for c in shown_whole)
     return Note(
-        context_digest,
+        context,
         files,
         tuple(str(c.source) for c in chosen),
         whole,
         len(chosen),
         len(cases) - len(chosen),
         _pickled(tuple(c for c in chosen if str(c.source) in whole)) if len(whole) <= KEEP_WHOLE else None,
-        tuple(newest),
+        remembered,
     )
 
 
@@ -185,34 +186,35 @@ class Changed:
     problems: tuple[Problem, ...]
     note: Note
     whole: tuple[Case, ...] | None  # the cases shown whole, newest first, when a changed one is among them
+    changed: int  # case files whose text changed (a file only touched is re-read, not counted)
 
 
-def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Changed | None:
-    """The changed cases when only their text changed; None when a full build is needed."""
+def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Changed | str:
+    """The changed cases when only their text changed; else why the build must be done in full."""
     names = case_names(cases_dir)
     if len(names) != len(note.files) or not all(name in note.files for name in names):
-        return None
+        return "case files were added, removed or renamed"
     changed: dict[str, Signature | None] = {}
     for name in names:
         try:
             now = signature(os.stat(name))  # noqa: PTH116 - 10,000 files: strings are cheaper
         except OSError:
-            return None
+            return f"{name} could not be read"
         if now is None or now != note.files[name][0]:
             changed[name] = now
     if len(changed) > MOST:
-        return None
+        return f"more than {MOST} case files changed"
     loaded: dict[str, Case] = {}
     files = dict(note.files)
     for name, now in changed.items():
         problems: list[Problem] = []
         case = load_case(Path(name), settings, problems)
         if case is None or any(p.is_error for p in problems) or (strict and problems):
-            return None
+            return f"{name} has problems"
         if case.face != note.files[name][1] or str(case.source) != name:
-            return None
+            return f"{name}: more than its text changed (a field other pages show)"
         loaded[name] = case
-        files[name] = (now, note.files[name][1], tuple(problems))
+        files[name] = (now, note.files[name][1], tuple(problems), case.digest)
     position = {name: i for i, name in enumerate(note.order)}
     shown: list[tuple[Case, Case | None, Case | None]] = []
     for name, case in list(loaded.items()):  # neighbours join `loaded` as they are read
@@ -227,11 +229,12 @@ def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Ch
     if any(name in note.shown_whole for name in changed):
         kept = _unpickled(note.whole)
         if kept is None:
-            return None
+            return "an edited case is shown whole (feed, digest, booklet) and the note does not keep those cases"
         whole = tuple(loaded.get(str(case.source), case) for case in kept)
         blob = _pickled(whole)
-    fresh = Note(note.context, files, note.order, note.shown_whole, note.cases, note.held_back, blob, note.newest)
-    return Changed(shown, every, fresh, whole)
+    fresh = dataclasses.replace(note, files=files, whole=blob)
+    edited = sum(1 for name, case in loaded.items() if name in changed and case.digest != note.files[name][3])
+    return Changed(shown, every, fresh, whole, edited)
 
 
 def _neighbour(order: tuple[str, ...], i: int, loaded: dict[str, Case], settings: Settings) -> Case | None:
@@ -252,9 +255,9 @@ def last_tree(out: Path, name: str, state: Path) -> OutputTree | None:
     if keys is None:
         return None
     tree = OutputTree(name)
-    for path, key in keys.items():
+    for path, made_by in keys.items():
         tree.files[path] = _Kept(path)
-        tree.keys[path] = key
+        tree.keys[path] = made_by
     return tree
 
 

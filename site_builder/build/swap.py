@@ -24,12 +24,12 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from site_builder.build import outputs
 from site_builder.build.manifest import Manifest, forget_state, manifest_path
 from site_builder.build.sealed import read_sealed, write_sealed
 from site_builder.problems import OutputError
 
 AREA = ".site-builder-output"  # inside OUT: ours
-OUTPUT_NAMES = ("site", "digest", "leaflets")
 _JOURNAL = "commit"
 _STAGING = "staging-"
 _OLD_STAGING = re.compile(r"\.(?P<out>.+)-build-[a-z0-9_]{8}")  # beside OUT, from versions before this one
@@ -94,7 +94,7 @@ def claim(out: Path, cases_dir: Path | None = None, state: Path | None = None, c
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: not a folder; choose another --out")
     own = area(out)
-    for name in OUTPUT_NAMES:
+    for name in outputs.NAMES:  # read now: a registry a test extends is seen
         folder = out / name
         if folder.is_symlink():
             raise OutputError(
@@ -154,7 +154,7 @@ def recover(out: Path, state: Path | None) -> bool:
         # Not ours, or damaged: which swaps happened cannot be known. Each output is still whole;
         # forgetting every manifest makes the next build compare every file by its bytes.
         journal.unlink()
-        for name in OUTPUT_NAMES:
+        for name in outputs.NAMES:
             forget_state(out / name, state)
         return True
     _complete(journal, staging, steps)

@@ -35,7 +35,6 @@ class Company:
 
 
 SECURITY = ("starttls", "ssl", "none")
-OUTPUTS = ("site", "digest", "leaflets")  # what a build makes, in the order it makes them
 PAPER_SIZES = ("A4", "A5", "A6", "Letter")
 
 
