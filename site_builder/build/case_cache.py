@@ -13,7 +13,6 @@ within two seconds of being read is hashed again next time, since its mtime may 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import time
@@ -22,12 +21,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from site_builder import __version__
+from site_builder.build.keys import bytes_key, key
 from site_builder.build.sealed import read_sealed, seal, unseal, write_sealed
 from site_builder.cases.model import Case
 from site_builder.problems import Problem
 from site_builder.settings.config import Settings
 
-_MAGIC = b"site-builder case cache 4\n"  # 4: sealed
+_MAGIC = b"site-builder case cache 5\n"  # 5: one key function (4: sealed)
 _RACY_SECONDS = 2
 _SIZE = 8  # bytes of a journal record's length
 
@@ -47,12 +47,12 @@ class Record(NamedTuple):
 def fingerprint(settings: Settings) -> str:
     """What besides a file's bytes decides how it is parsed."""
     parts = (__version__, settings.language, settings.languages, sorted(settings.sections.items()))
-    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    return key(*parts)
 
 
 def file_key(path: Path, data: bytes) -> str:
     """A file's identity for the cache: where it is and what it holds."""
-    return hashlib.blake2b(path.as_posix().encode() + b"\0" + data, digest_size=20).hexdigest()
+    return bytes_key(path.as_posix().encode() + b"\0" + data)
 
 
 def signature(stat: os.stat_result) -> Signature | None:

@@ -13,6 +13,11 @@ def key(*parts: object) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
 
 
+def bytes_key(data: bytes) -> str:
+    """A digest of bytes."""
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
 def file_key(path: Path) -> str:
     """A digest of a file's bytes."""
-    return hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest()
+    return bytes_key(path.read_bytes())

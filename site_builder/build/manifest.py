@@ -4,12 +4,12 @@ and mtime) of the live folder and one of its spare, both sealed, named by the fo
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from pathlib import Path
 
 from site_builder.build.artifacts import OutputTree
+from site_builder.build.keys import key
 from site_builder.build.sealed import read_sealed, write_sealed
 
 
@@ -73,7 +73,7 @@ class Manifest:
 
 def folder_tag(target: Path) -> str:
     """A short name for an output folder's path, for the state kept about it."""
-    return hashlib.blake2b(str(target).encode(), digest_size=8).hexdigest()
+    return key(str(target))[:16]
 
 
 def manifest_path(state: Path | None, target: Path, suffix: str) -> Path | None:

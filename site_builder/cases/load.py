@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import errno
-import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from slugify import slugify
 
+from site_builder.build.keys import key
 from site_builder.build.parallel import fork_pool
 from site_builder.cases import markdown
 from site_builder.cases.model import COSTS, Body, Case, Moment, Section, _day
@@ -339,7 +339,7 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         body=Body(sections),
         assets=assets,
         local_links=links,
-        digest=hashlib.blake2b(f"{shown}\0{text}".encode(), digest_size=20).hexdigest(),
+        digest=key(shown, text),
     )
 
 

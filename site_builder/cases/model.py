@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import pickle
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+
+from site_builder.build.keys import key
 
 COSTS = ("economic", "time", "social", "emotional")
 
@@ -92,7 +93,7 @@ class Case:
         # What lists and neighbours' links may show of a case (a theme can show any field), digested
         # once when parsed: the case cache keeps it, and 10,000 of them take 0.15 s.
         shown = tuple(getattr(self, f.name) for f in fields(self) if f.name not in _NOT_FACE)
-        object.__setattr__(self, "face", hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest())
+        object.__setattr__(self, "face", key(shown))
 
     @property
     def sections(self) -> tuple[Section, ...]:

@@ -17,6 +17,7 @@ import jinja2
 
 from site_builder import __version__
 from site_builder.build.artifacts import Artifact
+from site_builder.build.keys import key
 from site_builder.cases.model import Case
 from site_builder.digest.period import Period
 from site_builder.settings.config import Settings
@@ -236,9 +237,9 @@ def render_digest_files(cases: tuple[Case, ...], settings: Settings, period: Per
     # Rendered only when something it shows changed: the cases of the period, the settings, the theme.
     theme = theme_fingerprint(settings, "email")
     parts = (__version__, repr(settings), repr(period), theme, *(c.digest for c in chosen))
-    key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    made_of = key(*parts)
     stem = f"digest-{period.until.isoformat()}"
     return [
-        Artifact(f"{stem}.{suffix}", functools.partial(lambda i: files()[i], i), f"{key}-{suffix}")
+        Artifact(f"{stem}.{suffix}", functools.partial(lambda i: files()[i], i), f"{made_of}-{suffix}")
         for i, suffix in enumerate(("html", "txt", "eml"))
     ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import replace
@@ -16,6 +15,7 @@ import segno
 from site_builder import __version__
 from site_builder.build.artifacts import Artifact, Deferred
 from site_builder.build.cache import Cache
+from site_builder.build.keys import key
 from site_builder.cases.model import Case
 from site_builder.leaflets.options import SIZES, BookletFilter, LeafletOptions
 from site_builder.leaflets.pdf import merge, pdf_from_html
@@ -175,7 +175,7 @@ def leaflet_fingerprint(settings: Settings, options: LeafletOptions) -> str:
         theme_fingerprint(settings, "leaflet"),
     )
     # Digested once: repeating the settings' long repr for each of 10,000 cases took a third of a second.
-    return hashlib.sha256(repr(everything).encode()).hexdigest()
+    return key(*everything)
 
 
 def booklet_cases(cases: tuple[Case, ...], booklet: BookletFilter | None) -> tuple[Case, ...]:
@@ -202,7 +202,7 @@ def render_leaflets(
         c.slug: _Pdf(
             work,
             f"{c.slug}.pdf",
-            hashlib.sha256(f"{common[0]}\0{c.digest}".encode()).hexdigest(),
+            key(common[0], c.digest),
             functools.partial(renderer.html, c),
         )
         for c in cases
@@ -213,14 +213,14 @@ def render_leaflets(
     if selected:
         title = f"{settings.title} · {settings.company.name}"
         parts = [pdfs[c.slug] for c in selected]
-        key = hashlib.sha256(repr((*common, "booklet", title, *(p.key for p in parts))).encode()).hexdigest()
+        booklet_key = key(*common, "booklet", title, *(p.key for p in parts))
         # The cover shows only titles and dates: editing a case's text does not lay it out again.
         listed = [(c.title, c.date, c.language) for c in selected]
-        cover_key = hashlib.sha256(repr((*common, "cover", listed)).encode()).hexdigest()
+        cover_key = key(*common, "cover", listed)
         cover = _Pdf(work, "the booklet's cover", cover_key, functools.partial(renderer.cover_html, selected))
         created = _created(max(c.date for c in selected))
         render = functools.partial(work.booklet, cover, parts, title, settings.company.name, created, settings.language)
-        artifacts.append(Artifact("all.pdf", render, key, made_from_others=True))
+        artifacts.append(Artifact("all.pdf", render, booklet_key, made_from_others=True))
     if workers is not None:
         # An edited case's leaflet is laid out while the site is rendered; the cover alongside the leaflets.
         missing = [pdf for pdf in pdfs.values() if not work.cached(pdf.key)][: 2 * workers.most]

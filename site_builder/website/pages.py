@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +13,7 @@ from babel import Locale
 
 from site_builder import __version__
 from site_builder.build.artifacts import Artifact
+from site_builder.build.keys import file_key, key
 from site_builder.cases.model import Case, Section
 from site_builder.settings.config import Settings
 from site_builder.settings.i18n import Translator, translator
@@ -38,7 +37,7 @@ class SiteRenderer:
         self.leaflets = leaflets
         # Everything every page depends on: a change here re-renders the whole site. The theme is
         # not in it: each page's key has the digest of the templates it is made from.
-        self.fingerprint = _digest(__version__, settings, leaflets)
+        self.fingerprint = key(__version__, settings, leaflets)
         self.links = Links(settings)
         self.env: jinja2.Environment = environment(settings, "site")
         self.templates = TemplateDigests(self.env, lambda: theme_fingerprint(settings, "site"))
@@ -63,9 +62,9 @@ class SiteRenderer:
         """One page at site path `path` in `language`, rendered only if its key (`deps` and the
         site's fingerprint) differs from the last build's."""
         deps = deps if isinstance(deps, str) else repr(deps)
-        key = _digest(self.fingerprint, self.templates(template), template, path, language, root, deps)
+        made_of = key(self.fingerprint, self.templates(template), template, path, language, root, deps)
         render = functools.partial(self._render, template, path, language, root, context, lazy)
-        return Artifact(file_for(path), render, key)
+        return Artifact(file_for(path), render, made_of)
 
     def _render(
         self,
@@ -157,9 +156,9 @@ class SiteRenderer:
         groups: dict[str, list[Case]] = defaultdict(list)
         names: dict[str, str] = {}
         for case in cases:
-            for key in keys(case):
-                names.setdefault(tag_slug(key), key)
-                groups[tag_slug(key)].append(case)
+            for term in keys(case):
+                names.setdefault(tag_slug(term), term)
+                groups[tag_slug(term)].append(case)
         t = self.tr(self.settings.language)
         for slug, members in sorted(groups.items()):
             name = names[slug]
@@ -205,7 +204,7 @@ class SiteRenderer:
             newer = cases[i - 1] if i > 0 else None
             out.append(self.case_page(case, older, newer))
             out.extend(
-                Artifact(f"{self.links.case(case)}{name}", source, _digest(case.digest, name, _file_digest(source)))
+                Artifact(f"{self.links.case(case)}{name}", source, key(case.digest, name, file_key(source)))
                 for name, source in case.assets
             )
         out.extend(self.index_pages(cases))
@@ -226,11 +225,9 @@ class SiteRenderer:
         out.append(self.feed(cases))
         out.append(self.sitemap(cases, [a.path for a in out]))
         robots = self.env.get_template("robots.txt").render(sitemap=self.links.absolute("sitemap.xml"))
-        out.append(
-            Artifact("robots.txt", robots.encode("utf-8"), _digest(self.fingerprint, self.templates("robots.txt")))
-        )
+        out.append(Artifact("robots.txt", robots.encode("utf-8"), key(self.fingerprint, self.templates("robots.txt"))))
         out.extend(
-            Artifact(f"static/{name}", path, _digest(self.fingerprint, "static", name, _file_digest(path)))
+            Artifact(f"static/{name}", path, key(self.fingerprint, "static", name, file_key(path)))
             for name, path in static_files(self.settings, "site").items()
         )
         return out
@@ -238,8 +235,8 @@ class SiteRenderer:
     def feed(self, cases: tuple[Case, ...]) -> Artifact:
         """feed.xml: the newest cases of `cases` (newest first), whole."""
         newest = cases[:FEED_SIZE]
-        key = _digest(self.fingerprint, "feed", *(c.digest for c in newest))
-        return Artifact("feed.xml", functools.partial(render_feed, newest, self.settings, _body), key)
+        made_of = key(self.fingerprint, "feed", *(c.digest for c in newest))
+        return Artifact("feed.xml", functools.partial(render_feed, newest, self.settings, _body), made_of)
 
     def sitemap(self, cases: tuple[Case, ...], files: list[str]) -> Artifact:
         """sitemap.xml of every HTML page but the 404 page."""
@@ -250,19 +247,10 @@ class SiteRenderer:
             if f.endswith(".html") and f != "404.html"
         ]
         lines = "\n".join(f"{loc} {day}" for loc, day in entries)  # 10x cheaper than a repr of 20,000 tuples
-        key = _digest(self.fingerprint, self.templates("sitemap.xml"), "sitemap", lines)
+        made_of = key(self.fingerprint, self.templates("sitemap.xml"), "sitemap", lines)
         return Artifact(
-            "sitemap.xml", lambda: self.env.get_template("sitemap.xml").render(entries=entries).encode(), key
+            "sitemap.xml", lambda: self.env.get_template("sitemap.xml").render(entries=entries).encode(), made_of
         )
-
-
-def _digest(*parts: object) -> str:
-    text = "\0".join(part if isinstance(part, str) else repr(part) for part in parts)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
-
-
-def _file_digest(path: Path) -> str:
-    return hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest()
 
 
 def _paged(cases: tuple[Case, ...], size: int) -> Iterable[tuple[int, int, tuple[Case, ...]]]:

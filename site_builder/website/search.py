@@ -22,6 +22,7 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import IO, Any
 
+from site_builder.build.keys import key
 from site_builder.problems import SearchError
 from site_builder.settings.config import Settings
 
@@ -93,7 +94,7 @@ def _inodes(folder: Path) -> dict[str, int] | None:
 
 def _members(pages: list[str], language: str) -> str:
     """What a bundle was made from: its pages and the language, digested."""
-    return hashlib.blake2b("\n".join([language, *pages]).encode(), digest_size=16).hexdigest()
+    return key(language, *pages)
 
 
 def _made(previous: Path) -> dict[str, str]:
