@@ -20,7 +20,7 @@ from site_builder.cli import main
 from site_builder.digest.period import Period
 from site_builder.leaflets.workers import LayoutWorkers
 from site_builder.settings.config import load_settings
-from tests.conftest import case_text
+from tests.conftest import ROOT, case_text
 
 BUILD = ["build", "-v", "--now", "2026-04-01", "--since", "2026-03-01", "--until", "2026-03-31", "--jobs", "1"]
 
@@ -134,3 +134,18 @@ def test_a_fourth_output_is_one_class(project: Path, write_case: Callable[..., P
     (project / "cases/c2.md").unlink()
     report = pipeline.build(request)
     assert (project / "dist/titles/titles.txt").read_text() == "Case 1\n"
+
+
+def test_a_card_that_reaches_for_a_case_text_is_a_theme_error(project: Path, write_case: Callable[..., Path]) -> None:
+    """A list page is keyed by its cards' fields, so a card may not show a case's text (it would go stale)."""
+    write_case("c1.md", case_text(title="Case 1", date="2025-12-01"))
+    override = project / "theme-overrides/site"
+    override.mkdir(parents=True)
+    macros = (ROOT / "theme/site/_macros.html").read_text(encoding="utf-8")
+    card = macros.replace('<p class="summary">{{ case.summary }}</p>', "{{ case.sections[0].html }}")
+    assert card != macros
+    (override / "_macros.html").write_text(card, encoding="utf-8")
+    result = CliRunner().invoke(main, [*BUILD, "--only", "site", "--no-search"])
+    assert result.exit_code == 1
+    assert "Theme error: " in result.output and "has no attribute 'sections'" in result.output
+    assert "Traceback" not in result.output and not (project / "dist/site").exists()

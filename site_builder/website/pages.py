@@ -29,6 +29,41 @@ def ordered_sections(case: Case) -> tuple[Section, ...]:
     return (*main, *case.extra_sections, case.section("thanks"))
 
 
+class CaseCard:
+    """A case as a list's card or a neighbour's link shows it: any field, but not its text. A page
+    keyed by its cards is made again when a field of one changes, not when its text does; a theme
+    that reaches for a card's text gets a clear error instead of a page that goes stale."""
+
+    __slots__ = ("_case",)
+
+    def __init__(self, case: Case) -> None:
+        self._case = case
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _TEXT:
+            raise AttributeError(f"a case's text ({name}) is shown on its own page, not on cards or links")
+        return getattr(self._case, name)
+
+
+_TEXT = frozenset({"body", "sections", "section", "extra_sections", "digest"})
+
+
+def _shown(value: object) -> str:
+    """What a template receives, as its part of the page's key: a case by everything it holds, a
+    card by its fields (`face`), anything else by its repr."""
+    if isinstance(value, CaseCard):
+        return value.face  # type: ignore[no-any-return]
+    if isinstance(value, Case):
+        return value.digest
+    if isinstance(value, tuple | list):
+        return "(" + ",".join(_shown(item) for item in value) + ")"
+    return value if isinstance(value, str) else repr(value)
+
+
+def _card(case: Case | None) -> CaseCard | None:
+    return CaseCard(case) if case is not None else None
+
+
 class SiteRenderer:
     """Renders pages with the shared context every template gets."""
 
@@ -55,14 +90,14 @@ class SiteRenderer:
         path: str,
         language: str,
         root: str | None = None,
-        deps: object = (),
         lazy: Callable[[], dict[str, Any]] | None = None,
         **context: Any,
     ) -> Artifact:
-        """One page at site path `path` in `language`, rendered only if its key (`deps` and the
-        site's fingerprint) differs from the last build's."""
-        deps = deps if isinstance(deps, str) else repr(deps)
-        made_of = key(self.fingerprint, self.templates(template), template, path, language, root, deps)
+        """One page at site path `path` in `language`, rendered only if its key differs from the last
+        build's. The key is made of what the template receives (`context`; `lazy` adds what is
+        derived from it), the templates it is made from and the site's fingerprint."""
+        received = (f"{name}={_shown(value)}" for name, value in sorted(context.items()))
+        made_of = key(self.fingerprint, self.templates(template), template, path, language, root, *received)
         render = functools.partial(self._render, template, path, language, root, context, lazy)
         return Artifact(file_for(path), render, made_of)
 
@@ -104,9 +139,8 @@ class SiteRenderer:
             self.links.case(case),
             case.language,
             case=case,
-            previous=previous,
-            next=next_,
-            deps=f"{case.digest}\0{_brief(previous)}\0{_brief(next_)}",  # a string: no repr of 10,000 tuples
+            previous=_card(previous),
+            next=_card(next_),
             lazy=functools.partial(self._case_context, case),
         )
 
@@ -135,12 +169,11 @@ class SiteRenderer:
                 "index.html",
                 self.links.index(number),
                 self.settings.language,
-                cases=chunk,
+                cases=tuple(CaseCard(case) for case in chunk),
                 page=number,
                 pages=pages,
                 previous_page=self.links.index(number - 1) if number > 1 else None,
                 next_page=self.links.index(number + 1) if number < pages else None,
-                deps="\0".join((str(pages), *(case.face for case in chunk))),  # a theme may show any field on a card
             )
 
     def grouped(
@@ -169,17 +202,14 @@ class SiteRenderer:
                     path(name, number),
                     self.settings.language,
                     heading=title,
-                    cases=chunk,
+                    cases=tuple(CaseCard(case) for case in chunk),
                     page=number,
                     pages=pages,
                     previous_page=path(name, number - 1) if number > 1 else None,
                     next_page=path(name, number + 1) if number < pages else None,
-                    deps="\0".join((title, str(pages), *(case.face for case in chunk))),
                 )
         terms = [(names[s], path(names[s], 1), len(m)) for s, m in sorted(groups.items())]
-        yield self.page(
-            "terms.html", f"{folder}/", self.settings.language, heading=t(all_heading), terms=terms, deps=terms
-        )
+        yield self.page("terms.html", f"{folder}/", self.settings.language, heading=t(all_heading), terms=terms)
 
     def stats_page(self, cases: tuple[Case, ...]) -> Artifact:
         """The trust page: counts, response times and costs, as SVG charts with data tables."""
@@ -193,7 +223,6 @@ class SiteRenderer:
             months=[(t.month(month), count) for month, count in figures.per_month],
             buckets=[(t(key), count) for key, count in figures.buckets],
             costs=[(t(f"cost_{cost}"), count) for cost, count in figures.costs],
-            deps=figures,
         )
 
     def render(self, cases: tuple[Case, ...]) -> list[Artifact]:
@@ -264,11 +293,6 @@ def _paged(cases: tuple[Case, ...], size: int) -> Iterable[tuple[int, int, tuple
 def _body(case: Case) -> str:
     """A case's sections as one piece of HTML, for the feed."""
     return "\n".join(s.html for s in ordered_sections(case))
-
-
-def _brief(case: Case | None) -> str:
-    """What a previous/next link may show of a case: any field but its text."""
-    return case.face if case else ""
 
 
 def render_site(cases: tuple[Case, ...], settings: Settings, leaflets: bool = False) -> list[Artifact]:
