@@ -17,7 +17,7 @@ from pathlib import Path
 
 from site_builder.build.artifacts import Background, Deferred, Finish, OutputTree
 from site_builder.build.manifest import Manifest, manifest_path, spare_folder
-from site_builder.build.parallel import fork_pool
+from site_builder.build.parallel import call_all
 from site_builder.build.swap import Step, claim, commit, inode
 
 AHEAD = 16  # deferred files started beyond the one waited for: enough to keep workers busy, few in memory
@@ -32,27 +32,14 @@ class WriteResult:
     kept: int
 
 
-def _run(job: int) -> bytes | Path:
-    return _PENDING[job]()
-
-
-_PENDING: list[Callable[[], bytes | Path]] = []
-
-
 def _render_all(renders: list[Callable[[], bytes | Path]], jobs: int) -> Iterator[bytes | Path]:
     """Call every render function, in order, in worker processes when there are several (they inherit
     the functions by fork); results stream back one by one, so memory stays flat."""
-    global _PENDING
     workers = min(jobs or os.cpu_count() or 1, len(renders) // 2)
     if workers <= 1:
         yield from (render() for render in renders)
         return
-    _PENDING = renders
-    try:
-        with fork_pool(workers) as pool:
-            yield from pool.map(_run, range(len(renders)), chunksize=max(1, min(16, len(renders) // (workers * 8))))
-    finally:
-        _PENDING = []
+    yield from call_all(renders, workers)
 
 
 def _resolve(deferred: list[Deferred]) -> Iterator[bytes | Path]:
