@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from site_builder.build import outputs
-from site_builder.build.manifest import Manifest, forget_state, manifest_path
+from site_builder.build.manifest import forget_state, manifest_path
 from site_builder.build.sealed import read_sealed, write_sealed
 from site_builder.problems import OutputError
 
@@ -49,8 +49,7 @@ class Step:
     spare: str | None = None
     manifest: str | None = None
     spare_manifest: str | None = None
-    entries: dict[str, list[object]] | None = None  # the live manifest after the commit
-    old_entries: dict[str, list[object]] | None = None  # the live manifest before it: the spare's after
+    staged: str | None = None  # the live manifest after the commit, written beside it before the commit
 
 
 def inode(path: Path) -> int | None:
@@ -196,7 +195,10 @@ def _apply(step: Step, staging: Path) -> None:
         elif not exchange(prepared, target):
             target.rename(aside)  # a system without renameat2: two renames, the journal covers the gap
             prepared.rename(target)
-    if step.spare and step.old_ino is not None and step.manifest:
+    staged = Path(step.staged) if step.staged else None
+    pending = staged is not None and staged.exists()  # moved into place last: then this step is done
+    live = Path(step.manifest) if step.manifest else None
+    if step.spare and step.old_ino is not None:
         spare = Path(step.spare)
         if inode(spare) != step.old_ino:
             if step.spare_manifest:
@@ -207,18 +209,12 @@ def _apply(step: Step, staging: Path) -> None:
                 spare.parent.mkdir(parents=True, exist_ok=True)
                 with contextlib.suppress(OSError):  # another file system after all: goes with the staging folder
                     old.rename(spare)
-        if step.spare_manifest and inode(spare) == step.old_ino:
-            _write_manifest(step.spare_manifest, step.old_entries)
-    elif step.spare_manifest:
+        if pending and live is not None and live.exists() and step.spare_manifest:
+            if inode(spare) == step.old_ino:
+                live.replace(step.spare_manifest)  # the old tree's manifest goes with it, renamed
+            else:
+                Path(step.spare_manifest).unlink(missing_ok=True)
+    elif pending and step.spare_manifest:
         Path(step.spare_manifest).unlink(missing_ok=True)
-    if step.manifest:
-        _write_manifest(step.manifest, step.entries)
-
-
-def _write_manifest(path: str, entries: dict[str, list[object]] | None) -> None:
-    if entries is None:
-        Path(path).unlink(missing_ok=True)  # nothing known of that tree: never trusted
-        return
-    manifest = Manifest(None)
-    manifest.path, manifest.entries = Path(path), entries
-    manifest.save()
+    if pending and staged is not None and live is not None:
+        staged.replace(live)

@@ -287,7 +287,15 @@ def write_outputs(
 def _step(target: Path, root: Path, tree: OutputTree, linked: set[str], live: Manifest, state: Path | None) -> Step:
     """The commit step that puts the tree prepared in `root` at `target`, with the manifests after it."""
     spare, spare_file = spare_folder(state, target), manifest_path(state, target, "-spare")
-    old = live.entries if live.path is not None and live.path.exists() else None
+    staged = None
+    if live.path is not None:
+        # Written now, moved into place by the commit: the journal names it, it need not hold it.
+        staged = Manifest(None)
+        staged.path, staged.entries = (
+            live.path.with_name(f"{live.path.name}.next"),
+            live.entries_for(root, tree, linked),
+        )
+        staged.save()
     return Step(
         target=str(target),
         prepared=str(root),
@@ -296,8 +304,7 @@ def _step(target: Path, root: Path, tree: OutputTree, linked: set[str], live: Ma
         spare=str(spare) if spare is not None else None,
         manifest=str(live.path) if live.path is not None else None,
         spare_manifest=str(spare_file) if spare_file is not None else None,
-        entries=live.entries_for(root, tree, linked),
-        old_entries=old,
+        staged=str(staged.path) if staged is not None and staged.path is not None else None,
     )
 
 
