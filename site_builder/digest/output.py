@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from site_builder.build.keys import key
 from site_builder.settings.config import Leaflet, Settings, Smtp
-from site_builder.settings.theme import theme_fingerprint
 
 if TYPE_CHECKING:
     from site_builder.build.artifacts import Artifact, Finish, OutputTree
@@ -33,6 +32,8 @@ class DigestOutput:
 
     def shows(self, request: BuildRequest) -> str:
         """The digest's settings, the email theme and the period."""
+        from site_builder.settings.theme import theme_fingerprint  # Jinja: not for commands that build nothing
+
         settings = digest_settings(request.settings)
         return key(repr(settings), theme_fingerprint(settings, "email"), repr(request.period))
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from site_builder.build.keys import key
 from site_builder.settings.config import Digest, Leaflet, Settings, Smtp
-from site_builder.settings.theme import theme_fingerprint
 
 if TYPE_CHECKING:
     from site_builder.build.artifacts import Artifact, Finish, OutputTree
@@ -32,6 +31,8 @@ class Website:
 
     def shows(self, request: BuildRequest) -> str:
         """The site's settings, its theme, and whether it links to leaflets."""
+        from site_builder.settings.theme import theme_fingerprint  # Jinja: not for commands that build nothing
+
         settings = site_settings(request.settings)
         return key(repr(settings), theme_fingerprint(settings, "site"), request.wants("leaflets"))
 
