@@ -46,7 +46,7 @@ class Record(NamedTuple):
 
 def fingerprint(settings: Settings) -> str:
     """What besides a file's bytes decides how it is parsed."""
-    parts = (__version__, settings.language, settings.languages, sorted(settings.sections.items()))
+    parts = (__version__, settings.language, settings.languages, settings.timezone, sorted(settings.sections.items()))
     return key(*parts)
 
 

@@ -16,7 +16,7 @@ from slugify import slugify
 from site_builder.build.keys import key
 from site_builder.build.parallel import fork_pool
 from site_builder.cases import markdown
-from site_builder.cases.model import COSTS, Body, Case, Moment, Section, _day
+from site_builder.cases.model import COSTS, Body, Case, Moment, Section, _day, instant
 from site_builder.cases.review import Draft, local_links, review
 from site_builder.cases.sections import classify
 from site_builder.problems import InputError, Problem
@@ -50,7 +50,10 @@ NAME_BYTES = 255
 MAX_SLUG = NAME_BYTES - len(".pdf")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+# A date, or a date and time as people and machines write it: 2026-03-14 9:30, 2026-03-14T09:30:00Z,
+# 2026-03-14T09:30:00.123+01:00.
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ Tt]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?$")
+_ONE_DIGIT_HOUR = re.compile(r"T(\d):")
 
 
 class _Fields:
@@ -107,11 +110,25 @@ def _moment(value: Any) -> Moment:
     text = str(value).strip()
     if not _MOMENT.match(text):
         raise ValueError(f"{text!r} is not a date or date and time")
+    if len(text) == 10:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a real date") from None
+    iso = _ONE_DIGIT_HOUR.sub(r"T0\1:", text[:10] + "T" + text[11:]).upper()
     try:
-        moment = dt.datetime.fromisoformat(text.replace("T", " "))
+        return dt.datetime.fromisoformat(iso)
     except ValueError:
         raise ValueError(f"{text!r} is not a real date or time") from None
-    return moment if len(text) > 10 else moment.date()
+
+
+def _zoned(moments: list[Moment | None], zone: dt.tzinfo, local_is_utc: bool) -> list[Moment | None]:
+    """Times written without an offset are in the site's time zone; once any time of the case has
+    an offset, or the zone is not UTC, every time gets its zone, so that times are compared as
+    instants (a response time across zones and daylight saving is right)."""
+    if local_is_utc and not any(isinstance(m, dt.datetime) and m.tzinfo for m in moments):
+        return moments  # as written: naive times are UTC, and need no zone to be subtracted
+    return [m.replace(tzinfo=zone) if isinstance(m, dt.datetime) and m.tzinfo is None else m for m in moments]
 
 
 def _bool(value: Any) -> bool:
@@ -241,9 +258,10 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
             f.fail(name, "is not a known field", hint)
     title = f.required("title", _text, "a headline in quotes")
     date = f.required("date", _date, "a date written YYYY-MM-DD, like 2026-03-14")
-    moment = "a date YYYY-MM-DD or date and time YYYY-MM-DD HH:MM"
+    moment = "a date YYYY-MM-DD, or a date and time like 2026-03-14 09:30 or 2026-03-14T09:30:00+01:00"
     received = f.get("received", _moment, moment)
     resolved = f.get("resolved", _moment, moment)
+    received, resolved = _zoned([received, resolved], settings.zone, settings.timezone == "UTC")
     if received is not None and resolved is not None and _earlier(resolved, received):
         f.fail(
             "resolved",
@@ -356,7 +374,7 @@ def _assets(path: Path, links: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
 
 def _earlier(a: Moment, b: Moment) -> bool:
     if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
-        return a < b
+        return instant(a) < instant(b)
     return _day(a) < _day(b)
 
 

@@ -115,8 +115,14 @@ class Case:
         if self.received is None or self.resolved is None:
             return None
         if isinstance(self.received, dt.datetime) and isinstance(self.resolved, dt.datetime):
-            return self.resolved - self.received
+            return instant(self.resolved) - instant(self.received)
         return _day(self.resolved) - _day(self.received)
+
+
+def instant(moment: dt.datetime) -> dt.datetime:
+    """A time as an instant: in UTC when it has a zone (two times in one zone subtract as written,
+    ignoring a change of daylight saving between them), as it is when it has none."""
+    return moment.astimezone(dt.UTC) if moment.tzinfo is not None else moment
 
 
 def _day(value: Moment) -> dt.date:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import tomllib
+import zoneinfo
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar, get_origin, get_type_hints
@@ -100,6 +102,9 @@ class Settings:
         "theme-overrides",
     )
     per_page: int = _doc("Cases per index page before it is split into pages.", 20)
+    timezone: str = _doc(
+        "Time zone of received/resolved times written without an offset (like Europe/Copenhagen).", "UTC"
+    )
     search: bool = _doc("Build the search index (Pagefind) and show the search box.", True)
     company: Company = _doc("The company publishing the cases.", factory=Company)
     smtp: Smtp = _doc("Mail server for `send`.", factory=Smtp)
@@ -117,6 +122,11 @@ class Settings:
     def ledger_path(self) -> Path:
         """The send ledger, resolved against site.toml's folder."""
         return self.root / self.digest.ledger
+
+    @property
+    def zone(self) -> dt.tzinfo:
+        """The time zone of times written without an offset."""
+        return zone_named(self.timezone)
 
     @property
     def cache_dir(self) -> Path:
@@ -145,6 +155,13 @@ def _check_base_url(value: str, where: str, problems: list[str]) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         problems.append(f"{where}: {value!r} is not an absolute http(s) URL (like https://example.com/)")
     return value if value.endswith("/") else value + "/"
+
+
+def zone_named(name: str) -> dt.tzinfo:
+    """A time zone by its IANA name; UTC needs no time zone database."""
+    if name.upper() == "UTC":
+        return dt.UTC
+    return zoneinfo.ZoneInfo(name)
 
 
 def _type_name(tp: Any) -> str:
@@ -235,6 +252,10 @@ def load_settings(path: Path | None) -> Settings:
             problems.append(f"languages: {lang!r} is not a language code Babel knows (like en, ru, da)")
     if settings.language not in settings.languages:
         problems.append(f"language: {settings.language!r} is not among languages {list(settings.languages)}")
+    try:
+        zone_named(settings.timezone)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        problems.append(f"timezone: {settings.timezone!r} is not a time zone name (like UTC or Europe/Copenhagen)")
     if settings.per_page < 1:
         problems.append("per_page: must be at least 1")
     if settings.leaflet.size not in PAPER_SIZES:

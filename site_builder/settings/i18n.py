@@ -300,8 +300,11 @@ class Translator:
 @functools.lru_cache(maxsize=4096)
 def _long_date(value: dt.date, language: str) -> str:
     if isinstance(value, dt.datetime):
-        day = format_date(value, format="long", locale=language)
-        return f"{day}, {format_time(value, format='short', locale=language)}"
+        local = value.replace(
+            tzinfo=None
+        )  # the time as written, in its own zone (the markup's datetime has the offset)
+        day = format_date(local, format="long", locale=language)
+        return f"{day}, {format_time(local, format='short', locale=language)}"
     return str(format_date(value, format="long", locale=language))
 
 
