@@ -31,6 +31,57 @@ _Loader.add_implicit_resolver(
 )
 
 
+# Characters YAML gives a meaning beyond plain text: only a front matter holding one is read event by
+# event for anchors, aliases and explicit tags (most hold none, and a build reads thousands).
+_SPECIAL = re.compile(r"[&*!]")
+_LONG_NUMBER = re.compile(r"\d{1000,}")
+# C0 controls but tab, newline and carriage return; DEL and the C1 controls: never in an honest case.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _refused(path: Path, source: str) -> Problem | None:
+    """A problem for YAML features a case has no use for and an attacker does: anchors and aliases
+    (a few hundred bytes of aliases expand to gigabytes), explicit tags (`!!bool 1`,
+    `!!python/...`), control characters."""
+    for number, text in enumerate(source.splitlines(), start=2):
+        bad = _CONTROL.search(text)
+        if bad:
+            return Problem(
+                path,
+                number,
+                "front matter",
+                f"contains the control character U+{ord(bad.group()):04X}",
+                "plain text: remove the invisible character (it often comes from copying out of another program)",
+            )
+    if not _SPECIAL.search(source):
+        return None
+    try:
+        for event in yaml.parse(source, Loader=_Base):
+            line = event.start_mark.line + 2 if event.start_mark else 2
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return Problem(
+                    path,
+                    line,
+                    "front matter",
+                    "uses a YAML anchor or alias (& or *), which case files do not need",
+                    "write the value out, or put it in quotes if it starts with & or *",
+                )
+            tag = getattr(event, "tag", None)
+            implicit = getattr(event, "implicit", True)
+            explicit = tag is not None and not (all(implicit) if isinstance(implicit, tuple) else implicit)
+            if explicit:
+                return Problem(
+                    path,
+                    line,
+                    "front matter",
+                    f"uses a YAML tag ({tag}), which case files do not need",
+                    "a plain value: true or false, a date, or text in quotes if it starts with !",
+                )
+    except yaml.YAMLError:
+        return None  # reported with its line when the front matter is read below
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Parsed:
     """Front matter values, the line each field starts on, and the body below it."""
@@ -62,6 +113,9 @@ def parse(path: Path, text: str) -> Parsed | Problem:
             "a line '---' after the last field",
         )
     source = "\n".join(lines[1:end])
+    refused = _refused(path, source)
+    if refused is not None:
+        return refused
     loader = _Loader(source)
     try:
         node = loader.get_single_node()
@@ -81,6 +135,9 @@ def parse(path: Path, text: str) -> Parsed | Problem:
             f"not valid YAML: {what}",
             "'name: value' lines; quote values that contain ': ' or start with a symbol",
         )
+    except (ValueError, TypeError, KeyError, OverflowError):  # a value YAML cannot make: a 5,000-digit number
+        long = next((i for i, text in enumerate(source.splitlines(), start=2) if _LONG_NUMBER.search(text)), 2)
+        return Problem(path, long, "front matter", "holds a number too long to read", "text in quotes")
     finally:
         loader.dispose()
     if not isinstance(data, dict) or node is None:
