@@ -382,9 +382,14 @@ _LOOPS = "is a symbolic link that loops"
 _OUT = "copy the cases into the cases folder, or remove the link"
 
 
+CASE_SUFFIXES = (".md", ".markdown")  # in any case: .MD and .Markdown too
+_LOOK_ALIKES = (".txt", ".text", ".mdown", ".mkd", ".mkdn", ".mdtxt")
+
+
 def case_listing(folder: Path) -> tuple[list[str], list[Problem]]:
-    """Every .md file under `folder` (names starting with '_' or '.' skipped), sorted, and a problem for
-    each symbolic link that loops or points outside `folder` (not read) and each folder that cannot be read."""
+    """Every .md or .markdown file under `folder` (names starting with '_' or '.' skipped), sorted, and a
+    problem for each symbolic link that loops or points outside `folder` (not read), each folder that
+    cannot be read, and (a warning) each file that looks like a case but is not one by its name."""
     found: list[str] = []
     problems: list[Problem] = []
     root = os.path.realpath(folder)
@@ -419,11 +424,41 @@ def case_listing(folder: Path) -> tuple[list[str], list[Problem]]:
                     problems.append(_link_problem(entry.path, _LOOPS))
                 else:
                     pending.append((entry.path, (*chain, real)))
-            elif entry.name.endswith(".md") and entry.is_file():
-                found.append(entry.path)
+            elif entry.is_file():
+                lower = entry.name.lower()
+                if lower.endswith(CASE_SUFFIXES):
+                    found.append(entry.path)
+                elif _looks_like_a_case(entry.path, lower):
+                    problems.append(_ignored(entry.path))
     found.sort(key=lambda name: name.split("/"))  # as Paths sort: "a/x.md" before "a-b/x.md"
     problems.sort(key=Problem.sort_key)
     return found, problems
+
+
+def _looks_like_a_case(path: str, lower: str) -> bool:
+    """A file that is not read as a case but was meant to be one: Notepad's `.md.txt`, or a text file
+    that starts with front matter."""
+    if lower.endswith(tuple(f"{suffix}.txt" for suffix in CASE_SUFFIXES)):
+        return True
+    if not lower.endswith(_LOOK_ALIKES):
+        return False
+    try:
+        with open(path, "rb") as file:  # noqa: PTH123 - a DirEntry's path
+            return file.read(3) == b"---"
+    except OSError:
+        return False
+
+
+def _ignored(path: str) -> Problem:
+    stem = Path(path).name.split(".")[0]
+    return Problem(
+        Path(path),
+        None,
+        "file",
+        "looks like a case but is not read: only .md and .markdown files are cases",
+        f"rename it to {stem}.md",
+        severity="warning",
+    )
 
 
 def _link_problem(name: str, message: str, expected: str = "remove the link, or point it at a case file") -> Problem:
@@ -439,7 +474,7 @@ def case_names(folder: Path) -> list[str]:
     """case_files as strings (at 10,000 files pathlib is most of the cost of looking), and the paths
     case_listing refused, so that a listing with a refused link never looks like one without it."""
     found, problems = case_listing(folder)
-    return found + [str(p.path) for p in problems]
+    return found + [str(p.path) for p in problems if p.is_error]
 
 
 def case_files(folder: Path) -> list[Path]:
