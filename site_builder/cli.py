@@ -176,8 +176,8 @@ def _period(
     after: str = "",
 ) -> Period:
     """The digest's dates. `ledger`: False when no digest is made, so the send ledger is not even opened."""
-    from site_builder.build.pipeline import digest_period
     from site_builder.digest.ledger import LedgerError
+    from site_builder.digest.period import digest_period
 
     end = until.date() if until else today or dt.date.today()
     try:

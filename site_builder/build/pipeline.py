@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from site_builder.build import shortcut
-from site_builder.build.artifacts import Artifact, Finish, OutputTree
+from site_builder.build.artifacts import Finish, OutputTree
 from site_builder.build.lock import project_lock
 from site_builder.build.outputs import Edited, Output, chosen
 from site_builder.build.request import BuildRequest
@@ -30,7 +29,6 @@ from site_builder.cases.load import check_cases, published
 from site_builder.digest.period import Period
 from site_builder.leaflets.workers import LayoutWorkers, layout_workers
 from site_builder.problems import InputError, Problem
-from site_builder.settings.config import Settings
 from site_builder.settings.theme import theme_error
 
 if TYPE_CHECKING:
@@ -59,17 +57,6 @@ class BuildReport:
     seconds: float
     warnings: tuple[Problem, ...] = ()
     plan: str = ""  # which way it was built, and why
-
-
-def digest_period(settings: Settings, since: dt.date | None, until: dt.date | None, today: dt.date) -> Period:
-    """--since/--until, else from the day after the last digest sent, else the last `digest.days` days."""
-    end = until or today
-    if since is None:
-        from site_builder.digest.ledger import last_sent_until
-
-        last = last_sent_until(settings.ledger_path)
-        since = last + dt.timedelta(days=1) if last else end - dt.timedelta(days=settings.digest.days)
-    return Period(since, end)
 
 
 def build(
@@ -161,13 +148,16 @@ def _remake(
     edited = Edited(tuple(found.cases), found.whole)
     if edited.cases or edited.whole is not None:
         for output in outputs:
-            for artifact in _remade(output, edited, request, workers):
+            with _theme_errors(output):
+                remade = output.remade(edited, request, workers)
+            carrier = _carrier(output, trees)
+            for artifact in remade:
                 if not trees[output.name].replace(artifact):
                     return None  # a file this build would make that the last one did not
-                if output.carried and output.carried[0] in trees:
-                    host, folder = output.carried
-                    if not trees[host].replace(dataclasses.replace(artifact, path=f"{folder}{artifact.path}")):
-                        return None
+                if carrier and not carrier[0].replace(
+                    dataclasses.replace(artifact, path=f"{carrier[1]}{artifact.path}")
+                ):
+                    return None
     try:
         reports = _write(request, outputs, list(trees.values()), note.remembered, [])
     except shortcut.Stale:
@@ -176,34 +166,43 @@ def _remake(
     return BuildReport(note.cases, note.held_back, request.period, reports, 0.0, found.problems)
 
 
+@contextlib.contextmanager
+def _theme_errors(output: Output) -> Iterator[None]:
+    """A template failure while `output` renders becomes a ThemeError naming the template line."""
+    try:
+        yield
+    except jinja2.TemplateError as exc:
+        raise theme_error(exc, f"{output.name} template") from exc
+
+
 def _render(
     output: Output, cases: tuple[Case, ...], request: BuildRequest, workers: LayoutWorkers | None
 ) -> OutputTree:
-    """One output's files; a template failure becomes a ThemeError naming the template line."""
+    """One output's files."""
     tree = OutputTree(output.name)
-    try:
+    with _theme_errors(output):
         tree.extend(output.render(cases, request, workers))
-    except jinja2.TemplateError as exc:
-        raise theme_error(exc, f"{output.name} template") from exc
     return tree
 
 
-def _remade(output: Output, edited: Edited, request: BuildRequest, workers: LayoutWorkers | None) -> list[Artifact]:
-    try:
-        return output.remade(edited, request, workers)
-    except jinja2.TemplateError as exc:
-        raise theme_error(exc, f"{output.name} template") from exc
+def _carrier(output: Output, trees: dict[str, OutputTree]) -> tuple[OutputTree, str] | None:
+    """The tree that also carries `output`'s files, and the folder they go in there, if one is built."""
+    if output.carried is None or output.carried[0] not in trees:
+        return None
+    host, folder = output.carried
+    return trees[host], folder
 
 
 def _carry(outputs: tuple[Output, ...], trees: dict[str, OutputTree]) -> None:
     """An output another one carries (the site links to each leaflet) travels with it too."""
     for output in outputs:
-        if output.carried is None or output.carried[0] not in trees:
+        carrier = _carrier(output, trees)
+        if carrier is None:
             continue
-        host, folder = output.carried
+        host, folder = carrier
         own = trees[output.name]
         for name, data in own.files.items():
-            trees[host].add(f"{folder}{name}", data, own.keys.get(name), name in own.made_from_others)
+            host.add(f"{folder}{name}", data, own.keys.get(name), name in own.made_from_others)
 
 
 def _write(

@@ -43,16 +43,15 @@ def _refused(path: Path, source: str) -> Problem | None:
     """A problem for YAML features a case has no use for and an attacker does: anchors and aliases
     (a few hundred bytes of aliases expand to gigabytes), explicit tags (`!!bool 1`,
     `!!python/...`), control characters."""
-    for number, text in enumerate(source.splitlines(), start=2):
-        bad = _CONTROL.search(text)
-        if bad:
-            return Problem(
-                path,
-                number,
-                "front matter",
-                f"contains the control character U+{ord(bad.group()):04X}",
-                "plain text: remove the invisible character (it often comes from copying out of another program)",
-            )
+    bad = _CONTROL.search(source)  # one search of the whole text: every case file is read through here
+    if bad:
+        return Problem(
+            path,
+            source.count("\n", 0, bad.start()) + 2,
+            "front matter",
+            f"contains the control character U+{ord(bad.group()):04X}",
+            "plain text: remove the invisible character (it often comes from copying out of another program)",
+        )
     if not _SPECIAL.search(source):
         return None
     try:

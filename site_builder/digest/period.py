@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from site_builder.cases.model import Case
+    from site_builder.settings.config import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +26,14 @@ class Period:
     def select(self, cases: tuple[Case, ...]) -> tuple[Case, ...]:
         """Published cases dated within the period, newest first."""
         return tuple(c for c in cases if not c.draft and self.since <= c.date <= self.until)
+
+
+def digest_period(settings: Settings, since: dt.date | None, until: dt.date | None, today: dt.date) -> Period:
+    """--since/--until, else from the day after the last digest sent, else the last `digest.days` days."""
+    end = until or today
+    if since is None:
+        from site_builder.digest.ledger import last_sent_until  # SQLite: only when the period depends on it
+
+        last = last_sent_until(settings.ledger_path)
+        since = last + dt.timedelta(days=1) if last else end - dt.timedelta(days=settings.digest.days)
+    return Period(since, end)
