@@ -17,6 +17,7 @@ from site_builder.build.keys import key
 from site_builder.build.parallel import fork_pool
 from site_builder.cases import markdown
 from site_builder.cases.model import COSTS, Body, Case, Moment, Section, _day, instant
+from site_builder.cases.placeholders import leftovers
 from site_builder.cases.review import Draft, local_links, review
 from site_builder.cases.sections import classify
 from site_builder.problems import InputError, Problem
@@ -185,7 +186,16 @@ def _tags(value: Any) -> tuple[str, ...]:
 
 def _costs(value: Any) -> tuple[str, ...]:
     check = _choice(COSTS, "cost")
-    return tuple(check(v) for v in _strings(value))
+    costs: list[str] = []
+    wrong: list[str] = []
+    for item in _strings(value):
+        try:
+            costs.append(check(item))
+        except ValueError as exc:
+            wrong.append(str(exc))
+    if wrong:  # every wrong item at once: fixing one and running again to meet the next is tedious
+        raise ValueError("; ".join(wrong))
+    return tuple(costs)
 
 
 def _read(path: Path, problems: list[Problem]) -> str | None:
@@ -249,6 +259,7 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     if isinstance(parsed, Problem):
         problems.append(parsed)
         return None
+    problems.extend(parsed.warnings)
     before = len(problems)
     f = _Fields(shown, parsed, problems)
     for name in parsed.fields:
@@ -317,6 +328,7 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     problems.extend(section_problems)
     if len(problems) > before:
         return None
+    problems.extend(leftovers(shown, raw, draft))
     sections = tuple(Section(s.key, s.heading, markdown.to_html(s.text)) for s in raw)
     problem_html = next(s.html for s in sections if s.key == "problem")
     links = tuple(target for s in sections for target in local_links(s.html))
