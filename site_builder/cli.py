@@ -400,8 +400,9 @@ def serve(cases_dir: Path, config_path: Path, port: int, out: Path | None) -> No
               help="text for people, github for pull-request annotations, json for tools.")  # fmt: skip
 @click.option("--strict", is_flag=True, help="Warnings fail the check too.")
 @click.option("--links", is_flag=True, help="Also check every link, anchor and image of the built site in OUT/site.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list stories that lack a translation the site offers.")
 @_out
-def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: bool, out: Path) -> None:
+def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: bool, verbose: bool, out: Path) -> None:
     """Check every case and list all problems at once. Exit 1 on errors (or warnings with --strict)."""
     from site_builder.cases.load import check_cases
 
@@ -410,6 +411,11 @@ def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: boo
         cases_dir, settings, _progress if fmt == "text" else iter, cache_file=settings.cache_dir / "cases.pickle"
     )
     failing = any(p.is_error or strict for p in problems)
+    if verbose and fmt == "text":
+        from site_builder.cases.translations import untranslated
+
+        for line in untranslated(cases, settings.languages):
+            click.echo(line)
     _report_problems(problems, "fix them and run check again." if failing else "fine to publish; worth a look.", fmt)
     broken = []
     if links:

@@ -20,6 +20,7 @@ from site_builder.cases.model import COSTS, Body, Case, Moment, Section, _day, i
 from site_builder.cases.placeholders import leftovers
 from site_builder.cases.review import Draft, local_links, review
 from site_builder.cases.sections import classify
+from site_builder.cases.translations import twins
 from site_builder.problems import InputError, Problem
 from site_builder.settings.config import Settings
 from site_builder.settings.i18n import heading_aliases
@@ -44,6 +45,7 @@ FIELDS = (
     "language",
     "summary",
     "draft",
+    "translation_key",
 )
 # A slug names a folder of the site and the leaflet `<slug>.pdf`; a file name holds at most 255 bytes
 # on the usual file systems (ext4, tmpfs, APFS, NTFS), so a longer one fails only when written.
@@ -324,6 +326,9 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     compensation = f.get("compensation", _text, "what the customer got, in quotes")
     summary = f.get("summary", _text, "one sentence in quotes")
     draft = f.get("draft", _bool, "true or false", default=False)
+    translation_key = f.get(
+        "translation_key", _text, "a short name the translations of one story share, like late-parcel"
+    )
     raw, section_problems = classify(shown, parsed.body, parsed.body_line, heading_aliases(language, settings))
     problems.extend(section_problems)
     if len(problems) > before:
@@ -367,6 +372,7 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         summary=summary or markdown.first_sentence(markdown.to_text(problem_html)),
         draft=draft,
         body=Body(sections),
+        translation_key=translation_key,
         assets=assets,
         local_links=links,
         digest=key(shown, text),
@@ -601,6 +607,7 @@ def check_cases(
             continue
         owners[case.slug] = case
         cases.append(case)
+    problems.extend(twins(cases))
     cases.sort(key=lambda c: (c.date, c.title, c.slug), reverse=True)
     return tuple(cases), tuple(problems)
 

@@ -84,6 +84,7 @@ class Case:
     summary: str
     draft: bool
     body: Body  # the sections; see `sections`
+    translation_key: str | None = None  # cases sharing one are translations of one story
     assets: tuple[tuple[str, Path], ...] = ()  # files the body links to: (path beside the page, source)
     local_links: tuple[str, ...] = ()  # every relative link target in the body, existing or not
     digest: str = ""  # of the file's path and text: pages that show this case depend on it

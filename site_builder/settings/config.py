@@ -83,6 +83,23 @@ class Leaflet:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageText:
+    """What the site says in one language: `[languages.ru]` in site.toml. Empty text means the
+    site's own (from the top of site.toml)."""
+
+    title: str = _doc("Site title in this language.", "")
+    description: str = _doc("The site's one sentence in this language.", "")
+    company: dict[str, str] = _doc(
+        "The company's text in this language: [languages.ru.company] address = '...'", factory=dict
+    )
+    industries: dict[str, str] = _doc(
+        "Industry names in this language: [languages.ru.industries] 'online retail' = 'интернет-магазин'",
+        factory=dict,
+    )
+    tags: dict[str, str] = _doc("Tag names in this language: [languages.ru.tags] refund = 'возврат'", factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a build needs to know besides the cases themselves."""
 
@@ -116,7 +133,40 @@ class Settings:
     strings: dict[str, dict[str, str]] = _doc(
         "UI text overrides or new languages: [strings.de] a_customer = 'ein Kunde'", factory=dict
     )
+    texts: dict[str, LanguageText] = field(
+        default_factory=dict, metadata={"doc": "Per-language text, from [languages.xx] tables (not a setting)."}
+    )
     root: Path = field(default=Path(), metadata={"doc": "Folder of site.toml (not a setting)."})
+
+    def text(self, language: str) -> LanguageText:
+        """What the site says in `language` ([languages.xx]); empty text means the site's own."""
+        return self.texts.get(language) or LanguageText()
+
+    def title_in(self, language: str) -> str:
+        """The site title in `language`."""
+        return self.text(language).title or self.title
+
+    def description_in(self, language: str) -> str:
+        """The site's description in `language`."""
+        return self.text(language).description or self.description
+
+    def company_in(self, language: str) -> Company:
+        """The company with its text in `language` where site.toml gives one."""
+        return replace(self.company, **self.text(language).company) if language in self.texts else self.company
+
+    def canonical(self, kind: str, name: str) -> str:
+        """An industry or tag by the name it has in site.toml's tables, whatever language it was written in."""
+        for text in self.texts.values():
+            for canonical, shown in getattr(text, kind).items():
+                if name in (canonical, shown):
+                    return str(canonical)
+        return name
+
+    def shown(self, kind: str, name: str, language: str) -> str:
+        """An industry's or tag's name as a reader of `language` sees it."""
+        names: dict[str, str] = getattr(self.text(language), kind)
+        canonical = self.canonical(kind, name)
+        return names.get(canonical, canonical)
 
     @property
     def ledger_path(self) -> Path:
@@ -194,7 +244,7 @@ def _hint(name: str, known: list[str]) -> str:
 
 def _load_table(cls: type[T], data: dict[str, Any], where: str, problems: list[str]) -> T:
     hints = get_type_hints(cls)
-    known = [f.name for f in fields(cls) if f.name != "root"]  # type: ignore[arg-type]
+    known = [f.name for f in fields(cls) if f.name not in ("root", "texts")]  # type: ignore[arg-type]
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
@@ -243,6 +293,7 @@ def load_settings(path: Path | None) -> Settings:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not valid UTF-8 at byte {exc.start}") from exc
     problems: list[str] = []
+    data, texts = _language_tables(data, problems)
     settings = _load_table(Settings, data, "", problems)
     base_url = _check_base_url(settings.base_url, "base_url", problems)
     for lang in (settings.language, *settings.languages):
@@ -279,4 +330,27 @@ def load_settings(path: Path | None) -> Settings:
     problems += check_strings(strings)
     if problems:
         raise ConfigError("\n".join(f"{path}: {p}" for p in problems))
-    return replace(settings, base_url=base_url, sections=sections, strings=strings, root=path.parent)
+    return replace(settings, base_url=base_url, sections=sections, strings=strings, texts=texts, root=path.parent)
+
+
+def _language_tables(data: dict[str, Any], problems: list[str]) -> tuple[dict[str, Any], dict[str, LanguageText]]:
+    """`languages` as a list of codes, or as a table per language with its site text (as in Hugo)."""
+    raw = data.get("languages")
+    if not isinstance(raw, dict):
+        return data, {}
+    texts: dict[str, LanguageText] = {}
+    company = [f.name for f in fields(Company)]
+    for lang, table in raw.items():
+        where = f"languages.{lang}"
+        if not isinstance(table, dict):
+            problems.append(f"{where}: expected a table like [{where}] title = '...'")
+            continue
+        text = _load_table(LanguageText, table, f"{where}.", problems)
+        for kind in ("company", "industries", "tags"):
+            for name, value in getattr(text, kind).items():
+                if not isinstance(value, str):
+                    problems.append(f"{where}.{kind}.{name}: got {value!r}, expected text in quotes")
+                elif kind == "company" and name not in company:
+                    problems.append(f"{where}.company.{name}: unknown setting ({_hint(name, company)})")
+        texts[lang] = text
+    return {**data, "languages": list(raw)}, texts

@@ -1,0 +1,64 @@
+"""Translations: cases that share a `translation_key` tell one story in several languages."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from site_builder.cases.model import Case
+from site_builder.problems import Problem
+
+_FIELD = re.compile(r"^translation_key\s*[:=]", re.MULTILINE)
+
+
+def stories(cases: Iterable[Case]) -> dict[str, dict[str, Case]]:
+    """Each translation key's cases by language (the first case of a language wins)."""
+    grouped: dict[str, dict[str, Case]] = defaultdict(dict)
+    for case in cases:
+        if case.translation_key is not None:
+            grouped[case.translation_key].setdefault(case.language, case)
+    return dict(grouped)
+
+
+def _line(path: Path) -> int | None:
+    """The line of the translation_key field, read again only to report a problem."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    match = _FIELD.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def twins(cases: Sequence[Case]) -> list[Problem]:
+    """An error for each case that is a second translation of a story into the same language."""
+    first: dict[tuple[str, str], Case] = {}
+    problems = []
+    for case in sorted(cases, key=lambda c: str(c.source)):
+        if case.translation_key is None:
+            continue
+        other = first.setdefault((case.translation_key, case.language), case)
+        if other is not case:
+            problems.append(
+                Problem(
+                    case.source,
+                    _line(case.source),
+                    "translation_key",
+                    f"'{case.translation_key}' already has a case in '{case.language}': {other.source}",
+                    "one case per language for each story: change the key or the language of one of them",
+                )
+            )
+    return problems
+
+
+def untranslated(cases: Iterable[Case], languages: Sequence[str]) -> list[str]:
+    """One line per story that lacks a language the site offers, for `check -v`."""
+    lines = []
+    for story, versions in sorted(stories(cases).items()):
+        missing = [language for language in languages if language not in versions]
+        if missing:
+            have = ", ".join(f"{lang} ({case.source})" for lang, case in sorted(versions.items()))
+            lines.append(f"{story}: no {', '.join(missing)} translation yet; has {have}")
+    return lines
