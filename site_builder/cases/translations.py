@@ -62,3 +62,36 @@ def untranslated(cases: Iterable[Case], languages: Sequence[str]) -> list[str]:
             have = ", ".join(f"{lang} ({case.source})" for lang, case in sorted(versions.items()))
             lines.append(f"{story}: no {', '.join(missing)} translation yet; has {have}")
     return lines
+
+
+def story_of(case: Case) -> str:
+    """The story a case tells: its translation key, or the case itself when it has none."""
+    return f"key:{case.translation_key}" if case.translation_key is not None else f"file:{case.source}"
+
+
+def for_reader(
+    cases: Sequence[Case], language: str, languages: Sequence[str], untranslated: bool = True
+) -> tuple[Case, ...]:
+    """One case per story for a reader of `language`, in the order of `cases`: the story's version in
+    that language, else (when `untranslated`) its version in the first of `languages` it has."""
+    versions: dict[str, dict[str, Case]] = defaultdict(dict)
+    for case in cases:
+        versions[story_of(case)].setdefault(case.language, case)
+    rank: dict[str, int] = {}
+    for i, lang in enumerate(languages):
+        rank.setdefault(lang, i)
+    chosen: set[int] = set()
+    for told in versions.values():
+        if language in told:
+            chosen.add(id(told[language]))
+        elif untranslated:
+            chosen.add(id(min(told.values(), key=lambda c: rank.get(c.language, len(rank)))))
+    return tuple(case for case in cases if id(case) in chosen)
+
+
+def siblings(cases: Iterable[Case]) -> dict[str, frozenset[str]]:
+    """Each case's slug -> the slugs of every version of its story (its own included)."""
+    stories: dict[str, set[str]] = defaultdict(set)
+    for case in cases:
+        stories[story_of(case)].add(case.slug)
+    return {slug: frozenset(slugs) for slugs in stories.values() for slug in slugs}

@@ -14,11 +14,13 @@ from urllib.parse import quote
 
 import css_inline
 import jinja2
+from babel import Locale
 
 from site_builder import __version__
 from site_builder.build.artifacts import Artifact
 from site_builder.build.keys import key
 from site_builder.cases.model import Case
+from site_builder.cases.translations import for_reader
 from site_builder.digest.period import Period
 from site_builder.settings.config import Settings
 from site_builder.settings.i18n import Translator, translator
@@ -109,6 +111,8 @@ class DigestRenderer:
             "subject": subject,
             "greeting": t("dear", name=name) if name else t("hello"),
             "cases": shown,
+            "preheader": next((c.summary for c in shown if c.language == t.language), t("digest_intro")),
+            "language_name": functools.partial(_language_name, t.language),
             "hidden": len(cases) - len(shown),
             "period": t("digest_period", since=t.date(period.since), until=t.date(period.until)),
             "case_url": lambda case: self.links.absolute(self.links.case(case)),
@@ -118,6 +122,12 @@ class DigestRenderer:
         html = self.inliner.inline(self.env.get_template("digest.html").render(context))
         text = self.env.get_template("digest.txt").render(context)
         return Digest(subject, html, text, t.language, shown, len(cases) - len(shown))
+
+
+@functools.cache
+def _language_name(reader: str, language: str) -> str:
+    """The name of `language` in the reader's language ("английский" for en, to a Russian reader)."""
+    return str(Locale.parse(reader).languages.get(language, language))
 
 
 # Stand-ins that survive autoescaping and CSS inlining unchanged, and appear nowhere else.
@@ -223,13 +233,15 @@ def message_id(settings: Settings, *parts: str) -> str:
 
 def render_digest_files(cases: tuple[Case, ...], settings: Settings, period: Period) -> list[Artifact]:
     """digest-<until>.html, .txt and .eml for the site's language; nothing for an empty period."""
-    chosen = period.select(cases)
+    language = settings.language
+    untranslated = settings.digest.untranslated == "show"
+    chosen = for_reader(period.select(cases), language, (language, *settings.languages), untranslated)
     if not chosen:
         return []
 
     @functools.cache
     def files() -> tuple[bytes, bytes, bytes]:
-        digest = DigestRenderer(settings).render(chosen, period, settings.language)
+        digest = DigestRenderer(settings).render(chosen, period, language)
         date = dt.datetime.combine(period.until, dt.time(8), tzinfo=dt.UTC)
         message = compose(digest, settings, to=None, message_id=message_id(settings, period.key), date=date)
         return digest.html.encode("utf-8"), digest.text.encode("utf-8"), message.as_bytes()

@@ -93,7 +93,13 @@ def load_recipients(path: Path, settings: Settings) -> tuple[Recipient, ...]:
                 )
             )
             continue
-        segments = tuple(s.strip() for s in values.get("segments", "").split(";") if s.strip())
+        written = (s.strip() for s in values.get("segments", "").split(";") if s.strip())
+        # A segment matches an industry or tag in any language site.toml names it in.
+        segments = tuple(
+            dict.fromkeys(
+                name for s in written for kind in ("industries", "tags") for name in sorted(settings.names_of(kind, s))
+            )
+        )
         recipients.append(Recipient(email, name, language, segments))
     if problems:
         raise InputError(problems)

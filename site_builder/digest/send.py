@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 
 from site_builder.cases.model import Case
+from site_builder.cases.translations import for_reader, siblings
 from site_builder.digest.compose import message_id, sender
 from site_builder.digest.ledger import Delivery, Ledger
 from site_builder.digest.period import Period
@@ -56,7 +57,7 @@ def send_digest(
 ) -> SendReport:
     """Send each recipient the cases of `period` they want and have not had, one connection per transport."""
     report = SendReport()
-    due = _plan(period.select(cases), recipients, period, ledger, report)
+    due = _plan(period.select(cases), recipients, period, ledger, report, settings, siblings(cases))
     run = _Run(due, settings, period, ledger, options, progress, report, len(transports))
     if len(transports) == 1:
         run.work(transports[0])
@@ -218,17 +219,26 @@ class _Run:
 
 
 def _plan(
-    in_period: tuple[Case, ...], recipients: tuple[Recipient, ...], period: Period, ledger: Ledger, report: SendReport
+    in_period: tuple[Case, ...],
+    recipients: tuple[Recipient, ...],
+    period: Period,
+    ledger: Ledger,
+    report: SendReport,
+    settings: Settings,
+    stories: dict[str, frozenset[str]],
 ) -> list[_Due]:
-    """Who is due a message and with which cases; the rest go to the report as skipped or nothing new."""
+    """Who is due a message and with which cases (one version of each story, in the person's language
+    when there is one; a story had in any language is not sent again); the rest go to the report."""
     due = []
+    shown = settings.digest.untranslated == "show"
     for person in recipients:
         known = ledger.delivery(period.key, person.email)
         if known is not None and known.status == "sent":
             report.skipped.append(person.email)
             continue
         had = ledger.delivered_slugs(person.email)
-        chosen = tuple(c for c in in_period if person.wants(c) and c.slug not in had)
+        wanted = [c for c in in_period if person.wants(c) and not stories.get(c.slug, frozenset({c.slug})) & had]
+        chosen = for_reader(wanted, person.language, (settings.language, *settings.languages), shown)
         if chosen:
             due.append((person, chosen, known))
         else:

@@ -70,6 +70,10 @@ class Digest:
     unsubscribe_url: str = _doc(
         "https URL for one-click unsubscribe (RFC 8058); {email} is replaced by the address.", ""
     )
+    untranslated: str = _doc(
+        "A case with no translation in a reader's language: show (the original, marked with its language) or hide.",
+        "show",
+    )
     retries: int = _doc("Tries per message when the server fails temporarily.", 4)
     backoff: float = _doc("Seconds before the first retry; doubles each time.", 1.0)
 
@@ -161,6 +165,12 @@ class Settings:
                 if name in (canonical, shown):
                     return str(canonical)
         return name
+
+    def names_of(self, kind: str, name: str) -> frozenset[str]:
+        """Every name an industry or tag has in site.toml's tables (the name itself included)."""
+        canonical = self.canonical(kind, name)
+        shown = (names[canonical] for text in self.texts.values() if canonical in (names := getattr(text, kind)))
+        return frozenset({name, canonical, *shown})
 
     def shown(self, kind: str, name: str, language: str) -> str:
         """An industry's or tag's name as a reader of `language` sees it."""
@@ -315,6 +325,8 @@ def load_settings(path: Path | None) -> Settings:
         problems.append(f"smtp.security: {settings.smtp.security!r} is not one of {', '.join(SECURITY)}")
     if settings.digest.max_cases < 1 or settings.digest.days < 1 or settings.digest.retries < 1:
         problems.append("digest: days, max_cases and retries must be at least 1")
+    if settings.digest.untranslated not in ("show", "hide"):
+        problems.append(f"digest.untranslated: {settings.digest.untranslated!r} is not one of show, hide")
     url = settings.digest.unsubscribe_url
     if url and (not url.startswith("https://") or "{email}" not in url):
         problems.append(f"digest.unsubscribe_url: {url!r} must be an https URL containing {{email}}")
