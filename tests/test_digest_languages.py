@@ -86,6 +86,9 @@ def test_untranslated_cases_can_be_left_out(stories: Path, smtp: SmtpServer, cli
     configure(stories, smtp.port, 'untranslated = "hide"\n')
     assert cli(*SEND).exit_code == 0
     assert titles(smtp, "anna@example.com")[1] == ["The room was gone"]
+    # The company's text in the reader's language, where site.toml gives one.
+    assert "Акме" in parts(smtp.recorder.to("boris@example.com")[0])[0]
+    assert "Акме" not in parts(smtp.recorder.to("anna@example.com")[0])[0]
     assert titles(smtp, "boris@example.com")[1] == ["Номер исчез"]
 
 
@@ -103,12 +106,15 @@ def test_a_story_had_in_one_language_is_not_sent_again_in_another(
     assert smtp.recorder.to("boris@example.com") == []  # the Russian version of a story Boris has read
 
 
-def test_a_segment_matches_an_industry_in_any_language(
+def test_a_segment_matches_an_industry_in_any_language_and_the_company_speaks_it(
     stories: Path, smtp: SmtpServer, cli: Callable[..., Result]
 ) -> None:
     configure(stories, smtp.port)
     with (stories / "site.toml").open("a", encoding="utf-8") as toml:
-        toml.write('[languages.en]\n[languages.ru]\n[languages.ru.industries]\nhotels = "гостиницы"\n[languages.da]\n')
+        toml.write(
+            '[languages.en]\n[languages.ru]\n[languages.ru.industries]\nhotels = "гостиницы"\n'
+            '[languages.ru.company]\nname = "Акме"\n[languages.da]\n'
+        )
     (stories / "people.csv").write_text(
         "email,name,language,segments\nboris@example.com,Борис,ru,hotels\nanna@example.com,Anna,en,гостиницы\n",
         encoding="utf-8",
@@ -117,3 +123,6 @@ def test_a_segment_matches_an_industry_in_any_language(
     assert result.exit_code == 0, result.output
     assert titles(smtp, "boris@example.com")[1] == ["Номер исчез"]
     assert titles(smtp, "anna@example.com")[1] == ["The room was gone"]
+    # The company's text in the reader's language, where site.toml gives one.
+    assert "Акме" in parts(smtp.recorder.to("boris@example.com")[0])[0]
+    assert "Акме" not in parts(smtp.recorder.to("anna@example.com")[0])[0]

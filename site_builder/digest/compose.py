@@ -105,6 +105,7 @@ class DigestRenderer:
         subject = t("digest_subject", date=t.date(period.until))
         context = {
             "settings": self.settings,
+            "company": self.settings.company_in(t.language),
             "t": t,
             "tr": lambda lang: translator(lang, self.settings),
             "lang": t.language,
