@@ -16,6 +16,8 @@ from slugify import slugify
 from site_builder.build.keys import key
 from site_builder.build.parallel import fork_pool
 from site_builder.cases import markdown
+from site_builder.cases.assets import linked_files
+from site_builder.cases.embeds import external_embeds
 from site_builder.cases.model import COSTS, Body, Case, Moment, Section, _day, instant
 from site_builder.cases.placeholders import leftovers
 from site_builder.cases.review import Draft, local_links, review
@@ -333,6 +335,12 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     problem_html = next(s.html for s in sections if s.key == "problem")
     links = tuple(target for s in sections for target in local_links(s.html))
     thanks = next(s for s in raw if s.key == "thanks")
+    lines = text.splitlines()
+    # Each section's lines run from its heading to the line before the next one.
+    spans = zip([r.line for r in raw], [r.line - 1 for r in raw[1:]] + [len(lines)], strict=True)
+    problems.extend(external_embeds(shown, lines, ((*span, s.html) for span, s in zip(spans, sections, strict=True))))
+    assets, refused, answered = linked_files(path, links, lines, parsed.body_line)
+    problems.extend(refused)
     draft_review = Draft(
         path=shown,
         text=text,
@@ -347,10 +355,9 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         has_resolved=resolved is not None,
         thanks=thanks.text,
         thanks_line=thanks.line,
-        links=links,
+        links=tuple(target for target in links if target not in answered),
     )
     problems.extend(review(draft_review))
-    assets = _assets(path, links)
     return Case(
         source=shown,
         slug=slug,
@@ -373,17 +380,6 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     )
 
 
-def _assets(path: Path, links: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
-    """Existing files a case links to by a relative path inside its folder; they are published beside its page."""
-    found: dict[str, Path] = {}
-    folder = path.parent.resolve()
-    for target in links:
-        source = (path.parent / target).resolve()
-        if source.is_file() and source.is_relative_to(folder) and ".." not in Path(target).parts:
-            found[Path(target).as_posix()] = source
-    return tuple(sorted(found.items()))
-
-
 def _earlier(a: Moment, b: Moment) -> bool:
     if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
         return instant(a) < instant(b)
@@ -400,8 +396,9 @@ _LOOK_ALIKES = (".txt", ".text", ".mdown", ".mkd", ".mkdn", ".mdtxt")
 
 def case_listing(folder: Path) -> tuple[list[str], list[Problem]]:
     """Every .md or .markdown file under `folder` (names starting with '_' or '.' skipped), sorted, and a
-    problem for each symbolic link that loops or points outside `folder` (not read), each folder that
-    cannot be read, and (a warning) each file that looks like a case but is not one by its name."""
+    problem for each symbolic link that loops, each folder that cannot be read, and (warnings) each
+    symbolic link that points outside `folder` (not followed) and each file that looks like a case
+    but is not one by its name."""
     found: list[str] = []
     problems: list[Problem] = []
     root = os.path.realpath(folder)
@@ -428,8 +425,10 @@ def case_listing(folder: Path) -> tuple[list[str], list[Problem]]:
                         problems.append(_link_problem(entry.path, _LOOPS))
                     continue  # a link to nothing is skipped, as before
                 if real != root and not real.startswith(f"{root}/"):
+                    # Not followed: what is published is what the cases folder holds. A warning, as
+                    # for a look-alike file: nothing from out there is read, so nothing goes wrong.
                     out = f"is a symbolic link that points outside {folder}/"
-                    problems.append(_link_problem(entry.path, out, _OUT))
+                    problems.append(_link_problem(entry.path, out, _OUT, "warning"))
                     continue
             if entry.is_dir():
                 if real in chain:
@@ -473,8 +472,10 @@ def _ignored(path: str) -> Problem:
     )
 
 
-def _link_problem(name: str, message: str, expected: str = "remove the link, or point it at a case file") -> Problem:
-    return Problem(Path(name), None, "file", f"{message}: not read", expected)
+def _link_problem(
+    name: str, message: str, expected: str = "remove the link, or point it at a case file", severity: str = "error"
+) -> Problem:
+    return Problem(Path(name), None, "file", f"{message}: not read", expected, severity)
 
 
 def _unreadable(path: Path, exc: OSError) -> Problem:
@@ -484,9 +485,10 @@ def _unreadable(path: Path, exc: OSError) -> Problem:
 
 def case_names(folder: Path) -> list[str]:
     """case_files as strings (at 10,000 files pathlib is most of the cost of looking), and the paths
-    case_listing refused, so that a listing with a refused link never looks like one without it."""
+    case_listing refused or warned about, so that a listing with one never looks like one without it
+    (a build from the last one's note would otherwise not show the warning)."""
     found, problems = case_listing(folder)
-    return found + [str(p.path) for p in problems if p.is_error]
+    return found + [str(p.path) for p in problems]
 
 
 def case_files(folder: Path) -> list[Path]:

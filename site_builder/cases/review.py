@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from site_builder.cases.embeds import is_elsewhere
 from site_builder.problems import Problem
 
 SUMMARY_LIMIT = 160
@@ -87,6 +88,8 @@ def local_links(html: str) -> list[str]:
     found = []
     for target in _LINK.findall(html):
         parts = urlsplit(target)
+        if is_elsewhere(target):  # \\host\x too, which a browser reads as //host/x
+            continue
         if not (parts.scheme or parts.netloc or target.startswith(("#", "/")) or not parts.path):
             found.append(unquote(parts.path))
     return found
