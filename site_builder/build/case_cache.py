@@ -27,7 +27,7 @@ from site_builder.cases.model import Case
 from site_builder.problems import Problem
 from site_builder.settings.config import Settings
 
-_MAGIC = b"site-builder case cache 6\n"  # 6: hostile front matter refused (5: one key function, 4: sealed)
+_MAGIC = b"site-builder case cache 7\n"  # 7: names and nesting refused (6: hostile front matter, 5: one key)
 _RACY_SECONDS = 2
 _SIZE = 8  # bytes of a journal record's length
 
