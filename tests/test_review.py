@@ -38,7 +38,7 @@ WARNINGS = [
     ),
     (
         "customer-name",
-        case_text(extra='customer: "Olga Petrova, Petrova Bakery"\n').replace("The room was", "Olga saw the room was"),
+        case_text(extra='customer: "Olga Petrova, Petrova Bakery"\n').replace("They had driven", "Olga had driven"),
         16,
         "body",
         "names the customer ('Olga')",

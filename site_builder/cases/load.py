@@ -15,10 +15,13 @@ from slugify import slugify
 
 from site_builder.build.keys import key
 from site_builder.build.parallel import fork_pool
+from site_builder.cases import consent as consent_rule
 from site_builder.cases import markdown
 from site_builder.cases.assets import linked_files
 from site_builder.cases.embeds import external_embeds
+from site_builder.cases.limits import nesting_problems
 from site_builder.cases.model import COSTS, Body, Case, Moment, Section, _day, instant
+from site_builder.cases.names import OWN_SLUG, collisions, reserved
 from site_builder.cases.placeholders import leftovers
 from site_builder.cases.review import Draft, local_links, review
 from site_builder.cases.sections import classify
@@ -326,13 +329,24 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     compensation = f.get("compensation", _text, "what the customer got, in quotes")
     summary = f.get("summary", _text, "one sentence in quotes")
     draft = f.get("draft", _bool, "true or false", default=False)
+    if slug and reserved(slug):
+        f.fail("slug", f"'{slug}' is {reserved(slug)}, which the build makes itself", OWN_SLUG)
+    if customer and not consent:
+        public = {"title": title, "summary": summary, "compensation": compensation, "tags": tags, "industry": industry}
+        problems.extend(consent_rule.front_matter_problems(shown, customer, public, parsed.lines, slug))
     raw, section_problems = classify(shown, parsed.body, parsed.body_line, heading_aliases(language, settings))
     problems.extend(section_problems)
     if len(problems) > before:
         return None
     problems.extend(leftovers(shown, raw, draft))
     sections = tuple(Section(s.key, s.heading, markdown.to_html(s.text)) for s in raw)
+    problems.extend(nesting_problems(shown, parsed.body, parsed.body_line, raw, sections, markdown.to_html))
     problem_html = next(s.html for s in sections if s.key == "problem")
+    if summary is None and customer and not consent:
+        derived = markdown.first_sentence(markdown.to_text(problem_html))
+        problems.extend(consent_rule.summary_problems(shown, customer, derived, raw))
+    if any(p.is_error for p in problems[before:]):  # the example-text rule may have added a warning
+        return None
     links = tuple(target for s in sections for target in local_links(s.html))
     thanks = next(s for s in raw if s.key == "thanks")
     lines = text.splitlines()
@@ -603,6 +617,7 @@ def check_cases(
             continue
         owners[case.slug] = case
         cases.append(case)
+    problems.extend(collisions(cases))
     cases.sort(key=lambda c: (c.date, c.title, c.slug), reverse=True)
     return tuple(cases), tuple(problems)
 
