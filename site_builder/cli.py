@@ -347,6 +347,7 @@ def digest(
 @click.option("--tag", help="Booklet: only cases with this tag.")
 @click.option("--industry", help="Booklet: only cases in this industry.")
 @click.option("--since", type=DATE, help="Booklet: only cases published on or after this date.")
+@click.option("--language", help="Only this language's booklet [one booklet per language].")
 @click.option("--jobs", type=click.IntRange(min=0), default=0, help="Processes to render with [all cores].")
 def leaflets(
     cases_dir: Path,
@@ -358,18 +359,24 @@ def leaflets(
     tag: str | None,
     industry: str | None,
     since: dt.datetime | None,
+    language: str | None,
     jobs: int,
 ) -> None:
-    """Render one PDF per case into OUT/leaflets/, and all.pdf: a booklet with a cover."""
+    """Render one PDF per case into OUT/leaflets/, and a booklet with a cover per language: all.pdf
+    in the site's language, all.<language>.pdf in each other one."""
     with layout_workers(jobs) as workers:  # first: see `build`
         settings = _settings(config_path, base_url)
+        if language is not None and language not in settings.languages:
+            raise click.BadParameter(
+                f"{language!r} is not one of {', '.join(settings.languages)}", param_hint="--language"
+            )
         leaflet = LeafletOptions(
             size or settings.leaflet.size,
             settings.leaflet.print_marks if print_marks is None else print_marks,
             jobs,
             settings.cache_dir,
         )
-        booklet = BookletFilter(tag, industry, since.date() if since else None)
+        booklet = BookletFilter(tag, industry, since.date() if since else None, language)
         period = Period(dt.date.today(), dt.date.today())  # not used: no digest here
         request = BuildRequest(cases_dir, out, settings, period, dt.date.today(), ("leaflets",), leaflet, booklet)
         _run_build(request, workers)

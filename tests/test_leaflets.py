@@ -19,9 +19,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from site_builder import runtime
+from site_builder.cases.load import load_cases
 from site_builder.cli import main
 from site_builder.leaflets import compose as leaflet_module
 from site_builder.leaflets import pdf as pdf_module
+from site_builder.settings.config import load_settings
 from tests.conftest import ROOT, SAMPLE_CASES, case_text
 
 MM = 72 / 25.4
@@ -59,16 +61,17 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "dist/leaflets"
 
 
-def test_one_pdf_per_case_and_a_booklet(samples: Path) -> None:
+def test_one_pdf_per_case_and_a_booklet_per_language(samples: Path) -> None:
     names = sorted(p.name for p in samples.iterdir())
-    assert len(names) == 10 and "all.pdf" in names
+    assert {n for n in names if n.startswith("all.")} == {"all.pdf", "all.ru.pdf", "all.da.pdf"}
+    assert len(names) == 9 + 3
     assert "gostinitsa-konferents-zal.pdf" not in names  # a draft
 
 
 def test_pages_size_text_and_metadata(samples: Path) -> None:
     for pdf in samples.glob("*.pdf"):
         doc = reader(pdf)
-        if pdf.name != "all.pdf":
+        if not pdf.name.startswith("all."):
             assert 1 <= len(doc.pages) <= 2, pdf
         for page in doc.pages:
             assert float(page.mediabox.width) == pytest.approx(A5[0], abs=0.1)
@@ -83,8 +86,11 @@ def test_pages_size_text_and_metadata(samples: Path) -> None:
         "СПАСИБО",
         "Решено за 1 день",
         "Ирина Соколова",
+        "ТАКСИ",  # the industry in the case's language ([languages.ru.industries] in site.toml)
+        "Копенгаген",  # the company's address in it
     ):
         assert word in ru_text, word
+    assert "TAXI" not in ru_text
     meta = reader(ru).metadata
     assert meta is not None
     assert meta.title == "Опоздание к утреннему поезду и отчёт после оценки «2»"
@@ -94,7 +100,7 @@ def test_pages_size_text_and_metadata(samples: Path) -> None:
     assert catalog["/Lang"] == "ru"
     assert bool(catalog["/MarkInfo"]["/Marked"])  # tagged PDF
     da_text = text(samples / "rengoering-glemte-etager.pdf")
-    for word in ("Tre uger uden rengøring", "LØSNING", "TAK", "Løst på 2 dage", "Mette Kjær"):
+    for word in ("Tre uger uden rengøring", "LØSNING", "TAK", "Løst på 2 dage", "Mette Kjær", "RENGØRING"):
         assert word in da_text, word
 
 
@@ -123,16 +129,44 @@ def test_qr_code_decodes_to_the_case_url(samples: Path, tmp_path: Path) -> None:
     assert "https://proof.example.com/cases/wedding-night-room-found/" in text(pdf).replace("\n", "")
 
 
-def test_booklet_has_a_cover_and_every_leaflet(samples: Path) -> None:
-    booklet = reader(samples / "all.pdf")
-    leaflet_pages = sum(len(reader(p).pages) for p in samples.glob("*.pdf") if p.name != "all.pdf")
+@pytest.mark.parametrize(("name", "language", "title", "date"), [
+    ("all.pdf", "en", "We missed a dental clinic", r"\b(January|February|March|April|May|June|July|August|September|October|November|December) \d+, 20\d\d"),
+    ("all.ru.pdf", "ru", "Опоздание к утреннему поезду", r"\b\d+ (января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря) 20\d\d"),
+    ("all.da.pdf", "da", "Tre uger uden rengøring", r"\b\d+\. (januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december) 20\d\d"),
+])  # fmt: skip
+def test_each_language_has_its_booklet(samples: Path, name: str, language: str, title: str, date: str) -> None:
+    booklet = reader(samples / name)
+    cases = load_cases(SAMPLE_CASES, load_settings(ROOT / "site.toml"))
+    own = [c for c in cases if c.language == language and not c.draft]
+    leaflet_pages = sum(len(reader(samples / f"{c.slug}.pdf").pages) for c in own)
     assert len(booklet.pages) == 1 + leaflet_pages
     cover = booklet.pages[0].extract_text()
-    assert "Complaints we fixed" in cover and "Опоздание к утреннему поезду" in cover
+    assert title in cover
+    others = [c.title for c in cases if c.language != language]
+    assert not [t for t in others if t[:20] in cover], "a case of another language on the cover"
+    # One date format throughout: every date on the cover is written the booklet language's way.
+    dates = re.findall(r"\b\d{1,2}[ .]\s?\S+ 20\d\d|\b[A-Z][a-z]+ \d{1,2}, 20\d\d", cover)
+    assert len(dates) == len(own) and all(re.search(date, d) for d in dates), dates
     meta = booklet.metadata
-    assert meta is not None and str(meta["/Title"]).startswith("Complaints we fixed · ") and meta["/Author"]
-    assert re.fullmatch(r"D:\d{14}Z", str(meta["/CreationDate"]))
-    assert str(booklet.trailer["/Root"]["/Lang"]) == "en"  # type: ignore[index]
+    assert meta is not None and meta["/Author"] and re.fullmatch(r"D:\d{14}Z", str(meta["/CreationDate"]))
+    assert str(booklet.trailer["/Root"]["/Lang"]) == language  # type: ignore[index]
+
+
+def test_leaflets_language_makes_that_booklet_only(project: Path, write_case: Callable[..., Path]) -> None:
+    write_case("hotel.md", case_text(title="Hotel", date="2026-03-01"))
+    write_case("taxi.md", case_text(title="Taxa", date="2026-03-09", language="da").replace("## Thanks", "## Tak"))
+    assert build_leaflets(project).exit_code == 0
+    assert sorted(p.name for p in (project / "dist/leaflets").iterdir()) == [
+        "all.da.pdf",
+        "all.pdf",
+        "hotel.pdf",
+        "taxi.pdf",
+    ]
+    assert build_leaflets(project, "--language", "da").exit_code == 0
+    assert sorted(p.name for p in (project / "dist/leaflets").iterdir()) == ["all.da.pdf", "hotel.pdf", "taxi.pdf"]
+    assert "Taxa" in reader(project / "dist/leaflets/all.da.pdf").pages[0].extract_text()
+    result = build_leaflets(project, "--language", "xx")
+    assert result.exit_code == 2 and "--language" in result.output
 
 
 def words_outside_page(pdf: Path) -> list[str]:

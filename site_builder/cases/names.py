@@ -12,7 +12,8 @@ from site_builder.cases.model import Case
 from site_builder.problems import Problem
 
 # The booklet is OUT/leaflets/all.pdf beside each case's <slug>.pdf: a case whose slug is `all`
-# would overwrite it (or be overwritten). The name stays, since sites link to it; the slug goes.
+# would overwrite it (or be overwritten). The name stays, since sites link to it; the slug goes. The
+# other languages' booklets are all.<language>.pdf: a slug holds no dot, so none can take those.
 BOOKLET = "all"
 RESERVED = {BOOKLET: f"the booklet's name (leaflets/{BOOKLET}.pdf)"}
 OWN_SLUG = "set 'slug:' to another name, or rename the file"

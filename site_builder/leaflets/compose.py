@@ -17,6 +17,7 @@ from site_builder.build.artifacts import Artifact, Deferred
 from site_builder.build.cache import Cache
 from site_builder.build.keys import key
 from site_builder.cases.model import Case
+from site_builder.cases.names import BOOKLET
 from site_builder.leaflets.breaks import LONG, STEP, breakable
 from site_builder.leaflets.options import SIZES, BookletFilter, LeafletOptions
 from site_builder.leaflets.pdf import merge, pdf_from_html
@@ -66,6 +67,8 @@ class LeafletRenderer:
         page = self.env.get_template("leaflet.html").render(
             case=case,
             settings=self.settings,
+            company=self.settings.company_in(case.language),
+            industry=self.settings.shown("industries", case.industry, case.language) if case.industry else None,
             t=translator(case.language, self.settings),
             sections=sections,
             url=url,
@@ -77,13 +80,15 @@ class LeafletRenderer:
         )
         return breakable(page)
 
-    def cover_html(self, cases: tuple[Case, ...]) -> str:
-        """The booklet's cover page."""
-        t = translator(self.settings.language, self.settings)
+    def cover_html(self, cases: tuple[Case, ...], language: str) -> str:
+        """The cover page of the booklet in `language`: its every label and date in that language."""
+        t = translator(language, self.settings)
         newest = max((c.date for c in cases), default=dt.date(2000, 1, 1))
         page = self.env.get_template("cover.html").render(
             cases=cases,
             settings=self.settings,
+            title=self.settings.title_in(language),
+            company=self.settings.company_in(language),
             t=t,
             tr=lambda lang: translator(lang, self.settings),
             created=_created(newest),
@@ -95,7 +100,7 @@ class LeafletRenderer:
         return breakable(page)
 
 
-BOOKLET_MAX = 100  # newest cases in all.pdf; a booklet of thousands helps nobody
+BOOKLET_MAX = 100  # newest cases in a booklet; a booklet of thousands helps nobody
 
 
 class _Pdf(Deferred):
@@ -182,9 +187,29 @@ def leaflet_fingerprint(settings: Settings, options: LeafletOptions) -> str:
     return key(*everything)
 
 
-def booklet_cases(cases: tuple[Case, ...], booklet: BookletFilter | None) -> tuple[Case, ...]:
-    """The cases all.pdf holds: the newest that pass the filter."""
-    return tuple(c for c in cases if (booklet or BookletFilter()).accepts(c))[:BOOKLET_MAX]
+def booklets(
+    cases: tuple[Case, ...], settings: Settings, booklet: BookletFilter | None
+) -> dict[str, tuple[str, tuple[Case, ...]]]:
+    """Each booklet by file name: its language and cases, the newest of that language that pass the
+    filter. One language, one booklet: all.pdf for the site's language (or the only one there is),
+    all.<language>.pdf for each other one."""
+    wanted = booklet or BookletFilter()
+    passed = [c for c in cases if wanted.accepts(c)]
+    present = {c.language for c in cases}
+    languages = [wanted.language] if wanted.language else sorted(present, key=lambda lang: lang != settings.language)
+    made: dict[str, tuple[str, tuple[Case, ...]]] = {}
+    for language in languages:
+        chosen = tuple(c for c in passed if c.language == language)[:BOOKLET_MAX]
+        if chosen:
+            alone = language == settings.language or len(present) == 1
+            made[f"{BOOKLET}.pdf" if alone else f"{BOOKLET}.{language}.pdf"] = (language, chosen)
+    return made
+
+
+def booklet_cases(cases: tuple[Case, ...], settings: Settings, booklet: BookletFilter | None) -> tuple[Case, ...]:
+    """The cases the booklets hold, newest first."""
+    held = {id(c) for _, chosen in booklets(cases, settings, booklet).values() for c in chosen}
+    return tuple(c for c in cases if id(c) in held)
 
 
 def render_leaflets(
@@ -212,22 +237,25 @@ def render_leaflets(
         for c in cases
     }
     artifacts = [Artifact(f"{slug}.pdf", pdf, pdf.key) for slug, pdf in pdfs.items()]
-    selected = booklet_cases(cases, booklet) if with_booklet else ()
-    cover = None
-    if selected:
-        title = f"{settings.title} · {settings.company.name}"
+    covers = []
+    for name, (language, selected) in (booklets(cases, settings, booklet) if with_booklet else {}).items():
+        title = f"{settings.title_in(language)} · {settings.company_in(language).name}"
         parts = [pdfs[c.slug] for c in selected]
-        booklet_key = key(*common, "booklet", title, *(p.key for p in parts))
+        booklet_key = key(*common, "booklet", name, title, *(p.key for p in parts))
         # The cover shows only titles and dates: editing a case's text does not lay it out again.
         listed = [(c.title, c.date, c.language) for c in selected]
-        cover_key = key(*common, "cover", listed)
-        cover = _Pdf(work, "the booklet's cover", cover_key, functools.partial(renderer.cover_html, selected))
+        cover_key = key(*common, "cover", language, listed)
+        cover = _Pdf(
+            work, f"the cover of {name}", cover_key, functools.partial(renderer.cover_html, selected, language)
+        )
+        covers.append(cover)
         created = _created(max(c.date for c in selected))
-        render = functools.partial(work.booklet, cover, parts, title, settings.company.name, created, settings.language)
-        artifacts.append(Artifact("all.pdf", render, booklet_key, made_from_others=True))
+        author = settings.company_in(language).name
+        render = functools.partial(work.booklet, cover, parts, title, author, created, language)
+        artifacts.append(Artifact(name, render, booklet_key, made_from_others=True))
     if workers is not None:
         # An edited case's leaflet is laid out while the site is rendered; the cover alongside the leaflets.
         missing = [pdf for pdf in pdfs.values() if not work.cached(pdf.key)][: 2 * workers.most]
-        for pdf in [*missing, *([cover] if cover else [])]:
+        for pdf in [*missing, *covers]:
             pdf.start()
     return artifacts

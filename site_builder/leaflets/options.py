@@ -35,6 +35,7 @@ class BookletFilter:
     tag: str | None = None
     industry: str | None = None
     since: dt.date | None = None
+    language: str | None = None  # only this language's booklet (else one per language)
 
     def accepts(self, case: Case) -> bool:
         """True when the case passes every filter that is set."""

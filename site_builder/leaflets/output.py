@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class LeafletsOutput:
-    """OUT/leaflets/: <slug>.pdf for every case and all.pdf, a booklet with a cover."""
+    """OUT/leaflets/: <slug>.pdf for every case, and a booklet with a cover per language (all.pdf)."""
 
     name = "leaflets"
     carried = ("site", "leaflets/")
@@ -37,7 +37,7 @@ class LeafletsOutput:
         """The booklet's cases."""
         from site_builder.leaflets.compose import booklet_cases
 
-        return booklet_cases(cases, request.booklet)
+        return booklet_cases(cases, request.settings, request.booklet)
 
     def remade(self, edited: Edited, request: BuildRequest, workers: LayoutWorkers | None) -> list[Artifact]:
         """The edited cases' leaflets, and the booklet when it holds one of them."""
@@ -45,13 +45,13 @@ class LeafletsOutput:
 
         shown = tuple(case for case, _, _ in edited.cases)
         whole = edited.whole or ()
-        wanted = {f"{case.slug}.pdf" for case in shown} | ({"all.pdf"} if whole else set())
-        # The booklet's cases are all among those shown whole: one call makes it and their leaflets.
+        wanted = {f"{case.slug}.pdf" for case in shown}
+        # The booklets' cases are all among those shown whole: one call makes them and their leaflets.
         in_whole = {case.source for case in whole}
         alone = tuple(case for case in shown if case.source not in in_whole)
         made = render_leaflets(whole, request.settings, request.leaflet, request.booklet, workers) if whole else []
         made += render_leaflets(alone, request.settings, request.leaflet, None, workers, with_booklet=False)
-        return [artifact for artifact in made if artifact.path in wanted]
+        return [artifact for artifact in made if artifact.path in wanted or artifact.made_from_others]
 
     def remember(self, cases: tuple[Case, ...], request: BuildRequest) -> tuple[str, ...]:
         """Nothing."""
