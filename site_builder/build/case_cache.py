@@ -27,7 +27,7 @@ from site_builder.cases.model import Case
 from site_builder.problems import Problem
 from site_builder.settings.config import Settings
 
-_MAGIC = b"site-builder case cache 6\n"  # 6: hostile front matter refused (5: one key function, 4: sealed)
+_MAGIC = b"site-builder case cache 7\n"  # 7: Python-Markdown (6: hostile front matter refused, 5: one key function)
 _RACY_SECONDS = 2
 _SIZE = 8  # bytes of a journal record's length
 
@@ -46,7 +46,15 @@ class Record(NamedTuple):
 
 def fingerprint(settings: Settings) -> str:
     """What besides a file's bytes decides how it is parsed."""
-    parts = (__version__, settings.language, settings.languages, settings.timezone, sorted(settings.sections.items()))
+    parts = (
+        __version__,
+        settings.language,
+        settings.languages,
+        settings.timezone,
+        sorted(settings.sections.items()),
+        settings.markdown_engine,
+        repr(settings.markdown_extensions),
+    )
     return key(*parts)
 
 

@@ -317,7 +317,8 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     problems.extend(section_problems)
     if len(problems) > before:
         return None
-    sections = tuple(Section(s.key, s.heading, markdown.to_html(s.text)) for s in raw)
+    rendered = markdown.render_sections([s.text for s in raw], settings.markdown_engine, settings.markdown_extensions)
+    sections = tuple(Section(s.key, s.heading, body) for s, body in zip(raw, rendered, strict=True))
     problem_html = next(s.html for s in sections if s.key == "problem")
     links = tuple(target for s in sections for target in local_links(s.html))
     thanks = next(s for s in raw if s.key == "thanks")
