@@ -131,6 +131,7 @@ _TRIGGERS = {
     "nl2br": None,
 }
 
+# Lines that each start with a letter and hold no table pipe: see _QuickParagraph.
 _PLAIN = re.compile(r"[^\W\d_][^\n|]*(?:\n[^\W\d_][^\n|]*)*\n?\Z")
 
 Renderer = Callable[[str], str]
