@@ -560,18 +560,9 @@ def new(cases_dir: Path, config_path: Path, title: str, language: str | None) ->
     language = language or settings.language
     if language not in settings.languages:
         raise click.BadParameter(f"{language!r} is not one of {', '.join(settings.languages)}", param_hint="--language")
-    from slugify import slugify
+    from site_builder.scaffold import Taken, create_case, file_slug, new_case_text
 
-    from site_builder.cases.load import MAX_SLUG
-    from site_builder.scaffold import create_case, new_case_text
-
-    slug = slugify(title)
-    if len(slug) > MAX_SLUG:  # the file would be written, and every build would fail on its name
-        _fail(
-            f"Error: the title makes a file name of {len(slug)} characters, more than the {MAX_SLUG} a case's "
-            "name may have; shorten the title (it can be longer in the file); nothing was created",
-            1,
-        )
+    slug = file_slug(title)
     today = dt.date.today()
     try:
         with _writing(cases_dir, "run new again", "nothing was created"):
@@ -584,8 +575,8 @@ def new(cases_dir: Path, config_path: Path, title: str, language: str | None) ->
                 raise
     except FileExistsError as exc:
         _fail(f"Error: {exc.filename or exc} already exists; nothing was changed", 1)
-    except ValueError as exc:
-        _fail(f"Error: {exc}", 1)
+    except (Taken, ValueError) as exc:
+        _fail(f"Error: {exc}; nothing was created", 1)
     click.echo(f"Created {path}. Fill it in, then run: site-builder check")
 
 

@@ -4,31 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 from slugify import slugify
 
 from site_builder.cases.load import case_files
+from site_builder.cases.placeholders import placeholder
 from site_builder.settings.config import SECTION_KEYS, Settings
 from site_builder.settings.i18n import heading_aliases
 
-_HINTS = {
-    "problem": "What went wrong, from the customer's side. Be concrete: what, when, how long.",
-    "cause": "Why it happened. Name the broken process, not a scapegoat.",
-    "fix": "What we did for this customer, and what we changed so it cannot happen again.",
-    "thanks": "Thank the customer who told us. Name them only if they agreed (consent: true).",
-}
+# A file name people can read in a listing; the title itself can be as long as it needs to be.
+FILE_NAME_LENGTH = 60
+_SLUG_FIELD = re.compile(r"""^slug:[ \t]*["']?([^"'\s#]+)""", re.MULTILINE)
+
+
+class Taken(Exception):
+    """A case already has the name the new one would get."""
 
 
 def new_case_text(title: str, language: str, today: dt.date, settings: Settings) -> str:
-    """The Markdown of a new case: front matter to fill in and the four headings."""
+    """The Markdown of a new case: front matter to fill in and the four headings with example text."""
     aliases = heading_aliases(language, settings)
     lines = [
         "---",
         f"title: {json.dumps(title, ensure_ascii=False)}",
         f"date: {today.isoformat()}",
-        f"received: {today.isoformat()}",
-        f"resolved: {today.isoformat()}",
+        "received:    # when the complaint came in: YYYY-MM-DD, or with a time (2026-03-14 09:30)",
+        "resolved:    # when it was put right",
         'customer: ""',
         "consent: false",
         'industry: ""',
@@ -40,17 +43,42 @@ def new_case_text(title: str, language: str, today: dt.date, settings: Settings)
         "---",
     ]
     for key in SECTION_KEYS:
-        lines += ["", f"## {aliases[key][0].capitalize()}", "", _HINTS[key]]
+        lines += ["", f"## {aliases[key][0].capitalize()}", "", placeholder(language, key)]
     return "\n".join(lines) + "\n"
+
+
+def file_slug(title: str) -> str:
+    """The new file's name: the title's slug, cut at a word for a long title."""
+    slug = str(slugify(title))
+    if len(slug) <= FILE_NAME_LENGTH:
+        return slug
+    # slugify's own word_boundary repeats a word in some titles ("...-was-was"), so cut here.
+    return slug[: FILE_NAME_LENGTH + 1].rsplit("-", 1)[0] or slug[:FILE_NAME_LENGTH]
+
+
+def _slugs_in_use(folder: Path) -> dict[str, Path]:
+    """Every case's URL name, from its file name and from an explicit `slug:` field."""
+    used: dict[str, Path] = {}
+    for path in case_files(folder):
+        used.setdefault(slugify(path.stem), path)
+        try:
+            head = path.read_text(encoding="utf-8", errors="replace")[:8192]
+        except OSError:
+            continue
+        match = _SLUG_FIELD.search(head.split("\n---", 1)[0])
+        if match:
+            used.setdefault(match.group(1), path)
+    return used
 
 
 def create_case(folder: Path, title: str, language: str, today: dt.date, settings: Settings) -> Path:
     """Write a new case file named after its title; refuses to overwrite or reuse a slug."""
-    slug = slugify(title)
+    slug = file_slug(title)
     if not slug:
         raise ValueError(f"the title {title!r} has no letters or digits to name the file after")
-    if any(slugify(p.stem) == slug for p in case_files(folder)) if folder.is_dir() else False:
-        raise FileExistsError(f"a case named {slug} already exists in {folder}; pick another title")
+    owner = _slugs_in_use(folder).get(slug) if folder.is_dir() else None
+    if owner is not None:
+        raise Taken(f"a case already has the name {slug} ({owner}); pick another title")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{slug}.md"
     with path.open("x", encoding="utf-8") as handle:

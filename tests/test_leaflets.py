@@ -274,6 +274,12 @@ def test_untrusted_text_in_a_leaflet(project: Path, write_case: Callable[..., Pa
             "The room was", '<a href="javascript:alert(1)">x</a> <img src="http://127.0.0.1:9/track.png"> The room was'
         ),
     )
+    # A picture from another site is refused before anything is laid out (test_hostile_input.py).
+    refused = build_leaflets(project)
+    assert refused.exit_code == 1 and "loads http://127.0.0.1:9/track.png from another site" in refused.output
+    assert not (project / "dist/leaflets").exists()
+    evil = project / "cases/evil.md"
+    evil.write_text(evil.read_text().replace('<img src="http://127.0.0.1:9/track.png">', ""))
     assert build_leaflets(project).exit_code == 0
     pdf = project / "dist/leaflets/evil.pdf"
     data = pdf.read_bytes()

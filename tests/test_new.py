@@ -25,7 +25,10 @@ def test_new_refuses_to_overwrite(project: Path, cli: Callable[..., Result]) -> 
     path.write_text("edited by hand", encoding="utf-8")
     result = cli("new", "Late parcel")
     assert result.exit_code == 1
-    assert "already exists" in result.stderr
+    assert (
+        "a case already has the name late-parcel (cases/late-parcel.md); pick another title; nothing was created"
+        in result.stderr
+    )
     assert path.read_text(encoding="utf-8") == "edited by hand"
 
 

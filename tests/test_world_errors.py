@@ -145,8 +145,9 @@ def test_output_folder_name_too_long(sample_project: Path) -> None:
 def test_new_with_a_title_too_long_for_a_file_name(sample_project: Path) -> None:
     before = snapshot(sample_project / "cases")
     result = run("new", " ".join(["Longword"] * 30))
-    one_line(result, 1, "title", "269 characters", "251", "nothing was created")
-    assert snapshot(sample_project / "cases") == before
+    assert result.returncode == 0, result.stderr
+    (added,) = set(snapshot(sample_project / "cases")) - set(before)
+    assert added == "longword-longword-longword-longword-longword-longword.md"
 
 
 @pytest.mark.parametrize(
@@ -155,22 +156,15 @@ def test_new_with_a_title_too_long_for_a_file_name(sample_project: Path) -> None
         ({"loop": "loop"}, "cases/loop", "loops"),
         ({"a": "b", "b": "a"}, "cases/b", "loops"),
         ({"en/again": ".."}, "cases/en/again", "loops"),
-        ({"out": "{outside}"}, "cases/out", "points outside cases/"),
-        ({"en/out.md": "{outside}/extra.md"}, "cases/en/out.md", "points outside cases/"),
+        ({"en/deep": "../en/deep"}, "cases/en/deep", "loops"),
     ],
-    ids=["self", "a-b-a", "to-a-parent", "folder-outside", "file-outside"],
-)
-def test_symbolic_links_under_cases(
-    sample_project: Path, tmp_path_factory: pytest.TempPathFactory, links: dict[str, str], shown: str, what: str
-) -> None:
-    outside = tmp_path_factory.mktemp("outside")
-    # A valid case of its own out there: followed, it would simply be published.
-    text = (sample_project / "cases/en/cleaning-missed-office.md").read_text(encoding="utf-8")
-    (outside / "extra.md").write_text(text.replace("---\n", "---\nslug: extra\n", 1), encoding="utf-8")
+    ids=["self", "a-b-a", "to-a-parent", "self-by-a-path"],
+)  # links that point outside cases/ are warnings: test_hostile_input.py
+def test_symbolic_link_loops_under_cases(sample_project: Path, links: dict[str, str], shown: str, what: str) -> None:
     assert run("build", *SITE).returncode == 0
     before = snapshot(sample_project / "dist")
     for name, target in links.items():
-        os.symlink(target.format(outside=outside), sample_project / "cases" / name)
+        os.symlink(target, sample_project / "cases" / name)
     for command in ("check", "build"):
         args = (command, *SITE) if command == "build" else (command,)
         line = one_line(run(*args), 1, f"{shown}:", what, "not read")

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from site_builder.build.outputs import Output
     from site_builder.build.request import BuildRequest
 
-_MAGIC = b"site-builder shortcut 7\n"  # 7: the context by part, each case's digest (5: sealed)
+_MAGIC = b"site-builder shortcut 8\n"  # 8: its problems include pictures from other sites (7: context by part)
 MOST = 50  # more changed files than this: a full build is as quick and simpler
 KEEP_WHOLE = 2000  # more cases shown whole (a digest of years): the note does not keep them, a full build is as quick
 

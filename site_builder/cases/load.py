@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import errno
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -15,8 +16,14 @@ from slugify import slugify
 
 from site_builder.build.keys import key
 from site_builder.build.parallel import fork_pool
+from site_builder.cases import consent as consent_rule
 from site_builder.cases import markdown
+from site_builder.cases.assets import linked_files
+from site_builder.cases.embeds import external_embeds
+from site_builder.cases.limits import nesting_problems
 from site_builder.cases.model import COSTS, Body, Case, Moment, Section, _day, instant
+from site_builder.cases.names import OWN_SLUG, collisions, reserved
+from site_builder.cases.placeholders import leftovers
 from site_builder.cases.review import Draft, local_links, review
 from site_builder.cases.sections import classify
 from site_builder.problems import InputError, Problem
@@ -185,7 +192,16 @@ def _tags(value: Any) -> tuple[str, ...]:
 
 def _costs(value: Any) -> tuple[str, ...]:
     check = _choice(COSTS, "cost")
-    return tuple(check(v) for v in _strings(value))
+    costs: list[str] = []
+    wrong: list[str] = []
+    for item in _strings(value):
+        try:
+            costs.append(check(item))
+        except ValueError as exc:
+            wrong.append(str(exc))
+    if wrong:  # every wrong item at once: fixing one and running again to meet the next is tedious
+        raise ValueError("; ".join(wrong))
+    return tuple(costs)
 
 
 def _read(path: Path, problems: list[Problem]) -> str | None:
@@ -249,6 +265,7 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     if isinstance(parsed, Problem):
         problems.append(parsed)
         return None
+    problems.extend(parsed.warnings)
     before = len(problems)
     f = _Fields(shown, parsed, problems)
     for name in parsed.fields:
@@ -313,15 +330,35 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     compensation = f.get("compensation", _text, "what the customer got, in quotes")
     summary = f.get("summary", _text, "one sentence in quotes")
     draft = f.get("draft", _bool, "true or false", default=False)
+    if slug and reserved(slug):
+        f.fail("slug", f"'{slug}' is {reserved(slug)}, which the build makes itself", OWN_SLUG)
+    if customer and not consent:
+        public = {"title": title, "summary": summary, "compensation": compensation, "tags": tags, "industry": industry}
+        problems.extend(consent_rule.front_matter_problems(shown, customer, public, parsed.lines, slug))
     raw, section_problems = classify(shown, parsed.body, parsed.body_line, heading_aliases(language, settings))
     problems.extend(section_problems)
     if len(problems) > before:
         return None
-    rendered = markdown.render_sections([s.text for s in raw], settings.markdown_engine, settings.markdown_extensions)
+    problems.extend(leftovers(shown, raw, draft))
+    engine, extensions = settings.markdown_engine, settings.markdown_extensions
+    rendered = markdown.render_sections([s.text for s in raw], engine, extensions)
     sections = tuple(Section(s.key, s.heading, body) for s, body in zip(raw, rendered, strict=True))
+    render = functools.partial(markdown.to_html, engine=engine, extensions=extensions)
+    problems.extend(nesting_problems(shown, parsed.body, parsed.body_line, raw, sections, render))
     problem_html = next(s.html for s in sections if s.key == "problem")
+    if summary is None and customer and not consent:
+        derived = markdown.first_sentence(markdown.to_text(problem_html))
+        problems.extend(consent_rule.summary_problems(shown, customer, derived, raw))
+    if any(p.is_error for p in problems[before:]):  # the example-text rule may have added a warning
+        return None
     links = tuple(target for s in sections for target in local_links(s.html))
     thanks = next(s for s in raw if s.key == "thanks")
+    lines = text.splitlines()
+    # Each section's lines run from its heading to the line before the next one.
+    spans = zip([r.line for r in raw], [r.line - 1 for r in raw[1:]] + [len(lines)], strict=True)
+    problems.extend(external_embeds(shown, lines, ((*span, s.html) for span, s in zip(spans, sections, strict=True))))
+    assets, refused, answered = linked_files(path, links, lines, parsed.body_line)
+    problems.extend(refused)
     draft_review = Draft(
         path=shown,
         text=text,
@@ -336,10 +373,9 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         has_resolved=resolved is not None,
         thanks=thanks.text,
         thanks_line=thanks.line,
-        links=links,
+        links=tuple(target for target in links if target not in answered),
     )
     problems.extend(review(draft_review))
-    assets = _assets(path, links)
     return Case(
         source=shown,
         slug=slug,
@@ -362,17 +398,6 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     )
 
 
-def _assets(path: Path, links: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
-    """Existing files a case links to by a relative path inside its folder; they are published beside its page."""
-    found: dict[str, Path] = {}
-    folder = path.parent.resolve()
-    for target in links:
-        source = (path.parent / target).resolve()
-        if source.is_file() and source.is_relative_to(folder) and ".." not in Path(target).parts:
-            found[Path(target).as_posix()] = source
-    return tuple(sorted(found.items()))
-
-
 def _earlier(a: Moment, b: Moment) -> bool:
     if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
         return instant(a) < instant(b)
@@ -389,8 +414,9 @@ _LOOK_ALIKES = (".txt", ".text", ".mdown", ".mkd", ".mkdn", ".mdtxt")
 
 def case_listing(folder: Path) -> tuple[list[str], list[Problem]]:
     """Every .md or .markdown file under `folder` (names starting with '_' or '.' skipped), sorted, and a
-    problem for each symbolic link that loops or points outside `folder` (not read), each folder that
-    cannot be read, and (a warning) each file that looks like a case but is not one by its name."""
+    problem for each symbolic link that loops, each folder that cannot be read, and (warnings) each
+    symbolic link that points outside `folder` (not followed) and each file that looks like a case
+    but is not one by its name."""
     found: list[str] = []
     problems: list[Problem] = []
     root = os.path.realpath(folder)
@@ -417,8 +443,10 @@ def case_listing(folder: Path) -> tuple[list[str], list[Problem]]:
                         problems.append(_link_problem(entry.path, _LOOPS))
                     continue  # a link to nothing is skipped, as before
                 if real != root and not real.startswith(f"{root}/"):
+                    # Not followed: what is published is what the cases folder holds. A warning, as
+                    # for a look-alike file: nothing from out there is read, so nothing goes wrong.
                     out = f"is a symbolic link that points outside {folder}/"
-                    problems.append(_link_problem(entry.path, out, _OUT))
+                    problems.append(_link_problem(entry.path, out, _OUT, "warning"))
                     continue
             if entry.is_dir():
                 if real in chain:
@@ -462,8 +490,10 @@ def _ignored(path: str) -> Problem:
     )
 
 
-def _link_problem(name: str, message: str, expected: str = "remove the link, or point it at a case file") -> Problem:
-    return Problem(Path(name), None, "file", f"{message}: not read", expected)
+def _link_problem(
+    name: str, message: str, expected: str = "remove the link, or point it at a case file", severity: str = "error"
+) -> Problem:
+    return Problem(Path(name), None, "file", f"{message}: not read", expected, severity)
 
 
 def _unreadable(path: Path, exc: OSError) -> Problem:
@@ -473,9 +503,10 @@ def _unreadable(path: Path, exc: OSError) -> Problem:
 
 def case_names(folder: Path) -> list[str]:
     """case_files as strings (at 10,000 files pathlib is most of the cost of looking), and the paths
-    case_listing refused, so that a listing with a refused link never looks like one without it."""
+    case_listing refused or warned about, so that a listing with one never looks like one without it
+    (a build from the last one's note would otherwise not show the warning)."""
     found, problems = case_listing(folder)
-    return found + [str(p.path) for p in problems if p.is_error]
+    return found + [str(p.path) for p in problems]
 
 
 def case_files(folder: Path) -> list[Path]:
@@ -590,6 +621,7 @@ def check_cases(
             continue
         owners[case.slug] = case
         cases.append(case)
+    problems.extend(collisions(cases))
     cases.sort(key=lambda c: (c.date, c.title, c.slug), reverse=True)
     return tuple(cases), tuple(problems)
 

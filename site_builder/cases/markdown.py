@@ -2,7 +2,8 @@
 
 Python-Markdown with the extensions of site.toml by default, cmark-gfm (GitHub's dialect) when
 `markdown_engine = "commonmark"`. Whatever either makes, extensions included, passes the same
-nh3 allow-list: nothing that runs, embeds, styles or loads from elsewhere survives it.
+nh3 allow-list: nothing that runs, embeds or styles survives it (a picture from another site is
+the case's error, cases/embeds.py).
 """
 
 from __future__ import annotations
@@ -83,16 +84,9 @@ _SCHEMES = {"http", "https", "mailto", "tel"}
 _FOOTNOTE_ID = re.compile(r"fn(?:ref)?\d*[:._-][^\s\"'<>`]{1,100}")
 
 
-# A picture from elsewhere is a request the reader did not make (a tracking pixel in the digest):
-# pictures are the case's own files, beside it.
-_REMOTE = re.compile(r"^\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:|[/\\]{2})")
-
-
 def _filter(tag: str, attribute: str, value: str) -> str | None:
     if attribute == "id":
         return value if _FOOTNOTE_ID.fullmatch(value) else None
-    if attribute == "src" and _REMOTE.match(value):
-        return None
     return value
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from site_builder.cases.consent import mentions
+from site_builder.cases.embeds import is_elsewhere
 from site_builder.problems import Problem
 
 SUMMARY_LIMIT = 160
@@ -48,12 +50,6 @@ def _warn(draft: Draft, line: int | None, field: str, message: str, expected: st
     return Problem(draft.path, line, field, message, expected, severity="warning")
 
 
-def _name_parts(customer: str) -> list[str]:
-    """The name and its words, before any ', Company' part: each could identify the person."""
-    name = customer.split(",")[0].strip()
-    return [name, *(word for word in name.split() if len(word) >= 3 and word[0].isupper())]
-
-
 def _personal_data(draft: Draft) -> Iterable[Problem]:
     # One search over the whole body, not one per line: most bodies have nothing to find.
     def line_of(match: re.Match[str]) -> int:
@@ -70,14 +66,12 @@ def _personal_data(draft: Draft) -> Iterable[Problem]:
                           "remove it, or set consent: true if the customer agreed"))  # fmt: skip
     if draft.customer and not draft.consent:
         named: set[int] = set()
-        for part in (p for p in _name_parts(draft.customer) if p in draft.body):
-            # Case-sensitive: a customer called Rose is named by "Rose", not by "a rose".
-            for match in re.finditer(rf"(?<!\w){re.escape(part)}(?!\w)", draft.body):
-                line = line_of(match)
-                if line not in named:  # one warning per line, for the fullest form of the name
-                    named.add(line)
-                    found.append((line, 2, f"names the customer ({part!r}) but consent is not true",
-                                  "write 'our customer' instead, or set consent: true if they agreed"))  # fmt: skip
+        for part, match in mentions(draft.customer, draft.body):
+            line = line_of(match)
+            if line not in named:  # one warning per line, for the fullest form of the name
+                named.add(line)
+                found.append((line, 2, f"names the customer ({part!r}) but consent is not true",
+                              "write 'our customer' instead, or set consent: true if they agreed"))  # fmt: skip
     for line, _, message, expected in sorted(found, key=lambda item: item[:2]):
         yield _warn(draft, line, "body", message, expected)
 
@@ -87,6 +81,8 @@ def local_links(html: str) -> list[str]:
     found = []
     for target in _LINK.findall(html):
         parts = urlsplit(target)
+        if is_elsewhere(target):  # \\host\x too, which a browser reads as //host/x
+            continue
         if not (parts.scheme or parts.netloc or target.startswith(("#", "/")) or not parts.path):
             found.append(unquote(parts.path))
     return found

@@ -13,6 +13,14 @@ from site_builder.settings.config import SECTION_KEYS
 
 _HEADING = re.compile(r"^ {0,3}##[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
+# `Problem` underlined with dashes is a level-2 heading too (a "setext" heading), when the line above
+# the underline is a paragraph of one line, not a list item, a quote or a heading.
+_UNDERLINE = re.compile(r"^ {0,3}-+[ \t]*$")
+_NOT_A_PARAGRAPH = re.compile(r"^(?: {4}|\t| {0,3}(?:[-+*>#]|\d+[.)])(?:[ \t]|$))")
+# Lines that were almost a section heading: `# Problem`, `### Problem`, `##Problem`, `**Problem**`,
+# `Problem:` alone, or `Problem` underlined with `=`; the name is checked against the aliases.
+_ALMOST = re.compile(r"^ {0,3}(?:#{1,6}[ \t]*|\*\*|__)?(?P<name>[^#*_\n]+?)(?:\*\*|__)?[ \t]*[:.]?[ \t]*#*[ \t]*$")
+_EQUALS = re.compile(r"^ {0,3}=+[ \t]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,23 +34,64 @@ class RawSection:
 
 
 def split(body: str, first_line: int) -> tuple[str, list[RawSection]]:
-    """Text before the first `## ` heading, and every section after it (fenced code is skipped)."""
+    """Text before the first level-2 heading, and every section after it (fenced code is skipped)."""
     preamble: list[str] = []
     sections: list[tuple[str, int, list[str]]] = []
     fence: str | None = None
-    for offset, line in enumerate(body.splitlines()):
+    lines = body.splitlines()
+    underline = -1
+    for offset, line in enumerate(lines):
+        if offset == underline:
+            continue
         match = _FENCE.match(line)
         if match:
             fence = None if fence == match.group(1) else fence or match.group(1)
         heading = None if fence else _HEADING.match(line)
         if heading:
             sections.append((heading.group(1).strip(), first_line + offset, []))
+        elif not fence and _is_setext(lines, offset):
+            sections.append((line.strip(), first_line + offset, []))
+            underline = offset + 1
         elif sections:
             sections[-1][2].append(line)
         else:
             preamble.append(line)
     raw = [RawSection("", h, "\n".join(text).strip("\n"), n) for h, n, text in sections]
     return "\n".join(preamble).strip(), raw
+
+
+def _is_setext(lines: list[str], offset: int) -> bool:
+    """True when the line is a one-line paragraph underlined with dashes."""
+    line = lines[offset]
+    return (
+        offset + 1 < len(lines)
+        and bool(line.strip())
+        and _UNDERLINE.match(lines[offset + 1]) is not None
+        and (offset == 0 or not lines[offset - 1].strip() or _HEADING.match(lines[offset - 1]) is not None)
+        and _NOT_A_PARAGRAPH.match(line) is None
+    )
+
+
+def _almost(body: str, first_line: int, by_name: Mapping[str, str]) -> dict[str, tuple[int, str]]:
+    """Lines that were meant as a section's heading but are not a level-2 one, by section: line, text."""
+    found: dict[str, tuple[int, str]] = {}
+    lines = body.splitlines()
+    fence: str | None = None
+    for offset, line in enumerate(lines):
+        match = _FENCE.match(line)
+        if match:
+            fence = None if fence == match.group(1) else fence or match.group(1)
+        if fence or len(line) > 80:
+            continue
+        almost = _ALMOST.match(line)
+        key = by_name.get(almost.group("name").strip().casefold()) if almost else None
+        if key is None or key in found:
+            continue
+        if line.lstrip().startswith("#") or line.rstrip().endswith((":", "**", "__", ".")):
+            found[key] = (first_line + offset, line.strip())
+        elif offset + 1 < len(lines) and _EQUALS.match(lines[offset + 1]):
+            found[key] = (first_line + offset, f"{line.strip()} (underlined with =)")
+    return found
 
 
 def classify(
@@ -64,6 +113,7 @@ def classify(
             )
         )
     sections = [RawSection(by_name.get(s.heading.casefold(), "extra"), s.heading, s.text, s.line) for s in raw]
+    almost = _almost(body, first_line, by_name) if len({s.key for s in sections} - {"extra"}) < 4 else {}
     seen: dict[str, RawSection] = {}
     for section in sections:
         if section.key == "extra":
@@ -91,16 +141,22 @@ def classify(
                 )
             )
     for key in SECTION_KEYS:
-        if key not in seen:
+        if key in seen:
+            continue
+        name = aliases[key][0].title()
+        if key in almost:
+            line, written = almost[key]
             problems.append(
                 Problem(
                     path,
-                    first_line,
+                    line,
                     "body",
-                    f"section '{aliases[key][0].title()}' is missing",
-                    expected + " in that order",
+                    f"section '{name}' is missing: '{written}' is almost its heading",
+                    f"write the heading as '## {name}' on a line of its own: two #, a space, the name",
                 )
             )
+            continue
+        problems.append(Problem(path, first_line, "body", f"section '{name}' is missing", expected + " in that order"))
     order = [s for s in sections if s.key != "extra" and seen.get(s.key) is s]
     for before, after in itertools.pairwise(order):
         if SECTION_KEYS.index(before.key) > SECTION_KEYS.index(after.key):

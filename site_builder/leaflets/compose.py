@@ -17,6 +17,7 @@ from site_builder.build.artifacts import Artifact, Deferred
 from site_builder.build.cache import Cache
 from site_builder.build.keys import key
 from site_builder.cases.model import Case
+from site_builder.leaflets.breaks import LONG, STEP, breakable
 from site_builder.leaflets.options import SIZES, BookletFilter, LeafletOptions
 from site_builder.leaflets.pdf import merge, pdf_from_html
 from site_builder.leaflets.workers import LayoutWorkers
@@ -62,7 +63,7 @@ class LeafletRenderer:
         url = self.links.absolute(self.links.case(case))
         qr = segno.make(url, error="m").svg_data_uri(scale=1, border=0, dark="#1d1f23")
         sections = [s for s in ordered_sections(case) if s.key != "cause"]
-        return self.env.get_template("leaflet.html").render(
+        page = self.env.get_template("leaflet.html").render(
             case=case,
             settings=self.settings,
             t=translator(case.language, self.settings),
@@ -74,12 +75,13 @@ class LeafletRenderer:
             print_marks=self.options.print_marks,
             font=self.fonts.__getitem__,
         )
+        return breakable(page)
 
     def cover_html(self, cases: tuple[Case, ...]) -> str:
         """The booklet's cover page."""
         t = translator(self.settings.language, self.settings)
         newest = max((c.date for c in cases), default=dt.date(2000, 1, 1))
-        return self.env.get_template("cover.html").render(
+        page = self.env.get_template("cover.html").render(
             cases=cases,
             settings=self.settings,
             t=t,
@@ -90,6 +92,7 @@ class LeafletRenderer:
             font=self.fonts.__getitem__,
             site_url=self.links.absolute(""),
         )
+        return breakable(page)
 
 
 BOOKLET_MAX = 100  # newest cases in all.pdf; a booklet of thousands helps nobody
@@ -173,6 +176,7 @@ def leaflet_fingerprint(settings: Settings, options: LeafletOptions) -> str:
         options.print_marks,
         os.environ.get("SOURCE_DATE_EPOCH", ""),
         theme_fingerprint(settings, "leaflet"),
+        (LONG, STEP),  # where long words are broken
     )
     # Digested once: repeating the settings' long repr for each of 10,000 cases took a third of a second.
     return key(*everything)

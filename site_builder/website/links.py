@@ -6,16 +6,15 @@ import functools
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from slugify import slugify
-
 from site_builder.cases.model import Case
+from site_builder.cases.names import url_name
 from site_builder.settings.config import Settings
 
 
 @functools.lru_cache(maxsize=4096)
 def tag_slug(tag: str) -> str:
-    """URL name of a tag or industry (transliterated, lowercase, hyphens)."""
-    return str(slugify(tag))
+    """URL name of a tag or industry (transliterated, lowercase, hyphens), as `check` finds it."""
+    return url_name(tag)
 
 
 @dataclass(frozen=True, slots=True)
