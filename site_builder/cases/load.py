@@ -25,7 +25,7 @@ from site_builder.cases.model import COSTS, Body, Case, Moment, Section, _day, i
 from site_builder.cases.names import OWN_SLUG, collisions, reserved
 from site_builder.cases.placeholders import leftovers
 from site_builder.cases.review import Draft, local_links, review
-from site_builder.cases.sections import classify
+from site_builder.cases.sections import classify, shallow_lists
 from site_builder.problems import InputError, Problem
 from site_builder.settings.config import Settings
 from site_builder.settings.i18n import heading_aliases
@@ -341,6 +341,8 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         return None
     problems.extend(leftovers(shown, raw, draft))
     engine, extensions = settings.markdown_engine, settings.markdown_extensions
+    if engine == "python-markdown":
+        problems.extend(shallow_lists(shown, parsed.body, parsed.body_line))
     rendered = markdown.render_sections([s.text for s in raw], engine, extensions)
     sections = tuple(Section(s.key, s.heading, body) for s, body in zip(raw, rendered, strict=True))
     render = functools.partial(markdown.to_html, engine=engine, extensions=extensions)
