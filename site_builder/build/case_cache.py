@@ -27,8 +27,9 @@ from site_builder.cases.model import Case
 from site_builder.problems import Problem
 from site_builder.settings.config import Settings
 
-# 11: two-space nested lists warned; 10: Python-Markdown; 9: consent in fields, names, nesting; 8: linked files and pictures from other
-# sites checked; 7: authoring hints, TOML; 6: hostile front matter refused; 5: one key function; 4: sealed
+# 11: two-space nested lists warned; 10: Python-Markdown; 9: consent in fields, names, nesting;
+# 8: linked files and pictures from other sites checked; 7: authoring hints, TOML; 6: hostile front
+# matter refused; 5: one key function; 4: sealed
 _MAGIC = b"site-builder case cache 11\n"
 _RACY_SECONDS = 2
 _SIZE = 8  # bytes of a journal record's length
