@@ -19,8 +19,12 @@ _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]*)\1\s*\)|@import\s+(['"])([^'"]
 # A browser drops tabs and newlines anywhere in a URL, and control characters and spaces at its ends.
 _IGNORED = re.compile(r"[\t\n\r]")
 _EDGES = "".join(chr(c) for c in range(0x21))
-# Worth parsing only when some element other than a link has an attribute (most sections: none).
-_HINT = re.compile(r"<(?!a[\s>])[a-zA-Z][^>]*=|<style", re.IGNORECASE)
+# Worth parsing only when an attribute that loads is there, or an href on something other than a
+# link, or a style (most sections: none; footnotes, tables and abbreviations have other attributes).
+_HINT = re.compile(
+    r"\s(?:src|srcset|poster|data|background|lowsrc|dynsrc|xlink:href|style)\s*=|<(?!(?:a|area)[\s>])[a-zA-Z][^>]*\shref\s*=|<style",
+    re.IGNORECASE,
+)
 WHAT_TO_DO = "put the picture beside the case file and link it by name, like ![A photo](photo.jpg)"
 
 
