@@ -189,6 +189,17 @@ def _markdown(extensions: tuple[MarkdownExtension, ...], quick: bool = True) -> 
 
     import markdown
     from markdown.blockprocessors import BlockProcessor
+    from markdown.preprocessors import HtmlBlockPreprocessor, Preprocessor
+
+    class _QuickHtmlBlock(Preprocessor):
+        """Python-Markdown's raw-HTML block finder, asked only about a document that holds a '<'."""
+
+        def __init__(self, md: Markdown, full: Preprocessor) -> None:
+            super().__init__(md)
+            self.full = full
+
+        def run(self, lines: list[str]) -> list[str]:
+            return self.full.run(lines) if any("<" in line for line in lines) else lines
 
     class _QuickParagraph(BlockProcessor):
         """A block of lines that each start with a letter, without a |, can only be a paragraph for
@@ -219,6 +230,10 @@ def _markdown(extensions: tuple[MarkdownExtension, ...], quick: bool = True) -> 
         return md
     # Most blocks of a case are plain paragraphs, which every block processor is asked about in turn.
     md.parser.blockprocessors.register(_QuickParagraph(md.parser), "quick_paragraph", 200)
+    raw_html = md.preprocessors["html_block"] if "html_block" in md.preprocessors else None  # noqa: SIM401 - a Registry has no get
+    if type(raw_html) is HtmlBlockPreprocessor:  # md_in_html brings its own: left as it is
+        # It reads every document with Python's HTML parser; without a '<' there is no HTML to find.
+        md.preprocessors.register(_QuickHtmlBlock(md, raw_html), "html_block", 20)
     triggers = [_TRIGGERS.get(e.name, "") for e in extensions]
     if None not in triggers:
         pattern = re.compile("|".join([_TRIGGERS["core"] or "", *(t for t in triggers if t)]))
