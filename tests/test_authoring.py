@@ -173,3 +173,22 @@ def test_new_with_a_very_long_title_gives_a_short_file_name(project: Path, cli: 
     assert len(made.stem) <= 60 and made.stem == "the-parcel-was-very-late-was-very-late-was-very-late-was"
     assert title in made.read_text(encoding="utf-8")
     assert cli("check").exit_code == 0
+
+
+def test_a_list_nested_by_two_spaces_is_a_warning(
+    project: Path, cli: Callable[..., Result], write_case: Callable[..., Path]
+) -> None:
+    text = case_text().replace(
+        "We found a room in town and paid for it.",
+        "We found a room in town and paid for it:\n\n- a taxi\n  - there and back\n- dinner\n    - for two",
+    )
+    path = write_case("room.md", text)
+    result = cli("check")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"{path}:26: warning: body: this list item is indented by 2 spaces: it is not nested, it joins the list above "
+        "(to nest it, put 4 spaces before its marker, four more than the item above)"
+    ) in result.stderr
+    assert ":28: warning: body: this list item" not in result.stderr  # four spaces nest
+    (project / "site.toml").write_text('markdown_engine = "commonmark"\n', encoding="utf-8")
+    assert "indented by 2 spaces" not in cli("check").stderr  # cmark-gfm nests it

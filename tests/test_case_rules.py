@@ -160,7 +160,8 @@ def test_a_tag_with_nothing_for_a_url_is_an_error(cli: Cli, write_case: WriteCas
 
 def _nested(kind: str, depth: int) -> str:
     if kind == "list":
-        return "\n".join("  " * i + f"- level {i + 1}" for i in range(depth))
+        # Four spaces a level: Python-Markdown's (and Markdown's) nesting; two make siblings there.
+        return "\n".join("    " * i + f"- level {i + 1}" for i in range(depth))
     return "\n\n".join(">" * (i + 1) + f" level {i + 1}" for i in range(depth))
 
 
@@ -173,7 +174,7 @@ def test_nesting_deeper_than_a_leaflet_holds_is_refused(cli: Cli, write_case: Wr
         path = write_case("deep.md", case_text().replace(fix, _nested(kind, depth)))
         result = cli("check")
         assert result.exit_code == 1
-        line = _line(Path.cwd() / path, "  " * 8 + "- level 9" if kind == "list" else ">" * 9 + " level 9")
+        line = _line(Path.cwd() / path, "    " * 8 + "- level 9" if kind == "list" else ">" * 9 + " level 9")
         message = f"section 'Fix' nests lists or quotes {depth} levels deep; a leaflet holds at most 8"
         assert f"cases/deep.md:{line}: body: {message}" in result.output, result.output
     built = cli("build", "--only", "leaflets")

@@ -402,10 +402,19 @@ def test_a_leaflet_that_cannot_be_laid_out_is_named_and_nothing_changes(
     assert {p.name: p.read_bytes() for p in (project / "dist/leaflets").iterdir()} == before
 
 
-def test_workers_leave_no_process_and_no_font_folder(project: Path, write_case: Callable[..., Path]) -> None:
+def test_workers_leave_no_process_and_no_font_folder(
+    project: Path,
+    write_case: Callable[..., Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A temporary folder of this test's own (the workers fork with it): other test runs on the
+    # machine make and remove WeasyPrint folders in the shared one.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("tmp")))
     for i in range(5):
         write_case(f"c{i}.md", case_text(title=f"Case {i}", date=f"2026-03-0{i + 1}"))
     folders = _weasyprint_folders()
+    assert folders == set()
     assert CliRunner().invoke(main, ["leaflets", "--jobs", "2"]).exit_code == 0
     assert len(list((project / "dist/leaflets").glob("*.pdf"))) == 6
     assert multiprocessing.active_children() == []

@@ -27,9 +27,10 @@ from site_builder.cases.model import Case
 from site_builder.problems import Problem
 from site_builder.settings.config import Settings
 
-# 10: translation_key; 9: consent in fields, names, nesting; 8: linked files and pictures from other
-# sites checked; 7: authoring hints, TOML; 6: hostile front matter refused; 5: one key function; 4: sealed
-_MAGIC = b"site-builder case cache 10\n"
+# 12: translation_key; 11: two-space nested lists warned; 10: Python-Markdown; 9: consent in
+# fields, names, nesting; 8: linked files and pictures from other sites checked; 7: authoring hints,
+# TOML; 6: hostile front matter refused; 5: one key function; 4: sealed
+_MAGIC = b"site-builder case cache 12\n"
 _RACY_SECONDS = 2
 _SIZE = 8  # bytes of a journal record's length
 
@@ -48,7 +49,15 @@ class Record(NamedTuple):
 
 def fingerprint(settings: Settings) -> str:
     """What besides a file's bytes decides how it is parsed."""
-    parts = (__version__, settings.language, settings.languages, settings.timezone, sorted(settings.sections.items()))
+    parts = (
+        __version__,
+        settings.language,
+        settings.languages,
+        settings.timezone,
+        sorted(settings.sections.items()),
+        settings.markdown_engine,
+        repr(settings.markdown_extensions),
+    )
     return key(*parts)
 
 

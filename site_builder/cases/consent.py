@@ -3,6 +3,7 @@ feeds, search, email subjects and PDF metadata (the front matter and the slug)."
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,11 +38,18 @@ def named(customer: str, text: str) -> str | None:
     return next((part for part, _ in mentions(customer, text)), None)
 
 
+@functools.lru_cache(maxsize=4096)
+def _slug_word(part: str) -> str:
+    """A part of a name as a slug spells it (slugify is slow, and names repeat from case to case)."""
+    return str(slugify(part))
+
+
 def in_slug(customer: str, slug: str) -> str | None:
     """The part of the customer's name a slug spells (slugs are lowercase: any case counts)."""
+    hyphened = f"-{slug}-"  # a slug holds only a-z, 0-9 and '-': a whole word is between hyphens
     for part in name_parts(customer):
-        word = slugify(part)
-        if word and re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", slug):
+        word = _slug_word(part)
+        if word and f"-{word}-" in hyphened:
             return part
     return None
 

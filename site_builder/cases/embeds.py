@@ -19,8 +19,12 @@ _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]*)\1\s*\)|@import\s+(['"])([^'"]
 # A browser drops tabs and newlines anywhere in a URL, and control characters and spaces at its ends.
 _IGNORED = re.compile(r"[\t\n\r]")
 _EDGES = "".join(chr(c) for c in range(0x21))
-# Worth parsing only when some element other than a link has an attribute (most sections: none).
-_HINT = re.compile(r"<(?!a[\s>])[a-zA-Z][^>]*=|<style", re.IGNORECASE)
+# The sanitizer writes attributes in lowercase as name="value": HTML is worth parsing only when one
+# that loads is there, or a style, or an href on something other than a link (most sections have
+# none; footnotes, tables and abbreviations have other attributes). Substring searches, not a
+# pattern: this runs on every section of every case.
+_LOADING = (*(f' {name}="' for name in sorted(_LOADED - {"href"})), ' style="', "<style")
+_LINK_START = re.compile(r"<(?:a|area)\s[^>]*$")
 WHAT_TO_DO = "put the picture beside the case file and link it by name, like ![A photo](photo.jpg)"
 
 
@@ -60,9 +64,21 @@ def _css_urls(css: str) -> list[str]:
     return [m.group(2) if m.group(2) is not None else m.group(4) for m in _CSS_URL.finditer(css)]
 
 
+def _worth_parsing(safe_html: str) -> bool:
+    if any(hint in safe_html for hint in _LOADING):
+        return True
+    at = safe_html.find(' href="')
+    while at >= 0:
+        tag = safe_html.rfind("<", 0, at)
+        if tag < 0 or not _LINK_START.match(safe_html, tag, at + 1):
+            return True
+        at = safe_html.find(' href="', at + 1)
+    return False
+
+
 def loaded_urls(safe_html: str) -> list[str]:
     """Every URL that sanitized HTML makes a browser load without a click (pictures, media, styles)."""
-    if not _HINT.search(safe_html):
+    if not _worth_parsing(safe_html):
         return []
     parser = _Resources()
     parser.feed(safe_html)

@@ -42,8 +42,15 @@ def nesting(html: str) -> tuple[int, int]:
     return most_blocks, most
 
 
+_BLOCK_START = re.compile(r"<(?:ul|ol|blockquote|dl|table)[\s>]", re.IGNORECASE)
+
+
 def too_deep(html: str) -> str | None:
     """What is nested too deep for a leaflet, or None."""
+    # Counted from above (every '<' that opens, every block's start): a section with too few of
+    # them cannot be too deep, and most have, so most are not walked tag by tag.
+    if html.count("<") - html.count("</") <= MAX_DEPTH and len(_BLOCK_START.findall(html)) <= MAX_NESTING:
+        return None
     blocks, depth = nesting(html)
     if blocks > MAX_NESTING:
         return f"nests lists or quotes {blocks} levels deep; a leaflet holds at most {MAX_NESTING}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import errno
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -24,7 +25,7 @@ from site_builder.cases.model import COSTS, Body, Case, Moment, Section, _day, i
 from site_builder.cases.names import OWN_SLUG, collisions, reserved
 from site_builder.cases.placeholders import leftovers
 from site_builder.cases.review import Draft, local_links, review
-from site_builder.cases.sections import classify
+from site_builder.cases.sections import classify, shallow_lists
 from site_builder.cases.translations import twins
 from site_builder.problems import InputError, Problem
 from site_builder.settings.config import Settings
@@ -344,8 +345,13 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     if len(problems) > before:
         return None
     problems.extend(leftovers(shown, raw, draft))
-    sections = tuple(Section(s.key, s.heading, markdown.to_html(s.text)) for s in raw)
-    problems.extend(nesting_problems(shown, parsed.body, parsed.body_line, raw, sections, markdown.to_html))
+    engine, extensions = settings.markdown_engine, settings.markdown_extensions
+    if engine == "python-markdown":
+        problems.extend(shallow_lists(shown, parsed.body, parsed.body_line))
+    rendered = markdown.render_sections([s.text for s in raw], engine, extensions)
+    sections = tuple(Section(s.key, s.heading, body) for s, body in zip(raw, rendered, strict=True))
+    render = functools.partial(markdown.to_html, engine=engine, extensions=extensions)
+    problems.extend(nesting_problems(shown, parsed.body, parsed.body_line, raw, sections, render))
     problem_html = next(s.html for s in sections if s.key == "problem")
     if summary is None and customer and not consent:
         derived = markdown.first_sentence(markdown.to_text(problem_html))

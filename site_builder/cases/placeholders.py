@@ -34,6 +34,9 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
 
 # Folded, so a placeholder survives neither a rewrapped line nor extra spaces.
 _ALL = {" ".join(text.split()) for texts in PLACEHOLDERS.values() for text in texts.values()}
+# Each one's first word and the next (no line is broken that early): a section without any of them
+# is not folded at all.
+_STARTS = {" ".join(text.split()[:2]) for text in _ALL}
 
 
 def placeholder(language: str, key: str) -> str:
@@ -45,8 +48,10 @@ def leftovers(path: Path, sections: Iterable[RawSection], draft: bool) -> list[P
     """A problem for each section that still holds example text: an error once the case is no draft."""
     problems = []
     for section in sections:
+        if section.key == "extra" or not any(start in section.text for start in _STARTS):
+            continue
         folded = " ".join(section.text.split())
-        if section.key != "extra" and any(text in folded for text in _ALL):
+        if any(text in folded for text in _ALL):
             problems.append(
                 Problem(
                     path,

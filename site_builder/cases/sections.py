@@ -94,6 +94,43 @@ def _almost(body: str, first_line: int, by_name: Mapping[str, str]) -> dict[str,
     return found
 
 
+_ITEM = re.compile(r"^( *)(?:[-+*]|\d+[.)])[ \t]+\S")
+
+
+def shallow_lists(path: Path, body: str, first_line: int) -> list[Problem]:
+    """A warning for each list item indented under another by fewer than four spaces: GitHub nests
+    it, Python-Markdown does not (its rule is four)."""
+    problems = []
+    fence: str | None = None
+    above: int | None = None  # the indent of the list item the lines above belong to
+    for offset, line in enumerate(body.splitlines()):
+        match = _FENCE.match(line)
+        if match:
+            fence = None if fence == match.group(1) else fence or match.group(1)
+        if fence:
+            continue
+        item = _ITEM.match(line)
+        if item is None:
+            if line.strip() and not line.startswith((" ", "\t")):
+                above = None  # a paragraph at the margin ends the list
+            continue
+        indent = len(item.group(1))
+        if above is not None and above < indent < above + 4:
+            problems.append(
+                Problem(
+                    path,
+                    first_line + offset,
+                    "body",
+                    f"this list item is indented by {indent - above} spaces: it is not nested, it joins the list above",
+                    f"to nest it, put {above + 4} spaces before its marker, four more than the item above",
+                    severity="warning",
+                )
+            )
+            continue
+        above = indent
+    return problems
+
+
 def classify(
     path: Path, body: str, first_line: int, aliases: Mapping[str, tuple[str, ...]]
 ) -> tuple[list[RawSection], list[Problem]]:

@@ -36,6 +36,49 @@ class Company:
     address: str = _doc("Postal address printed on leaflets.", "")
 
 
+MARKDOWN_ENGINES = ("python-markdown", "commonmark")
+# Python-Markdown's built-in extensions whose output the sanitizer keeps and the theme shows, and
+# site-builder's own two (GitHub's ~~strikethrough~~ and bare web addresses made into links).
+MARKDOWN_EXTENSIONS = (
+    "abbr",
+    "attr_list",
+    "def_list",
+    "fenced_code",
+    "footnotes",
+    "legacy_attrs",
+    "legacy_em",
+    "md_in_html",
+    "nl2br",
+    "sane_lists",
+    "smarty",
+    "tables",
+    "autolink",
+    "strikethrough",
+)
+# Built-in ones a case writer may know from MkDocs, and why a case cannot use them.
+REFUSED_EXTENSIONS = {
+    "admonition": "its boxes are classes the sanitizer removes and the theme does not style",
+    "codehilite": "its colours are classes the sanitizer removes and the theme does not style",
+    "extra": "list the parts you want instead: abbr, attr_list, def_list, fenced_code, footnotes, md_in_html, tables",
+    "meta": "front matter is read by site-builder; meta would swallow a first line like 'Note: ...'",
+    "toc": "its heading ids could clash with the page's own, so the sanitizer removes them",
+    "wikilinks": "its [[links]] point at pages site-builder does not make",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MarkdownExtension:
+    """One Python-Markdown extension a case body is rendered with, and its options."""
+
+    name: str
+    options: tuple[tuple[str, str | int | float | bool], ...] = ()
+
+
+DEFAULT_EXTENSIONS = tuple(
+    MarkdownExtension(name)
+    for name in ("tables", "fenced_code", "sane_lists", "footnotes", "abbr", "def_list", "strikethrough", "autolink")
+)
+
 SECURITY = ("starttls", "ssl", "none")
 PAPER_SIZES = ("A4", "A5", "A6", "Letter")
 
@@ -127,6 +170,14 @@ class Settings:
         "Time zone of received/resolved times written without an offset (like Europe/Copenhagen).", "UTC"
     )
     search: bool = _doc("Build the search index (Pagefind) and show the search box.", True)
+    markdown_engine: str = _doc(
+        "python-markdown (extensions below), or commonmark (cmark-gfm: GitHub's dialect, faster, no extensions).",
+        "python-markdown",
+    )
+    markdown_extensions: tuple[MarkdownExtension, ...] = _doc(
+        'Python-Markdown extensions, MkDocs style: ["tables", { footnotes = { BACKLINK_TEXT = "^" } }].',
+        DEFAULT_EXTENSIONS,
+    )
     company: Company = _doc("The company publishing the cases.", factory=Company)
     smtp: Smtp = _doc("Mail server for `send`.", factory=Smtp)
     digest: Digest = _doc("The email digest.", factory=Digest)
@@ -290,6 +341,59 @@ def _check_sections(raw: dict[str, Any], problems: list[str]) -> dict[str, dict[
     return result
 
 
+def _check_markdown(engine: str, raw: Any, problems: list[str]) -> tuple[MarkdownExtension, ...]:
+    """markdown_extensions as MkDocs writes them: each item a name, or a one-key table of the name
+    and its options; every problem is said with what is expected."""
+    if engine not in MARKDOWN_ENGINES:
+        problems.append(f"markdown_engine: {engine!r} is not one of {', '.join(MARKDOWN_ENGINES)}")
+    if raw is None:
+        return DEFAULT_EXTENSIONS
+    if engine == "commonmark":
+        problems.append(
+            'markdown_extensions: only for markdown_engine = "python-markdown" '
+            "(commonmark has GitHub's tables, strikethrough and links built in); remove one of the two"
+        )
+        return DEFAULT_EXTENSIONS
+    form = 'a list of names and one-key tables, like ["tables", { footnotes = { BACKLINK_TEXT = "^" } }]'
+    if not isinstance(raw, list):
+        problems.append(f"markdown_extensions: got {raw!r}, expected {form}")
+        return DEFAULT_EXTENSIONS
+    found: list[MarkdownExtension] = []
+    for item in raw:
+        name, options = (item, {}) if isinstance(item, str) else _one_key(item)
+        if name is None or not isinstance(options, dict):
+            problems.append(f"markdown_extensions: got {item!r}, expected a name or {{ name = {{ option = value }} }}")
+            continue
+        name = name.removeprefix("markdown.extensions.")
+        if name in REFUSED_EXTENSIONS:
+            problems.append(f"markdown_extensions: {name!r} is not offered: {REFUSED_EXTENSIONS[name]}")
+            continue
+        if name not in MARKDOWN_EXTENSIONS:
+            hint = _hint(name, list(MARKDOWN_EXTENSIONS))
+            problems.append(f"markdown_extensions: {name!r} is not an extension site-builder offers ({hint})")
+            continue
+        if any(e.name == name for e in found):
+            problems.append(f"markdown_extensions: {name!r} is listed twice; list it once, with all its options")
+            continue
+        bad = [k for k, v in options.items() if not isinstance(v, str | int | float | bool)]
+        if bad:
+            problems.append(f"markdown_extensions: {name}.{bad[0]}: expected a string, number or true/false")
+            continue
+        found.append(MarkdownExtension(name, tuple(sorted(options.items()))))
+    if any(e.options for e in found):
+        from site_builder.cases.markdown import check_extensions  # Python-Markdown: only when options are set
+
+        problems += [f"markdown_extensions: {p}" for p in check_extensions(tuple(found))]
+    return tuple(found)
+
+
+def _one_key(item: Any) -> tuple[str | None, Any]:
+    if isinstance(item, dict) and len(item) == 1:
+        ((name, options),) = item.items()
+        return name, options
+    return None, None
+
+
 def load_settings(path: Path | None) -> Settings:
     """Read site.toml (defaults when there is none) and check every field."""
     if path is None or not path.exists():
@@ -304,7 +408,9 @@ def load_settings(path: Path | None) -> Settings:
         raise ConfigError(f"{path}: not valid UTF-8 at byte {exc.start}") from exc
     problems: list[str] = []
     data, texts = _language_tables(data, problems)
+    raw_extensions = data.pop("markdown_extensions", None)  # a list of names and tables: read below
     settings = _load_table(Settings, data, "", problems)
+    extensions = _check_markdown(settings.markdown_engine, raw_extensions, problems)
     base_url = _check_base_url(settings.base_url, "base_url", problems)
     for lang in (settings.language, *settings.languages):
         try:
@@ -342,7 +448,15 @@ def load_settings(path: Path | None) -> Settings:
     problems += check_strings(strings)
     if problems:
         raise ConfigError("\n".join(f"{path}: {p}" for p in problems))
-    return replace(settings, base_url=base_url, sections=sections, strings=strings, texts=texts, root=path.parent)
+    return replace(
+        settings,
+        base_url=base_url,
+        sections=sections,
+        strings=strings,
+        markdown_extensions=extensions,
+        texts=texts,
+        root=path.parent,
+    )
 
 
 def _language_tables(data: dict[str, Any], problems: list[str]) -> tuple[dict[str, Any], dict[str, LanguageText]]:
