@@ -7,7 +7,7 @@ shortcut, the command line's `--only` and the build's note all go through this l
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from site_builder.digest.output import DigestOutput
@@ -28,6 +28,7 @@ class Edited:
 
     cases: tuple[tuple[Case, Case | None, Case | None], ...]
     whole: tuple[Case, ...] | None
+    remembered: dict[str, tuple[str, ...]] = field(default_factory=dict)  # from the last full build, by output
 
 
 class Output(Protocol):

@@ -145,7 +145,7 @@ def _remake(
         if tree is None:
             return None
         trees[output.name] = tree
-    edited = Edited(tuple(found.cases), found.whole)
+    edited = Edited(tuple(found.cases), found.whole, note.remembered)
     if edited.cases or edited.whole is not None:
         for output in outputs:
             with _theme_errors(output):

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from site_builder.build.outputs import Output
     from site_builder.build.request import BuildRequest
 
-_MAGIC = b"site-builder shortcut 8\n"  # 8: its problems include pictures from other sites (7: context by part)
+_MAGIC = b"site-builder shortcut 9\n"  # 9: languages, for neighbours (8: pictures from other sites, 7: context)
 MOST = 50  # more changed files than this: a full build is as quick and simpler
 KEEP_WHOLE = 2000  # more cases shown whole (a digest of years): the note does not keep them, a full build is as quick
 
@@ -54,6 +54,7 @@ class Note:
     context: dict[str, str]  # what the output depends on besides the case files, part by part
     files: dict[str, tuple[Signature | None, str, tuple[Problem, ...], str]]  # signature, face, problems, digest
     order: tuple[str, ...]  # the published case files, newest first
+    languages: tuple[str, ...]  # the language of each, in that order (neighbours share the language)
     shown_whole: frozenset[str]  # in the feed, the digest's period or the booklet
     cases: int
     held_back: int
@@ -153,6 +154,7 @@ def take_note(
         context,
         files,
         tuple(str(c.source) for c in chosen),
+        tuple(c.language for c in chosen),
         whole,
         len(chosen),
         len(cases) - len(chosen),
@@ -221,8 +223,8 @@ def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Ch
         if name not in position:
             continue  # a draft, or dated after today: on no page
         i = position[name]
-        older = _neighbour(note.order, i + 1, loaded, settings)
-        newer = _neighbour(note.order, i - 1, loaded, settings)
+        older = _neighbour(note, i, 1, loaded, settings)
+        newer = _neighbour(note, i, -1, loaded, settings)
         shown.append((case, older, newer))
     every = tuple(p for entry in files.values() for p in entry[2])
     whole, blob = None, note.whole
@@ -237,10 +239,14 @@ def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Ch
     return Changed(shown, every, fresh, whole, edited)
 
 
-def _neighbour(order: tuple[str, ...], i: int, loaded: dict[str, Case], settings: Settings) -> Case | None:
-    if i < 0 or i >= len(order):
+def _neighbour(note: Note, at: int, step: int, loaded: dict[str, Case], settings: Settings) -> Case | None:
+    """The nearest published case before (step -1) or after (+1) the one at `at` in its language."""
+    i = at + step
+    while 0 <= i < len(note.order) and note.languages[i] != note.languages[at]:
+        i += step
+    if i < 0 or i >= len(note.order):
         return None
-    name = order[i]
+    name = note.order[i]
     if name not in loaded:
         case = load_case(Path(name), settings, [])
         if case is None:

@@ -170,6 +170,9 @@ class Settings:
         "Time zone of received/resolved times written without an offset (like Europe/Copenhagen).", "UTC"
     )
     search: bool = _doc("Build the search index (Pagefind) and show the search box.", True)
+    untranslated: str = _doc(
+        "A case with no translation in a language: show (in that language's lists, marked) or hide.", "show"
+    )
     markdown_engine: str = _doc(
         "python-markdown (extensions below), or commonmark (cmark-gfm: GitHub's dialect, faster, no extensions).",
         "python-markdown",
@@ -431,6 +434,8 @@ def load_settings(path: Path | None) -> Settings:
         problems.append(f"smtp.security: {settings.smtp.security!r} is not one of {', '.join(SECURITY)}")
     if settings.digest.max_cases < 1 or settings.digest.days < 1 or settings.digest.retries < 1:
         problems.append("digest: days, max_cases and retries must be at least 1")
+    if settings.untranslated not in ("show", "hide"):
+        problems.append(f"untranslated: {settings.untranslated!r} is not one of show, hide")
     if settings.digest.untranslated not in ("show", "hide"):
         problems.append(f"digest.untranslated: {settings.digest.untranslated!r} is not one of show, hide")
     url = settings.digest.unsubscribe_url

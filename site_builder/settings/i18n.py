@@ -88,6 +88,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "bucket_2weeks": "1–2 weeks",
         "bucket_longer": "Longer",
         "search": "Search the cases",
+        "languages": "Languages",
         "print_case": "Print this case (PDF)",
         "booklet": "All cases as a printable booklet (PDF)",
         "intro": "Every case here began with a customer telling us something went wrong. "
@@ -166,6 +167,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "bucket_2weeks": "1–2 недели",
         "bucket_longer": "Дольше",
         "search": "Поиск по случаям",
+        "languages": "Языки",
         "print_case": "Распечатать (PDF)",
         "booklet": "Все случаи одной брошюрой (PDF)",
         "intro": "Каждый случай здесь начался с того, что клиент сказал нам: что-то пошло не так. "
@@ -244,6 +246,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "bucket_2weeks": "1–2 uger",
         "bucket_longer": "Længere",
         "search": "Søg i sagerne",
+        "languages": "Sprog",
         "print_case": "Udskriv sagen (PDF)",
         "booklet": "Alle sager som hæfte til udskrift (PDF)",
         "intro": "Hver sag her begyndte med en kunde, der fortalte os, at noget gik galt. "

@@ -16,19 +16,24 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
-def render_feed(cases: tuple[Case, ...], settings: Settings, content: Callable[[Case], str]) -> bytes:
-    """Atom XML of the newest cases; `content` gives a case's HTML body for its entry."""
+def render_feed(
+    cases: tuple[Case, ...], settings: Settings, content: Callable[[Case], str], home: str = "", language: str = ""
+) -> bytes:
+    """Atom XML of the newest cases of one language's part of the site (`home`, "" for the site's
+    language); `content` gives a case's HTML body for its entry."""
     from feedgen.feed import FeedGenerator  # with lxml and dateutil, 17 ms: only when the feed changed
 
+    language = language or settings.language
     links = Links(settings)
+    company = settings.company_in(language)
     fg = FeedGenerator()
-    fg.id(links.absolute(""))
-    fg.title(settings.title)
-    fg.subtitle(settings.description)
-    fg.author({"name": settings.company.name, "email": settings.company.email or None})
-    fg.link(href=links.absolute(""), rel="alternate")
-    fg.link(href=links.absolute("feed.xml"), rel="self")
-    fg.language(settings.language)
+    fg.id(links.absolute(home))
+    fg.title(settings.title_in(language))
+    fg.subtitle(settings.description_in(language))
+    fg.author({"name": company.name, "email": company.email or None})
+    fg.link(href=links.absolute(home), rel="alternate")
+    fg.link(href=links.absolute(f"{home}feed.xml"), rel="self")
+    fg.language(language)
     # The newest case date, not the clock: the same cases give the same feed.
     fg.updated(_midnight(cases[0].date) if cases else _midnight(dt.date(2000, 1, 1)))
     for case in reversed(cases[:FEED_SIZE]):  # feedgen lists the last added first

@@ -19,25 +19,39 @@ def tag_slug(tag: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Links:
-    """Site paths (relative to the site root, no leading slash) and absolute URLs."""
+    """Site paths (relative to the site root, no leading slash) and absolute URLs. The site's
+    language lives at the root and every other one under /<language>/; `language` is the part of
+    the site a page belongs to, where its lists, tags and industries link."""
 
     settings: Settings
+    language: str = ""  # "" is the site's language
+
+    def within(self, language: str) -> Links:
+        """The links of a page in `language`'s part of the site."""
+        return Links(self.settings, language)
+
+    def home(self, language: str | None = None) -> str:
+        """Where a language's part of the site starts ("" for the site's language, "ru/" for Russian)."""
+        language = self.language if language is None else language
+        return "" if language in ("", self.settings.language) else f"{language}/"
 
     def case(self, case: Case) -> str:
-        """Path of a case page."""
-        return f"cases/{case.slug}/"
+        """Path of a case page, in its language's part of the site."""
+        return f"{self.home(case.language)}cases/{case.slug}/"
 
     def tag(self, tag: str, page: int = 1) -> str:
-        """Path of page `page` of a tag's cases."""
-        return f"tags/{tag_slug(tag)}/" + (f"page/{page}/" if page > 1 else "")
+        """Path of page `page` of a tag's cases (one page per tag, whatever language names it)."""
+        name = tag_slug(self.settings.canonical("tags", tag))
+        return f"{self.home()}tags/{name}/" + (f"page/{page}/" if page > 1 else "")
 
     def industry(self, industry: str, page: int = 1) -> str:
         """Path of page `page` of an industry's cases."""
-        return f"industries/{tag_slug(industry)}/" + (f"page/{page}/" if page > 1 else "")
+        name = tag_slug(self.settings.canonical("industries", industry))
+        return f"{self.home()}industries/{name}/" + (f"page/{page}/" if page > 1 else "")
 
     def index(self, page: int) -> str:
         """Path of page `page` (1-based) of the case index."""
-        return "" if page == 1 else f"page/{page}/"
+        return self.home() + ("" if page == 1 else f"page/{page}/")
 
     def absolute(self, path: str) -> str:
         """The public URL of a site path, from base_url."""

@@ -43,26 +43,51 @@ class Website:
         return render_site(cases, site_settings(request.settings), leaflets=request.wants("leaflets"))
 
     def shown_whole(self, cases: tuple[Case, ...], request: BuildRequest) -> tuple[Case, ...]:
-        """The feed's cases."""
+        """The feeds' cases, each with every version of its story (so that each language's feed can
+        be made again from them alone)."""
+        from site_builder.cases.translations import story_of
+        from site_builder.website.editions import editions
         from site_builder.website.feed import FEED_SIZE
 
-        return cases[:FEED_SIZE]
+        fed = {story_of(c) for edition in editions(cases, request.settings) for c in edition.listed[:FEED_SIZE]}
+        return tuple(c for c in cases if story_of(c) in fed)
 
     def remade(self, edited: Edited, request: BuildRequest, workers: LayoutWorkers | None) -> list[Artifact]:
-        """The edited cases' pages, and the feed when it shows one of them."""
+        """The edited cases' pages, and the feeds when they show one of them."""
         from site_builder.website.pages import SiteRenderer
 
         renderer = SiteRenderer(site_settings(request.settings), request.wants("leaflets"))
-        made = [renderer.case_page(case, older, newer) for case, older, newer in edited.cases]
-        return [*made, renderer.feed(edited.whole)] if edited.whole is not None else made
+        versions = _versions(edited.remembered.get(self.name, ()))
+        made = [
+            renderer.case_page(case, older, newer, versions.get(str(case.source), ()))
+            for case, older, newer in edited.cases
+        ]
+        return [*made, *renderer.feeds(edited.whole)] if edited.whole is not None else made
 
     def remember(self, cases: tuple[Case, ...], request: BuildRequest) -> tuple[str, ...]:
-        """The pages of the newest cases, which the search index keeps in a bundle of their own."""
+        """The pages of the newest cases, which the search index keeps in a bundle of their own; and
+        on a site of several languages, where each case's translations and each language's home are,
+        for a case page made again from the note."""
         from site_builder.website import search
+        from site_builder.website.editions import editions, translations
         from site_builder.website.links import Links, file_for
+        from site_builder.website.pages import SiteRenderer
 
-        links = Links(site_settings(request.settings))
-        return tuple(file_for(links.case(case)) for case in cases[: search.FRESH])
+        settings = site_settings(request.settings)
+        links = Links(settings)
+        fresh = tuple(file_for(links.case(case)) for case in cases[: search.FRESH])
+        parts = editions(cases, settings)
+        if len(parts) == 1:
+            return fresh
+        homes = tuple((f"home:{e.language}", links.home(e.language)) for e in parts)
+        stories = translations(cases)
+        renderer = SiteRenderer(settings, request.wants("leaflets"))
+        return fresh + tuple(
+            "\t".join(
+                (_VERSIONS, str(c.source), *(f"{lang}={path}" for lang, path in renderer.versions(c, stories, homes)))
+            )
+            for c in cases
+        )
 
     def finish(self, request: BuildRequest, remembered: tuple[str, ...]) -> Finish | None:
         """The search index, made on the prepared folder (or one left from the build before last removed)."""
@@ -71,7 +96,21 @@ class Website:
         settings = site_settings(request.settings)
         if not settings.search:
             return lambda folder, previous, changed: remove_index(folder)
-        return lambda folder, previous, changed: index_site(folder, previous, changed, settings, list(remembered))
+        fresh = [page for page in remembered if not page.startswith(_VERSIONS)]
+        return lambda folder, previous, changed: index_site(folder, previous, changed, settings, fresh)
 
     def written(self, tree: OutputTree, changed: int, request: BuildRequest) -> None:
         """Nothing to tidy."""
+
+
+_VERSIONS = "versions"
+
+
+def _versions(remembered: tuple[str, ...]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each case's versions as `remember` wrote them, by its file."""
+    found: dict[str, tuple[tuple[str, str], ...]] = {}
+    for entry in remembered:
+        if entry.startswith(_VERSIONS + "\t"):
+            _, source, *pairs = entry.split("\t")
+            found[source] = tuple(tuple(pair.split("=", 1)) for pair in pairs)  # type: ignore[misc]
+    return found

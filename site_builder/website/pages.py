@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,9 +17,11 @@ from site_builder import __version__
 from site_builder.build.artifacts import Artifact
 from site_builder.build.keys import file_key, key
 from site_builder.cases.model import Case, Section
+from site_builder.cases.translations import story_of
 from site_builder.settings.config import Settings
 from site_builder.settings.i18n import Translator, translator
 from site_builder.settings.theme import TemplateDigests, environment, static_files, theme_error, theme_fingerprint
+from site_builder.website.editions import Edition, editions, translations
 from site_builder.website.feed import FEED_SIZE, render_feed
 from site_builder.website.links import Links, file_for, root_for, tag_slug
 from site_builder.website.stats import compute
@@ -77,6 +81,8 @@ class SiteRenderer:
         self.env: jinja2.Environment = environment(settings, "site")
         self.templates = TemplateDigests(self.env, lambda: theme_fingerprint(settings, "site"))
         self._translators: dict[str, Translator] = {}
+        self._alternates: dict[str, tuple[tuple[str, str], ...]] = {}  # of each page, for the sitemap
+        self._lastmod: dict[str, dt.date] = {}  # of each case page, for the sitemap
 
     def tr(self, language: str) -> Translator:
         """A cached translator for `language`."""
@@ -96,6 +102,8 @@ class SiteRenderer:
         """One page at site path `path` in `language`, rendered only if its key differs from the last
         build's. The key is made of what the template receives (`context`; `lazy` adds what is
         derived from it), the templates it is made from and the site's fingerprint."""
+        if context.get("alternates"):
+            self._alternates[file_for(path)] = context["alternates"]
         received = (f"{name}={_shown(value)}" for name, value in sorted(context.items()))
         made_of = key(self.fingerprint, self.templates(template), template, path, language, root, *received)
         render = functools.partial(self._render, template, path, language, root, context, lazy)
@@ -116,12 +124,21 @@ class SiteRenderer:
             raise theme_error(exc, template) from None  # may run in a worker: keep the message, not the frames
 
     def _render_page(self, template: str, path: str, language: str, root: str | None, context: dict[str, Any]) -> bytes:
+        context.setdefault("switcher", ())
+        context.setdefault("alternates", ())
         html = self.env.get_template(template).render(
             settings=self.settings,
-            links=self.links,
+            links=self.links.within(language),
+            home=self.links.home(language),
+            site_title=self.settings.title_in(language),
+            site_description=self.settings.description_in(language),
+            company=self.settings.company_in(language),
+            shown=functools.partial(self._shown_name, language),
+            language_label=functools.partial(_name_in, language),
+            page_language_name=_language_name(language),
             tr=self.tr,
             t=self.tr(language),
-            site_t=self.tr(self.settings.language),
+            site_t=self.tr(language),
             lang=language,
             path=path,
             root=root_for(file_for(path)) if root is None else root,
@@ -132,19 +149,48 @@ class SiteRenderer:
         )
         return html.encode("utf-8")
 
-    def case_page(self, case: Case, previous: Case | None, next_: Case | None) -> Artifact:
-        """The page of one case."""
+    def _shown_name(self, language: str, kind: str, name: str) -> str:
+        """An industry's or tag's name as a reader of `language` sees it."""
+        return self.settings.shown(kind, name, language)
+
+    def case_page(
+        self, case: Case, previous: Case | None, next_: Case | None, versions: tuple[tuple[str, str], ...] = ()
+    ) -> Artifact:
+        """The page of one case; `versions`: (language, path) of each of its story's versions, when
+        the site has more than one language, and ("", path) for each language's home."""
+        path = self.links.case(case)
+        alternates, switcher = self._languages(case.language, path, versions)
         return self.page(
             "case.html",
-            self.links.case(case),
+            path,
             case.language,
             case=case,
             previous=_card(previous),
             next=_card(next_),
-            lazy=functools.partial(self._case_context, case),
+            alternates=alternates,
+            switcher=switcher,
+            lazy=functools.partial(self._case_context, case, versions),
         )
 
-    def _case_context(self, case: Case) -> dict[str, Any]:
+    def _languages(
+        self, language: str, path: str, versions: tuple[tuple[str, str], ...]
+    ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str, str, bool], ...]]:
+        """A page's hreflang alternates (language, absolute URL; x-default last) and its language
+        switcher (language, its name in itself, path, is this page) from the page's `versions`: the
+        same page in each language where there is one, and each language's home (language "")."""
+        if not versions:
+            return (), ()
+        same = dict(v for v in versions if not v[0].startswith("home:"))
+        homes = {v[0].removeprefix("home:"): v[1] for v in versions if v[0].startswith("home:")}
+        alternates = [(lang, self.links.absolute(same[lang])) for lang in homes if lang in same]
+        default = same.get(self.settings.language, same.get(language, path))
+        alternates.append(("x-default", self.links.absolute(default)))
+        switcher = tuple(
+            (lang, _language_name(lang), same.get(lang, home), lang == language) for lang, home in homes.items()
+        )
+        return tuple(alternates), switcher
+
+    def _case_context(self, case: Case, versions: tuple[tuple[str, str], ...]) -> dict[str, Any]:
         """What only rendering a case page needs (skipped for a page kept from the last build)."""
         t = self.tr(case.language)
         json_ld = {
@@ -159,100 +205,128 @@ class SiteRenderer:
             "publisher": {"@type": "Organization", "name": self.settings.company.name},
             "about": case.industry or t("a_customer"),
         }
-        name = Locale.parse(case.language).get_display_name(case.language) or case.language
-        return {"ordered_sections": ordered_sections(case), "json_ld": json_ld, "language_name": name.capitalize()}
+        others = [
+            {"@type": "Article", "inLanguage": lang, "url": self.links.absolute(path)}
+            for lang, path in versions
+            if not lang.startswith("home:") and lang != case.language
+        ]
+        if others:
+            # The site's language tells the original; the others are its translations.
+            key = "translationOfWork" if case.language != self.settings.language else "workTranslation"
+            json_ld[key] = others[0] if key == "translationOfWork" and len(others) == 1 else others  # type: ignore[assignment]
+        name = _language_name(case.language)
+        return {"ordered_sections": ordered_sections(case), "json_ld": json_ld, "language_name": name}
 
-    def index_pages(self, cases: tuple[Case, ...]) -> Iterable[Artifact]:
-        """The case index, split into pages of `per_page`."""
+    def _lists(self, edition: Edition) -> list[_Page]:
+        """Every list page of one language's part of the site (paths within it, from its home)."""
+        language, cases = edition.language, edition.listed
+        t = self.tr(language)
+        links = self.links.within(language)
+        home = links.home()
+        made: list[_Page] = []
         for number, pages, chunk in _paged(cases, self.settings.per_page):
-            yield self.page(
-                "index.html",
-                self.links.index(number),
-                self.settings.language,
-                cases=tuple(CaseCard(case) for case in chunk),
-                page=number,
-                pages=pages,
-                previous_page=self.links.index(number - 1) if number > 1 else None,
-                next_page=self.links.index(number + 1) if number < pages else None,
-            )
-
-    def grouped(
-        self,
-        cases: tuple[Case, ...],
-        keys: Callable[[Case], Iterable[str]],
-        path: Callable[[str, int], str],
-        heading: str,
-        all_heading: str,
-        folder: str,
-    ) -> Iterable[Artifact]:
-        """The pages of each tag or industry (split like the index), and a page listing them all."""
-        groups: dict[str, list[Case]] = defaultdict(list)
-        names: dict[str, str] = {}
-        for case in cases:
-            for term in keys(case):
-                names.setdefault(tag_slug(term), term)
-                groups[tag_slug(term)].append(case)
-        t = self.tr(self.settings.language)
-        for slug, members in sorted(groups.items()):
-            name = names[slug]
-            title = t(heading, name=name)
-            for number, pages, chunk in _paged(tuple(members), self.settings.per_page):
-                yield self.page(
-                    "list.html",
-                    path(name, number),
-                    self.settings.language,
-                    heading=title,
-                    cases=tuple(CaseCard(case) for case in chunk),
-                    page=number,
-                    pages=pages,
-                    previous_page=path(name, number - 1) if number > 1 else None,
-                    next_page=path(name, number + 1) if number < pages else None,
+            made.append(
+                _Page(
+                    "index.html",
+                    links.index(number).removeprefix(home),
+                    language,
+                    {
+                        "cases": tuple(CaseCard(case) for case in chunk),
+                        "page": number,
+                        "pages": pages,
+                        "previous_page": links.index(number - 1) if number > 1 else None,
+                        "next_page": links.index(number + 1) if number < pages else None,
+                    },
                 )
-        terms = [(names[s], path(names[s], 1), len(m)) for s, m in sorted(groups.items())]
-        yield self.page("terms.html", f"{folder}/", self.settings.language, heading=t(all_heading), terms=terms)
-
-    def stats_page(self, cases: tuple[Case, ...]) -> Artifact:
-        """The trust page: counts, response times and costs, as SVG charts with data tables."""
-        t = self.tr(self.settings.language)
-        figures = compute(cases)
-        return self.page(
-            "stats.html",
-            "stats/",
-            self.settings.language,
-            stats=figures,
-            months=[(t.month(month), count) for month, count in figures.per_month],
-            buckets=[(t(key), count) for key, count in figures.buckets],
-            costs=[(t(f"cost_{cost}"), count) for cost, count in figures.costs],
+            )
+        kinds = (
+            ("tags", lambda c: c.tags, links.tag, "tagged", "tags", "tags"),
+            ("industries", _industry, links.industry, "in_industry", "industries", "industries"),
         )
+        for kind, keys, path, heading, all_heading, folder in kinds:
+            groups: dict[str, list[Case]] = defaultdict(list)
+            names: dict[str, str] = {}
+            for case in cases:
+                for term in keys(case):
+                    url = tag_slug(self.settings.canonical(kind, term))
+                    names.setdefault(url, self.settings.shown(kind, term, language))
+                    groups[url].append(case)
+            for url, members in sorted(groups.items()):
+                name = names[url]
+                for number, pages, chunk in _paged(tuple(members), self.settings.per_page):
+                    made.append(
+                        _Page(
+                            "list.html",
+                            path(name, number).removeprefix(home),
+                            language,
+                            {
+                                "heading": t(heading, name=name),
+                                "cases": tuple(CaseCard(case) for case in chunk),
+                                "page": number,
+                                "pages": pages,
+                                "previous_page": path(name, number - 1) if number > 1 else None,
+                                "next_page": path(name, number + 1) if number < pages else None,
+                            },
+                        )
+                    )
+            terms = [(names[u], path(names[u], 1), len(m)) for u, m in sorted(groups.items())]
+            made.append(_Page("terms.html", f"{folder}/", language, {"heading": t(all_heading), "terms": terms}))
+        figures = compute(cases, lambda name: self.settings.shown("industries", name, language))
+        stats = {
+            "stats": figures,
+            "months": [(t.month(month), count) for month, count in figures.per_month],
+            "buckets": [(t(key), count) for key, count in figures.buckets],
+            "costs": [(t(f"cost_{cost}"), count) for cost, count in figures.costs],
+        }
+        made.append(_Page("stats.html", "stats/", language, stats))
+        return made
 
     def render(self, cases: tuple[Case, ...]) -> list[Artifact]:
         """Every file of the site for `cases` (newest first)."""
         out: list[Artifact] = []
-        for i, case in enumerate(cases):
-            older = cases[i + 1] if i + 1 < len(cases) else None
-            newer = cases[i - 1] if i > 0 else None
-            out.append(self.case_page(case, older, newer))
-            out.extend(
-                Artifact(f"{self.links.case(case)}{name}", source, key(case.digest, name, file_key(source)))
-                for name, source in case.assets
-            )
-        out.extend(self.index_pages(cases))
-        out.extend(self.grouped(cases, lambda c: c.tags, self.links.tag, "tagged", "tags", "tags"))
-        out.extend(
-            self.grouped(
-                cases,
-                lambda c: [c.industry] if c.industry else [],
-                self.links.industry,
-                "in_industry",
-                "industries",
-                "industries",
-            )
-        )
-        out.append(self.stats_page(cases))
+        parts = editions(cases, self.settings)
+        several = len(parts) > 1
+        homes = tuple((f"home:{e.language}", self.links.home(e.language)) for e in parts) if several else ()
+        stories = translations(cases) if several else {}
+        for edition in parts:
+            # Previous and next stay within the page's language.
+            own = edition.own
+            for i, case in enumerate(own):
+                older = own[i + 1] if i + 1 < len(own) else None
+                newer = own[i - 1] if i > 0 else None
+                out.append(self.case_page(case, older, newer, self.versions(case, stories, homes)))
+                self._lastmod[file_for(self.links.case(case))] = case.date
+                out.extend(
+                    Artifact(f"{self.links.case(case)}{name}", source, key(case.digest, name, file_key(source)))
+                    for name, source in case.assets
+                )
+        lists = {e.language: self._lists(e) for e in parts}
+        where = {(language, page.path) for language, pages in lists.items() for page in pages}
+        for language, pages in lists.items():
+            for page in pages:
+                versions = tuple(
+                    (lang, self.links.home(lang) + page.path) for lang in lists if (lang, page.path) in where
+                )
+                alternates, switcher = self._languages(
+                    language, self.links.home(language) + page.path, versions + homes if several else ()
+                )
+                out.append(
+                    self.page(
+                        page.template,
+                        self.links.home(language) + page.path,
+                        language,
+                        alternates=alternates,
+                        switcher=switcher,
+                        **page.context,
+                    )
+                )
         base_path = urlsplit(self.settings.base_url).path or "/"
-        out.append(self.page("404.html", "404.html", self.settings.language, root=base_path))
-        out.append(self.feed(cases))
-        out.append(self.sitemap(cases, [a.path for a in out]))
+        for edition in parts:
+            home = self.links.home(edition.language)
+            _, switcher = self._languages(edition.language, home, homes)
+            out.append(self.page("404.html", f"{home}404.html", edition.language, root=base_path, switcher=switcher))
+        out.extend(self.feeds(cases))
+        out.append(self.sitemap(out))
         robots = self.env.get_template("robots.txt").render(sitemap=self.links.absolute("sitemap.xml"))
         out.append(Artifact("robots.txt", robots.encode("utf-8"), key(self.fingerprint, self.templates("robots.txt"))))
         out.extend(
@@ -261,25 +335,80 @@ class SiteRenderer:
         )
         return out
 
-    def feed(self, cases: tuple[Case, ...]) -> Artifact:
-        """feed.xml: the newest cases of `cases` (newest first), whole."""
-        newest = cases[:FEED_SIZE]
-        made_of = key(self.fingerprint, "feed", *(c.digest for c in newest))
-        return Artifact("feed.xml", functools.partial(render_feed, newest, self.settings, _body), made_of)
+    def versions(
+        self, case: Case, stories: dict[str, dict[str, Case]], homes: tuple[tuple[str, str], ...]
+    ) -> tuple[tuple[str, str], ...]:
+        """(language, path) of each version of a case's story, then each language's home."""
+        if not homes:
+            return ()
+        told = stories.get(story_of(case), {case.language: case})
+        return (*((lang, self.links.case(told[lang])) for lang in sorted(told)), *homes)
 
-    def sitemap(self, cases: tuple[Case, ...], files: list[str]) -> Artifact:
-        """sitemap.xml of every HTML page but the 404 page."""
-        lastmod = {file_for(self.links.case(c)): c.date for c in cases}
-        entries = [
-            (self.links.absolute(f.removesuffix("index.html")), lastmod.get(f))
-            for f in sorted(files)
-            if f.endswith(".html") and f != "404.html"
+    def feeds(self, cases: tuple[Case, ...]) -> list[Artifact]:
+        """feed.xml of each language's part of the site: the newest cases its lists show, whole."""
+        return [
+            self.feed(edition.listed, self.links.home(edition.language), edition.language)
+            for edition in editions(cases, self.settings)
         ]
-        lines = "\n".join(f"{loc} {day}" for loc, day in entries)  # 10x cheaper than a repr of 20,000 tuples
+
+    def feed(self, cases: tuple[Case, ...], home: str = "", language: str = "") -> Artifact:
+        """<home>feed.xml: the newest of `cases` (newest first), whole."""
+        newest = cases[:FEED_SIZE]
+        made_of = key(self.fingerprint, "feed", home, *(c.digest for c in newest))
+        render = functools.partial(render_feed, newest, self.settings, _body, home, language or self.settings.language)
+        return Artifact(f"{home}feed.xml", render, made_of)
+
+    def sitemap(self, made: list[Artifact]) -> Artifact:
+        """sitemap.xml of every HTML page but the 404 pages, with each page's language alternates."""
+        pages = [a for a in made if a.path.endswith(".html") and not a.path.endswith("404.html")]
+        several = bool(self._alternates)
+        entries = [
+            (
+                self.links.absolute(a.path.removesuffix("index.html")),
+                self._lastmod.get(a.path),
+                self._alternates.get(a.path, ()),
+            )
+            for a in sorted(pages, key=lambda a: a.path)
+        ]
+        # 10x cheaper than a repr of 20,000 tuples
+        lines = "\n".join(f"{loc} {day} {alternates}" for loc, day, alternates in entries)
         made_of = key(self.fingerprint, self.templates("sitemap.xml"), "sitemap", lines)
         return Artifact(
-            "sitemap.xml", lambda: self.env.get_template("sitemap.xml").render(entries=entries).encode(), made_of
+            "sitemap.xml",
+            lambda: (
+                self.env.get_template("sitemap.xml")
+                .render(entries=entries, languages=several)
+                .encode()
+            ),
+            made_of,
         )
+
+
+def _industry(case: Case) -> list[str]:
+    return [case.industry] if case.industry else []
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """A list page before its languages are known: template, path within its language's part, context."""
+
+    template: str
+    path: str
+    language: str
+    context: dict[str, Any]
+
+
+@functools.cache
+def _name_in(reader: str, language: str) -> str:
+    """The name of `language` in the reader's language ("датский" for da, to a Russian reader)."""
+    return str(Locale.parse(reader).languages.get(language, language))
+
+
+@functools.cache
+def _language_name(language: str) -> str:
+    """A language's name in itself, as a switcher shows it (Русский, Dansk, English)."""
+    name = Locale.parse(language).get_display_name(language) or language
+    return name[:1].upper() + name[1:]
 
 
 def _paged(cases: tuple[Case, ...], size: int) -> Iterable[tuple[int, int, tuple[Case, ...]]]:

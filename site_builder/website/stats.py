@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from site_builder.cases.model import COSTS, Case
@@ -65,7 +66,7 @@ def _months(cases: tuple[Case, ...]) -> tuple[tuple[dt.date, int], ...]:
     return tuple(rows)
 
 
-def compute(cases: tuple[Case, ...]) -> Stats:
+def compute(cases: tuple[Case, ...], industry_name: Callable[[str], str] = lambda name: name) -> Stats:
     """The trust page's figures for the published cases."""
     response = [c.response_time for c in cases]  # computed once: it is a property
     times = sorted(t for t in response if t is not None)
@@ -73,7 +74,7 @@ def compute(cases: tuple[Case, ...]) -> Stats:
     costs = Counter(cost for c in cases for cost in c.costs)
     by_industry: dict[str, list[dt.timedelta | None]] = {}
     for case, time in zip(cases, response, strict=True):
-        by_industry.setdefault(case.industry or "", []).append(time)
+        by_industry.setdefault(industry_name(case.industry) if case.industry else "", []).append(time)
     industries = sorted(
         (
             IndustryRow(name, len(group), _median([t for t in group if t is not None]))

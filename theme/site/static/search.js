@@ -4,8 +4,8 @@ window.addEventListener("DOMContentLoaded", () => {
   const box = document.getElementById("search");
   if (!box || typeof PagefindUI === "undefined") return;
   const base = box.dataset.base || "/";
-  const start = (merge) =>
-    new PagefindUI({
+  const start = (merge) => {
+    const ui = new PagefindUI({
       element: "#search",
       baseUrl: base,
       showSubResults: false,
@@ -14,6 +14,10 @@ window.addEventListener("DOMContentLoaded", () => {
       translations: { placeholder: box.dataset.label },
       mergeIndex: merge.map((name) => ({ bundlePath: `${base}${name}/` })),
     });
+    // A site of several languages has one index: the search starts within the page's language,
+    // and unticking the language in the filters searches them all.
+    if (box.dataset.language) ui.triggerFilters({ language: [box.dataset.language] });
+  };
   // Never a cached listing: after a rebuild with fewer bundles, a missing one would break every search.
   fetch(`${base}pagefind-bundles.json`, { cache: "no-cache" })
     .then((answer) => (answer.ok ? answer.json() : null))
