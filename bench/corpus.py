@@ -190,10 +190,10 @@ def _paragraph(rng: random.Random, words: list[str]) -> str:
     return " ".join(_sentence(rng, words) for _ in range(rng.randint(3, 6)))
 
 
-def case_text(index: int) -> str:
-    """The Markdown of case number `index` (deterministic)."""
+def case_text(index: int, language: str | None = None) -> str:
+    """The Markdown of case number `index` (deterministic), in `language` or in its turn's."""
     rng = random.Random(index)
-    language = ("en", "ru", "da")[index % 3]
+    language = language or ("en", "ru", "da")[index % 3]
     words = WORDS[language]
     problem, cause, fix, changed, thanks, thank_line = HEADINGS[language]
     year, day = 2016 + index % 10, 1 + index % 28
@@ -237,12 +237,17 @@ def case_text(index: int) -> str:
     return "\n".join(front) + "\n\n" + "\n\n".join(body) + "\n"
 
 
-def write_corpus(count: int, folder: Path) -> Path:
-    """Write `count` cases into folder/cases; returns that folder."""
+def write_corpus(count: int, folder: Path, languages: str = "mixed") -> Path:
+    """Write `count` cases into folder/cases; returns that folder. `languages`: "mixed" (a third
+    each in English, Russian and Danish), "one" (all written as English: a site of one language),
+    or "translated" (as mixed, and each three cases in a row one story in three languages)."""
     cases = folder / "cases"
     cases.mkdir(parents=True, exist_ok=True)
     for index in range(count):
-        (cases / f"case-{index:05d}.md").write_text(case_text(index), encoding="utf-8")
+        text = case_text(index, "en" if languages == "one" else None)
+        if languages == "translated":
+            text = text.replace("\nlanguage: ", f"\ntranslation_key: story-{index // 3}\nlanguage: ", 1)
+        (cases / f"case-{index:05d}.md").write_text(text, encoding="utf-8")
     return cases
 
 

@@ -1,6 +1,6 @@
 """Benchmark: our builder against Hugo and Pelican on the same generated corpus.
 
-    python bench/run.py [--cases 1000 10000] [--leaflets 40] [--send 10000] [--skip-peers]
+    python bench/run.py [--cases 1000 10000] [--leaflets 40] [--send 10000] [--skip-peers] [--languages 3000]
 
 `--cases` with no number skips the builds (to time only leaflets or sending).
 
@@ -232,6 +232,19 @@ def sending(count: int) -> float:
     return count / run.seconds
 
 
+def languages(count: int) -> dict[str, tuple[float, int]]:
+    """A cold site build of `count` cases written all in one language, a third each in three, and
+    in three with each story translated: (seconds, HTML pages written)."""
+    found = {}
+    for kind in ("one", "mixed", "translated"):
+        folder = scratch()
+        write_corpus(count, folder, kind)
+        run = timed([*SB, "build", "--only", "site", "--no-search", *NOW], folder)
+        found[kind] = (run.seconds, sum(1 for _ in (folder / "dist/site").rglob("*.html")))
+        shutil.rmtree(folder)
+    return found
+
+
 def main() -> None:
     """Run everything and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -240,6 +253,9 @@ def main() -> None:
     parser.add_argument("--send", type=int, default=2000)
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--full-up-to", type=int, default=1000, help="largest corpus to also time full builds on")
+    parser.add_argument(
+        "--languages", type=int, default=0, help="cases for the one-language / three-language comparison"
+    )
     args = parser.parse_args()
     # As installed: with compiled modules (PYTHONDONTWRITEBYTECODE, set on some machines, would
     # otherwise have every run compile the tool's modules again).
@@ -269,6 +285,15 @@ def main() -> None:
             ratios = "".join(f" {p.seconds / run.seconds:.2f}x |" for p in peers.values())
             print(f"| ours: {label} | {run.seconds:.2f} | {pages / run.seconds:.0f} | {run.peak_mb:.0f} |{ratios}")
         shutil.rmtree(folder)
+    if args.languages:
+        print(f"\n## Languages ({args.languages} cases, site cold)\n")
+        print("| cases written | seconds | HTML pages | ms per page | vs one language |\n|---|---|---|---|---|")
+        found = languages(args.languages)
+        base = found["one"][0] / found["one"][1]
+        for kind, (seconds, pages) in found.items():
+            print(
+                f"| {kind} | {seconds:.2f} | {pages} | {seconds / pages * 1000:.2f} | {seconds / pages / base:.2f}x |"
+            )
     if args.leaflets:
         per = leaflets(args.leaflets)
         one, many = per["jobs=1"], per[f"jobs={os.cpu_count() or 1}"]

@@ -52,7 +52,7 @@ def test_new_language_with_strings_and_headings(
         "## Problem\n\nZu spät.\n\n## Ursache\n\nStau.\n\n## Lösung\n\nNeu.\n\n## Danke\n\nDanke!\n",
     )
     assert cli("build").exit_code == 0
-    html = (project / "dist/site/cases/de/index.html").read_text(encoding="utf-8")
+    html = (project / "dist/site/de/cases/de/index.html").read_text(encoding="utf-8")  # German lives under /de/
     assert '<html lang="de">' in html and "Gelöst in 2 Tage" in html
 
 

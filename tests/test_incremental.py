@@ -220,6 +220,33 @@ def apply(project: Path, step: tuple[str, int, int]) -> None:
         (override / "404.html").write_text(base + TEMPLATE_EDITS[b % 2], encoding="utf-8")
     elif action == "settings":
         (project / "site.toml").write_text(f'title = "Fixed things {b}"\nper_page = {2 + b % 3}\n', encoding="utf-8")
+    elif action == "translate":  # a Russian or Danish version of an English case: a story in two languages
+        english = [c for c in cases if "language: en" in c.read_text(encoding="utf-8")]
+        if english:
+            path = english[a % len(english)]
+            text = path.read_text(encoding="utf-8")
+            if "translation_key:" not in text:
+                text = text.replace("language: en", f"translation_key: {path.stem}\nlanguage: en")
+                path.write_text(text, encoding="utf-8")
+            key = text.split("translation_key: ", 1)[1].split("\n", 1)[0]
+            language, headings = (("ru", RU_HEADINGS), ("da", DA_HEADINGS))[b % 2]
+            version = text.replace("language: en", f"language: {language}").replace(
+                'title: "', f'title: "{language} ', 1
+            )
+            for english_heading, heading in headings.items():
+                version = version.replace(english_heading, heading)
+            told = [c.read_text(encoding="utf-8") for c in cases]
+            if not any(f"\ntranslation_key: {key}\n" in t and f"\nlanguage: {language}\n" in t for t in told):
+                (project / "cases" / f"{key}-{language}.md").write_text(version, encoding="utf-8")
+    elif action == "rekey":  # a version leaves its story, or a story gets another key
+        keyed = [c for c in cases if "translation_key:" in c.read_text(encoding="utf-8")]
+        if keyed:
+            path = keyed[a % len(keyed)]
+            lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+            kept = [line for line in lines if not line.startswith("translation_key:")]
+            if b % 2:  # a key of its own, which no other case has
+                kept.insert(1, f"translation_key: own-{path.stem}\n")
+            path.write_text("".join(kept), encoding="utf-8")
     elif action == "mail":  # the mail server (shown by no output) and the digest's length (shown by the digest)
         config = project / "site.toml"
         kept = config.read_text(encoding="utf-8").split("[smtp]")[0] if config.exists() else ""
@@ -232,7 +259,11 @@ def steps(*actions: str) -> st.SearchStrategy[list[tuple[str, int, int]]]:
     return st.lists(st.tuples(st.sampled_from(actions), st.integers(0, 9), st.integers(0, 9)), min_size=1, max_size=4)
 
 
-STEPS = steps("add", "edit", "retitle", "rename", "delete", "template", "settings", "mail")
+STEPS = steps(
+    "add", "edit", "retitle", "rename", "delete", "template", "settings", "mail", "translate", "translate", "rekey"
+)
+RU_HEADINGS = {"## Problem": "## Проблема", "## Cause": "## Причина", "## Fix": "## Решение", "## Thanks": "## Спасибо"}
+DA_HEADINGS = {"## Cause": "## Årsag", "## Fix": "## Løsning", "## Thanks": "## Tak"}
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

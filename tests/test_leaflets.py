@@ -64,7 +64,7 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_one_pdf_per_case_and_a_booklet_per_language(samples: Path) -> None:
     names = sorted(p.name for p in samples.iterdir())
     assert {n for n in names if n.startswith("all.")} == {"all.pdf", "all.ru.pdf", "all.da.pdf"}
-    assert len(names) == 9 + 3
+    assert len(names) == 12 + 3
     assert "gostinitsa-konferents-zal.pdf" not in names  # a draft
 
 

@@ -67,7 +67,7 @@ def test_build_writes_every_kind_of_page(built: Path, cli: Callable[..., Result]
 def test_build_prints_what_it_wrote(sample_project: Path, cli: Callable[..., Result]) -> None:
     result = cli("build")
     assert result.exit_code == 0
-    assert "Built 9 case(s) (1 draft or future-dated case(s) not published) in" in result.output
+    assert "Built 12 case(s) (1 draft or future-dated case(s) not published) in" in result.output
     assert "dist/site/" in result.output and "files" in result.output
 
 
@@ -86,11 +86,11 @@ def test_index_lists_cases_newest_first_without_drafts(built: Path) -> None:
 
 def test_drafts_flag_publishes_drafts(sample_project: Path, cli: Callable[..., Result]) -> None:
     assert cli("build", "--drafts", "--only", "site").exit_code == 0
-    assert (sample_project / "dist/site/cases/gostinitsa-konferents-zal/index.html").is_file()
+    assert (sample_project / "dist/site/ru/cases/gostinitsa-konferents-zal/index.html").is_file()
 
 
 def test_case_page_has_sections_facts_and_language(built: Path) -> None:
-    doc = page(built / "cases/taksi-otchet-posle-nizkoy-otsenki/index.html")
+    doc = page(built / "ru/cases/taksi-otchet-posle-nizkoy-otsenki/index.html")
     assert doc.get("lang") == "ru"
     headings = [h.text_content() for h in doc.cssselect(".section h2")]
     assert headings[:3] == ["Проблема", "Причина", "Решение"] and headings[-1] == "Спасибо"
@@ -98,12 +98,12 @@ def test_case_page_has_sections_facts_and_language(built: Path) -> None:
     assert "Решено за" in facts and "октября 2026" in facts
     assert "Ирина Соколова" in facts  # consented
     tag_links = [a.get("href") for a in doc.cssselect(".terms a")]
-    assert "../../tags/follow-up/" in tag_links
+    assert "../../../ru/tags/follow-up/" in tag_links  # the Russian list of the tag
     assert doc.cssselect("a[rel=prev]") and doc.cssselect("a[rel=next]")
 
 
 def test_danish_dates_and_strings(built: Path) -> None:
-    text = text_of(built / "cases/rengoering-glemte-etager/index.html")
+    text = text_of(built / "da/cases/rengoering-glemte-etager/index.html")
     assert "Løst på 2 dage" in text
     assert "september 2026" in text
 
@@ -132,11 +132,14 @@ def test_feed_is_valid_atom_with_absolute_urls(built: Path) -> None:
     feed = feedparser.parse((built / "feed.xml").read_bytes())
     assert feed.bozo == 0, feed.get("bozo_exception")
     assert feed.version == "atom10"
-    assert len(feed.entries) == 9
-    assert all(e.link.startswith("https://fixed.example.org/proof/cases/") for e in feed.entries)
+    assert len(feed.entries) == 9  # one version of each story: the English one where there is one
+    assert all(e.link.startswith("https://fixed.example.org/proof/") for e in feed.entries)
     newest = feed.entries[0]
-    assert newest.link.endswith("/internet-magazin-net-v-nalichii/")
+    assert newest.link == "https://fixed.example.org/proof/cases/car-seat-in-stock/"
     assert "<h2" not in newest.summary and newest.content[0].value.startswith("<")
+    russian = feedparser.parse((built / "ru/feed.xml").read_bytes())
+    assert russian.bozo == 0 and russian.feed.language == "ru" and russian.feed.title == "Жалобы, которые мы исправили"
+    assert russian.entries[0].link == "https://fixed.example.org/proof/ru/cases/internet-magazin-net-v-nalichii/"
 
 
 def test_sitemap_lists_pages_with_absolute_urls(built: Path) -> None:
@@ -211,7 +214,7 @@ def test_consent_decides_whether_a_customer_is_named(
     assert "Sven Secretson" not in everything and "Пётр Тайнов" not in everything
     assert "a customer" in text_of(project / "dist/site/cases/secret/index.html")
     assert "Olga Named" in readable("x.pdf", (project / "dist/leaflets/named.pdf").read_bytes())
-    assert "клиент" in text_of(project / "dist/site/cases/ru/index.html")
+    assert "клиент" in text_of(project / "dist/site/ru/cases/ru/index.html")
 
 
 HOSTILE_TITLE = 'Bad </script><script>alert("t")</script> & <b>bold</b>'

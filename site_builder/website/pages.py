@@ -375,11 +375,7 @@ class SiteRenderer:
         made_of = key(self.fingerprint, self.templates("sitemap.xml"), "sitemap", lines)
         return Artifact(
             "sitemap.xml",
-            lambda: (
-                self.env.get_template("sitemap.xml")
-                .render(entries=entries, languages=several)
-                .encode()
-            ),
+            lambda: self.env.get_template("sitemap.xml").render(entries=entries, languages=several).encode(),
             made_of,
         )
 

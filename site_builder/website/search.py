@@ -33,12 +33,21 @@ BUNDLES = "pagefind-bundles.json"  # the bundles the search box merges into the 
 
 
 def case_pages(site: Path) -> list[str]:
-    """The pages the search indexes: one per case (cases/<slug>/index.html), as paths inside the site."""
+    """The pages the search indexes: one per case (cases/<slug>/index.html, and <language>/cases/...
+    for each other language), as paths inside the site."""
+    found: list[str] = []
     try:
-        with os.scandir(site / "cases") as entries:  # 10,000 folders: no stat each, unlike a glob
-            return sorted(f"cases/{entry.name}/index.html" for entry in entries if entry.is_dir())
+        with os.scandir(site) as top:
+            parts = ["", *sorted(f"{e.name}/" for e in top if e.is_dir() and (site / e.name / "cases").is_dir())]
     except OSError:
         return []
+    for part in parts:
+        try:
+            with os.scandir(site / part / "cases") as entries:  # 10,000 folders: no stat each, unlike a glob
+                found.extend(f"{part}cases/{entry.name}/index.html" for entry in entries if entry.is_dir())
+        except OSError:
+            continue
+    return sorted(found)
 
 
 def bundles(pages: list[str], newest: Sequence[str] = ()) -> dict[str, list[str]]:
