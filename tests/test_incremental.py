@@ -243,10 +243,10 @@ def apply(project: Path, step: tuple[str, int, int]) -> None:
         if keyed:
             path = keyed[a % len(keyed)]
             lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-            kept = [line for line in lines if not line.startswith("translation_key:")]
+            unkeyed = [line for line in lines if not line.startswith("translation_key:")]
             if b % 2:  # a key of its own, which no other case has
-                kept.insert(1, f"translation_key: own-{path.stem}\n")
-            path.write_text("".join(kept), encoding="utf-8")
+                unkeyed.insert(1, f"translation_key: own-{path.stem}\n")
+            path.write_text("".join(unkeyed), encoding="utf-8")
     elif action == "mail":  # the mail server (shown by no output) and the digest's length (shown by the digest)
         config = project / "site.toml"
         kept = config.read_text(encoding="utf-8").split("[smtp]")[0] if config.exists() else ""
