@@ -239,12 +239,13 @@ def case_text(index: int, language: str | None = None) -> str:
 
 def write_corpus(count: int, folder: Path, languages: str = "mixed") -> Path:
     """Write `count` cases into folder/cases; returns that folder. `languages`: "mixed" (a third
-    each in English, Russian and Danish), "one" (all written as English: a site of one language),
-    or "translated" (as mixed, and each three cases in a row one story in three languages)."""
+    each in English, Russian and Danish), "one-en", "one-ru" or "one-da" (all in that language: a
+    site of one language), or "translated" (as mixed, and each three cases in a row one story in
+    three languages)."""
     cases = folder / "cases"
     cases.mkdir(parents=True, exist_ok=True)
     for index in range(count):
-        text = case_text(index, "en" if languages == "one" else None)
+        text = case_text(index, languages.removeprefix("one-") if languages.startswith("one-") else None)
         if languages == "translated":
             text = text.replace("\nlanguage: ", f"\ntranslation_key: story-{index // 3}\nlanguage: ", 1)
         (cases / f"case-{index:05d}.md").write_text(text, encoding="utf-8")
