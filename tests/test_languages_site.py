@@ -17,24 +17,19 @@ from tests.conftest import ROOT, SAMPLE_CASES, case_text
 BASE = "https://proof.example.com/"
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample site (stories in English, Russian and Danish, two of them translated), built once."""
-    root = tmp_path_factory.mktemp("languages")
+def build_sample(root: Path, config: Path) -> Path:
+    """The sample cases copied under `root` and their site built with `config`; the site's folder."""
     shutil.copytree(SAMPLE_CASES, root / "cases")
-    args = [
-        "build",
-        "--only",
-        "site",
-        "--no-search",
-        "--cases",
-        str(root / "cases"),
-        "--config",
-        str(ROOT / "site.toml"),
-    ]
+    args = ["build", "--only", "site", "--no-search", "--cases", str(root / "cases"), "--config", str(config)]
     result = CliRunner().invoke(main, [*args, "--out", str(root / "dist")])
     assert result.exit_code == 0, result.output
     return root / "dist/site"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample site (stories in English, Russian and Danish, two of them translated), built once."""
+    return build_sample(tmp_path_factory.mktemp("languages"), ROOT / "site.toml")
 
 
 def page(site: Path, path: str) -> html.HtmlElement:
@@ -130,24 +125,13 @@ def test_an_untranslated_case_is_marked_or_hidden(tmp_path: Path, site: Path) ->
     marked = [card for card in danish.xpath("//article[@class='card']") if card.get("lang") != "da"]
     assert marked and all(card.xpath(".//span[@class='language'][@lang='da']") for card in marked)
     assert "engelsk" in {card.xpath(".//span[@class='language']")[0].text_content() for card in marked}
-    shutil.copytree(SAMPLE_CASES, tmp_path / "cases")
     (tmp_path / "site.toml").write_text(
         (ROOT / "site.toml")
         .read_text(encoding="utf-8")
         .replace('language = "en"', 'language = "en"\nuntranslated = "hide"'),
         encoding="utf-8",
     )
-    args = [
-        "build",
-        "--only",
-        "site",
-        "--no-search",
-        "--cases",
-        str(tmp_path / "cases"),
-        "--config",
-        str(tmp_path / "site.toml"),
-    ]
-    assert CliRunner().invoke(main, [*args, "--out", str(tmp_path / "dist")]).exit_code == 0
+    build_sample(tmp_path, tmp_path / "site.toml")
     hidden = html.fromstring((tmp_path / "dist/site/da/index.html").read_bytes())
     assert {card.get("lang") for card in hidden.xpath("//article[@class='card']")} == {"da"}
 
