@@ -26,6 +26,7 @@ class Recorder:
     """aiosmtpd handler: keeps every accepted message; can refuse, drop or stall (until released) on purpose."""
 
     messages: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
+    raw: dict[str, bytes] = field(default_factory=dict)  # each recipient's last message, as sent
     refuse: set[str] = field(default_factory=set)
     drop_after: int | None = None
     stall_after: int | None = None
@@ -54,6 +55,7 @@ class Recorder:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+        self.raw.update(dict.fromkeys(envelope.rcpt_tos, bytes(envelope.content)))
         return "250 2.0.0 Accepted"
 
     def to(self, address: str) -> list[EmailMessage]:

@@ -335,3 +335,47 @@ def test_no_connection_opens_stops_the_run(mail_project: Path, tmp_path: Path) -
     # Whoever was tried is recorded as deferred (one or two people, as the threads interleave);
     # nobody is marked sent, and the rest were never claimed.
     assert statuses in (["deferred"], ["deferred", "deferred"])
+
+
+def raw_header(data: bytes, name: str) -> tuple[list[bytes], str]:
+    """The physical lines of header `name` in a message as sent, and its value unfolded."""
+    head = data[: data.index(b"\r\n\r\n")].split(b"\r\n")
+    start = next(i for i, line in enumerate(head) if line.lower().startswith(name.lower().encode() + b":"))
+    end = next((i for i in range(start + 1, len(head)) if head[i][:1] not in (b" ", b"\t")), len(head))
+    lines = head[start:end]
+    return lines, b"".join(lines).decode("ascii").split(":", 1)[1].strip()
+
+
+LONG = "a.very.long.address.for.the.header.test@example.com"  # 51 characters
+
+
+def test_list_unsubscribe_is_links_in_the_raw_bytes(
+    project: Path, smtp: SmtpServer, cli: Callable[..., Result], write_case: Callable[..., Path]
+) -> None:
+    # Was: an address of 21 characters or more made the mailto link one "word" too long for a line,
+    # and email's folder wrote the header as =?utf-8?q?...?= encoded words that no client uses.
+    configure(project, smtp.port)
+    write_case("hotel.md", case_text(title="Hotel room gone", date="2026-03-05"))
+    people = ["jo@ex.dk", "abcdefghijklmnopqrstu@example.com", LONG, "ase@exämple.dk"]  # last: sent as punycode
+    (project / "people.csv").write_text("email\n" + "\n".join(people) + "\n", encoding="utf-8")
+    result = cli(*SEND)
+    assert result.exit_code == 0, result.output
+    for address in ("jo@ex.dk", "abcdefghijklmnopqrstu@example.com", LONG, "ase@xn--exmple-cua.dk"):
+        lines, value = raw_header(smtp.recorder.raw[address], "List-Unsubscribe")
+        quoted = address.replace("@", "%40")
+        assert b"=?" not in b"".join(lines)
+        assert value == (
+            f"<mailto:care@acme.example?subject=unsubscribe%20{quoted}>, <https://acme.example/unsubscribe?e={quoted}>"
+        ), address
+        assert all(len(line) <= 998 for line in lines)
+        if len(value) + len("List-Unsubscribe: ") > 78:
+            assert len(lines) == 2 and lines[0].endswith(b">,")  # folded after the comma only
+    lines, _ = raw_header(smtp.recorder.raw[LONG], "List-Unsubscribe")
+    quoted = LONG.replace("@", "%40")
+    assert lines[0] == f"List-Unsubscribe: <mailto:care@acme.example?subject=unsubscribe%20{quoted}>,".encode()
+    assert lines[1] == f" <https://acme.example/unsubscribe?e={quoted}>".encode()
+    lines, _ = raw_header(smtp.recorder.raw["jo@ex.dk"], "List-Unsubscribe")
+    assert lines == [
+        b"List-Unsubscribe: <mailto:care@acme.example?subject=unsubscribe%20jo%40ex.dk>,",
+        b" <https://acme.example/unsubscribe?e=jo%40ex.dk>",
+    ]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
 import functools
 import hashlib
+import re
 from dataclasses import dataclass
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime, formataddr, parseaddr
 from html import escape
 from urllib.parse import quote
@@ -29,6 +32,42 @@ from site_builder.website.links import Links
 
 # Gmail clips messages over 102 KB; stay clear of it.
 MAX_BYTES = 100 * 1024
+
+
+class ListUnsubscribeHeader(UnstructuredHeader, BaseHeader):
+    """List-Unsubscribe, folded only after the commas between its <links>, never as encoded words.
+
+    email's folder turns an unstructured value with a word longer than the line into RFC 2047
+    encoded words (=?utf-8?q?...?=), which no mail client reads as links; a mailto link with a
+    20-odd-character address already is such a word. RFC 2369 lets a list of links break after
+    each comma; a single link is never broken (the hard limit, 998 bytes, is far off).
+    """
+
+    def fold(self, *, policy: Policy) -> str:
+        """`Name: <a>, <b>` on one line when it fits, else one link a line after each comma."""
+        value = str(self)
+        if not value.isascii() or not value.isprintable():
+            return super().fold(policy=policy)  # only links built from a bad setting
+        links = [link.strip() for link in re.split(r"(?<=>)\s*,", value)]
+        width = policy.max_line_length or 998
+        lines = [f"{self.name}: {links[0]}"]
+        for link in links[1:]:
+            if len(lines[-1]) + 2 + len(link) + 1 <= width:
+                lines[-1] += f", {link}"
+            else:
+                lines[-1] += ","
+                lines.append(f" {link}")
+        return policy.linesep.join(lines) + policy.linesep
+
+
+def _registry() -> HeaderRegistry:
+    registry = HeaderRegistry()
+    registry.map_to_type("list-unsubscribe", ListUnsubscribeHeader)
+    return registry
+
+
+# email.policy.default, but List-Unsubscribe is folded as links (compose, wire and the .eml files).
+POLICY = email.policy.default.clone(header_factory=_registry())
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +221,7 @@ def compose(
 ) -> EmailMessage:
     """The complete multipart/alternative message: plain text first, then HTML."""
     personal = recipient_headers(settings, to=to, message_id=message_id, date=date)
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["Subject"] = digest.subject
     message["From"] = sender(settings)
     if "To" in personal:

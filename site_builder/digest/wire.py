@@ -17,6 +17,7 @@ from email.headerregistry import Address
 
 from site_builder.cases.model import Case
 from site_builder.digest.compose import (
+    POLICY,
     STAND_INS,
     Digest,
     DigestRenderer,
@@ -31,8 +32,9 @@ from site_builder.digest.period import Period
 from site_builder.settings.config import Settings
 
 # smtplib's send_message serializes with the message's policy (email.policy.default) and CRLF line
-# ends, which is email.policy.SMTP; SMTPUTF8 when an address is not ASCII.
-_POLICY = email.policy.SMTP
+# ends, which is email.policy.SMTP; SMTPUTF8 when an address is not ASCII. The message's header
+# classes come along (List-Unsubscribe folded as links: compose.POLICY).
+_POLICY = POLICY.clone(linesep="\r\n")
 _MAX_LINE = email.policy.default.max_line_length or 78  # what compose encodes the parts with
 _CRLF = b"\r\n"
 _STAND_IN_TO = Address("Stand In", addr_spec="stand-in@sb-9f2c41.invalid")
