@@ -379,3 +379,92 @@ def test_list_unsubscribe_is_links_in_the_raw_bytes(
         b"List-Unsubscribe: <mailto:care@acme.example?subject=unsubscribe%20jo%40ex.dk>,",
         b" <https://acme.example/unsubscribe?e=jo%40ex.dk>",
     ]
+
+
+def test_line_separators_and_control_characters_in_a_name_are_refused(
+    mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]
+) -> None:
+    # Was: str.splitlines cut a row at U+2028, U+0085, \x1c... and the rest of the name became a
+    # "recipient" of its own (or a confusing email error on a line that is not in the file).
+    odd = ["\u2028", "\u2029", "\x85", "\x1c", "\x1d", "\x1e", "\x7f", "\x00", "\x0b", "\x0c"]
+    rows = "".join(f"p{i}@example.com,Ann{c}a Smith\n" for i, c in enumerate(odd))
+    (mail_project / "people.csv").write_text(f"email,name\nanna@example.com,Anna\n{rows}", encoding="utf-8")
+    result = cli(*SEND)
+    assert result.exit_code == 2
+    described = [
+        "U+2028 line separator",
+        "U+2029 paragraph separator",
+        "U+0085 control",
+        "U+001C control",
+        "U+001D control",
+        "U+001E control",
+        "U+007F control",
+        "U+0000 control",
+        "U+000B control",
+        "U+000C control",
+    ]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("people.csv:")]
+    assert errors == [
+        f"people.csv:{3 + i}: name: contains a control character ({d}) (a plain name)" for i, d in enumerate(described)
+    ]
+    assert f"{len(odd)} errors in 1 file; nothing was sent." in result.stderr
+    assert smtp.recorder.messages == []
+
+
+def test_a_name_is_at_most_200_characters(mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]) -> None:
+    (mail_project / "people.csv").write_text(f"email,name\nanna@example.com,{'A' * 1200}\n", encoding="utf-8")
+    result = cli(*SEND)
+    assert result.exit_code == 2
+    assert "people.csv:2: name: is 1200 characters long (at most 200 characters)" in result.stderr
+    assert smtp.recorder.messages == []
+    # 200 characters with no space to fold at, in ASCII and in encoded words.
+    names = {LONG: "A" * 200, "r@example.com": "Ж" * 200}
+    (mail_project / "people.csv").write_text(
+        "email,name\n" + "".join(f'{a},"{n.replace(chr(34), 2 * chr(34))}"\n' for a, n in names.items()),
+        encoding="utf-8",
+    )
+    result = cli(*SEND)
+    assert result.exit_code == 0, result.output
+    for address, name in names.items():
+        head = smtp.recorder.raw[address].split(b"\r\n\r\n")[0]
+        assert max(len(line) for line in head.split(b"\r\n")) <= 998
+        [message] = smtp.recorder.to(address)
+        # (email's parser keeps the folding space between two encoded words; mail clients drop it)
+        assert message["To"].addresses[0].display_name.replace(" ", "") == name
+        assert f"Dear {name}," in parts(message)[0]
+
+
+@pytest.mark.parametrize(("separator", "bom"), [(";", True), (";", False), ("\t", True)])
+def test_excel_files_with_semicolons_and_a_bom(
+    mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result], separator: str, bom: bool
+) -> None:
+    # Excel in a Danish or Russian locale saves "CSV UTF-8" with ";" between fields and a BOM.
+    rows = [
+        ["Email", "Name", "Language", "Segments"],
+        ["anna@example.com", "Anna", "en", ""],
+        ["boris@example.com", "Борис", "ru", "taxi"],
+        ["carl@example.com", "Carl, Jr.", "da", '"hotels;cleaning"'],
+    ]
+    text = "".join(separator.join(row) + "\r\n" for row in rows)
+    (mail_project / "people.csv").write_text(text, encoding="utf-8-sig" if bom else "utf-8", newline="")
+    result = cli(*SEND)
+    assert result.exit_code == 0, result.output
+    assert "3 sent, 0 skipped (already sent), 0 with nothing new, 0 failed" in result.output
+    [anna], [boris], [carl] = (smtp.recorder.to(f"{n}@example.com") for n in ("anna", "boris", "carl"))
+    assert anna["To"] == "Anna <anna@example.com>" and "Dear Anna," in parts(anna)[0]
+    assert "Здравствуйте, Борис!" in parts(boris)[0] and "Hotel room gone" not in parts(boris)[0]
+    assert carl["To"].addresses[0].display_name == "Carl, Jr."
+    text_carl = parts(carl)[0]
+    assert "Hotel room gone" in text_carl and "Office not cleaned" in text_carl and "Такси" not in text_carl
+
+
+def test_semicolon_file_with_a_bad_row_names_its_line(
+    mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]
+) -> None:
+    (mail_project / "people.csv").write_text(
+        "\ufeffemail;name\r\nanna@example.com;Anna\r\nnot-an-address;Bob\r\n", encoding="utf-8"
+    )
+    result = cli(*SEND, "--dry-run", "outbox")
+    assert result.exit_code == 2
+    assert "people.csv:3: email: 'not-an-address'" in result.stderr
+    assert not (mail_project / "outbox").exists()

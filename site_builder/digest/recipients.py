@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,12 @@ from site_builder.problems import InputError, Problem
 from site_builder.settings.config import Settings
 
 COLUMNS = ("email", "name", "language", "segments")
+# Separators a header line may use: Excel writes ";" where the decimal mark is a comma (Danish,
+# Russian...), and "Unicode text" uses tabs.
+SEPARATORS = (",", ";", "\t")
+# A greeting's name, not a paragraph: also keeps every line of the To header far under the 998
+# bytes RFC 5322 allows, however the name is quoted or escaped (200 * 2 + an address of 254).
+MAX_NAME = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +52,8 @@ def load_recipients(path: Path, settings: Settings) -> tuple[Recipient, ...]:
         raise InputError(
             [Problem(path, None, "file", f"is not valid UTF-8 (byte {exc.start})", "save as UTF-8")]
         ) from None
-    reader = csv.DictReader(text.splitlines(keepends=True))
+    # Rows end at CR/LF only: str.splitlines would also split at U+2028, U+0085, \x1c... in a name.
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_separator(text))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if "email" not in header:
         raise InputError(
@@ -78,8 +87,14 @@ def load_recipients(path: Path, settings: Settings) -> tuple[Recipient, ...]:
             continue
         seen[key] = line
         name = values.get("name") or None
-        if name and any(ord(c) < 32 for c in name):
-            problems.append(Problem(path, line, "name", "contains a line break or control character", "a plain name"))
+        bad = _control(row.get("name") or "")
+        if bad:
+            problems.append(Problem(path, line, "name", f"contains a control character ({bad})", "a plain name"))
+            continue
+        if name and len(name) > MAX_NAME:
+            problems.append(
+                Problem(path, line, "name", f"is {len(name)} characters long", f"at most {MAX_NAME} characters")
+            )
             continue
         language = values.get("language") or settings.language
         if language not in settings.languages:
@@ -106,3 +121,25 @@ def load_recipients(path: Path, settings: Settings) -> tuple[Recipient, ...]:
     if not recipients:
         raise InputError([Problem(path, None, "file", "has no recipients", "one row per person under the header")])
     return tuple(recipients)
+
+
+def _separator(text: str) -> str:
+    """The separator of the header line: the one that makes a column named email (comma when all do)."""
+    first = text[: min(i for i in (text.find("\n"), text.find("\r"), len(text)) if i >= 0)]
+    best, most = ",", 0
+    for separator in SEPARATORS:
+        fields = next(csv.reader([first], delimiter=separator), [])
+        if "email" in (f.strip().lower() for f in fields) and len(fields) > most:
+            best, most = separator, len(fields)
+    return best
+
+
+def _control(name: str) -> str:
+    """The first control or line-separating character in a name, described; "" when there is none."""
+    for char in name:
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            described = unicodedata.name(char, "") or {"\t": "tab", "\n": "line break", "\r": "line break"}.get(
+                char, "control"
+            )
+            return f"U+{ord(char):04X} {described.lower()}"
+    return ""
