@@ -534,13 +534,18 @@ def send(
             f"Digest {period.since} to {period.until}: {len(period.select(cases))} case(s), {len(people)} recipient(s)"
         )
         with store:
-            if sys.stderr.isatty() and len(people) >= 2:
-                with click.progressbar(length=len(people), label="Sending", file=sys.stderr) as bar:
-                    report = send_digest(
-                        cases, people, settings, period, transports, store, options, lambda _: bar.update(1)
-                    )
-            else:
-                report = send_digest(cases, people, settings, period, transports, store, options)
+            try:
+                if sys.stderr.isatty() and len(people) >= 2:
+                    with click.progressbar(length=len(people), label="Sending", file=sys.stderr) as bar:
+                        report = send_digest(
+                            cases, people, settings, period, transports, store, options, lambda _: bar.update(1)
+                        )
+                else:
+                    report = send_digest(cases, people, settings, period, transports, store, options)
+            except LedgerError as exc:
+                # Locked mid-run by another program: whoever was recorded stays recorded; a rerun
+                # sends the rest (and, at worst, again the one message whose "sent" could not be written).
+                _fail(f"Ledger error: {exc}; the run stopped. Run the same command again to send the rest.", 1)
     _print_send_report(report, outbox)
     sys.exit(1 if report.failed or report.deferred else 0)
 
@@ -552,6 +557,8 @@ def _print_send_report(report: SendReport, outbox: Path | None) -> None:
         f"{len(report.nothing_new)} with nothing new, {len(report.failed)} failed, "
         f"{len(report.deferred)} not sent yet"
     )
+    if report.elsewhere:
+        click.echo(f"{len(report.elsewhere)} being sent by another run at the same time (its report says how it went)")
     for email, error in report.failed:
         click.secho(f"  failed: {email}: {error}", fg="red", err=True)
     for email, error in report.deferred:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 import sqlite3
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +24,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     error TEXT NOT NULL DEFAULT '',
     until TEXT NOT NULL,
     updated TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (digest, email)
 );
 CREATE TABLE IF NOT EXISTS delivered_cases (
@@ -32,6 +37,15 @@ CREATE TABLE IF NOT EXISTS delivered_cases (
 
 
 _TABLES = {"meta", "deliveries", "delivered_cases"}
+
+# How long to wait for another connection's write to finish before saying the ledger is locked.
+BUSY_TIMEOUT = 5.0
+# A claim ("sending") older than this is free whoever made it: a run on another machine that
+# vanished, or a process id reused since. One message's SMTP exchange is bounded by [smtp] timeout.
+LEASE = dt.timedelta(hours=1)
+_HOST = socket.gethostname()
+# Runs of this process whose ledger is still open: their claims are alive.
+_LIVE_RUNS: set[str] = set()
 
 
 class LedgerError(Exception):
@@ -61,6 +75,46 @@ def _schema(db: sqlite3.Connection, path: Path) -> str | None:
     return str(row[0])
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _locked(path: Path, exc: sqlite3.Error) -> LedgerError:
+    return LedgerError(f"{path} is locked by another program or run ({exc}); try again when it has finished")
+
+
+def _alive(owner: str, updated: str) -> bool:
+    """Whether the run that wrote a "sending" claim may still be sending it (see LEASE)."""
+    try:
+        host, pid, run = owner.rsplit(" ", 2)
+        age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(updated)
+    except ValueError:
+        return False  # a claim of an older version, or unreadable: nobody to wait for
+    if age > LEASE:
+        return False
+    if host != _HOST:
+        return True
+    if int(pid) == os.getpid():
+        return run in _LIVE_RUNS
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # another user's process, or a pid we cannot check: assume alive until LEASE
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The outcome of a claim: `ours` with the Message-ID to use, else who has the person."""
+
+    ours: bool
+    message_id: str
+    sent: bool = False  # not ours because it was sent already (else: another live run is sending it)
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """What the ledger knows about one recipient of one digest."""
@@ -77,15 +131,20 @@ def _now() -> str:
 class Ledger:
     """One SQLite connection; every change is committed before the next message goes out.
 
-    Not safe for simultaneous use: callers on several threads serialise their calls.
+    Several runs (processes) may share one ledger: a person is claimed in one transaction that fails
+    when another live run has claimed or sent them. Not safe for simultaneous use by threads:
+    callers on several threads serialise their calls.
     """
 
     def __init__(self, path: Path) -> None:
+        self.path = path
+        self.run = uuid.uuid4().hex
+        self.owner = f"{_HOST} {os.getpid()} {self.run}"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: we open our own transactions, so each commit point is explicit.
             # check_same_thread=False: parallel SMTP connections share it, one at a time under their lock.
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError(f"{path} cannot be opened ({_reason(exc)}){_WHAT_TO_DO}") from exc
         try:
@@ -96,9 +155,25 @@ class Ledger:
             # NORMAL in WAL mode: every commit survives the process being killed; only a power cut
             # could lose the last commits (and then those people would get the digest again).
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
+            # One write transaction: runs starting together create the tables once, and a ledger
+            # another program holds locked is found here, before anything is sent.
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    self.db.execute(statement)
+                columns = {name for (_, name, *_) in self.db.execute("PRAGMA table_info(deliveries)")}
+                if "owner" not in columns:  # a ledger of an earlier version of schema 1
+                    self.db.execute("ALTER TABLE deliveries ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+                if row is None:
+                    self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.rollback()
+                raise
         except sqlite3.Error as exc:
             self.db.close()
+            if _is_busy(exc):
+                raise _locked(path, exc) from exc
             if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
                 raise LedgerError(f"{path} is not a send ledger ({exc}){_WHAT_TO_DO}") from exc
             raise LedgerError(
@@ -107,12 +182,28 @@ class Ledger:
         except LedgerError:
             self.db.close()
             raise
-        if row is None:
-            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        _LIVE_RUNS.add(self.run)
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database; this run's claims left "sending" are free from now on."""
+        _LIVE_RUNS.discard(self.run)
         self.db.close()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction (BEGIN IMMEDIATE); a lock held too long becomes a LedgerError."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.rollback()
+                raise
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise _locked(self.path, exc) from exc
+            raise LedgerError(f"{self.path} cannot be written ({exc}); check that it is writable") from exc
 
     def __enter__(self) -> Ledger:
         return self
@@ -132,20 +223,38 @@ class Ledger:
         rows = self.db.execute("SELECT slug FROM delivered_cases WHERE email = ?", (email,))
         return {slug for (slug,) in rows}
 
-    def claim(self, digest: str, email: str, message_id: str, until: dt.date) -> None:
-        """Record that a message is about to go out (committed before the SMTP conversation starts)."""
-        self.db.execute(
-            """INSERT INTO deliveries (digest, email, status, message_id, attempts, until, updated)
-               VALUES (?, ?, 'sending', ?, 1, ?, ?)
-               ON CONFLICT (digest, email) DO UPDATE
-               SET status = 'sending', attempts = attempts + 1, updated = excluded.updated""",
-            (digest, email, message_id, until.isoformat(), _now()),
-        )
+    def claim(self, digest: str, email: str, message_id: str, until: dt.date) -> Claim:
+        """Record that a message is about to go out (committed before the SMTP conversation starts),
+        unless it was sent or another live run is sending it. One transaction: of runs claiming the
+        same person at once, one wins. A claim by a run that died is taken over (see _alive)."""
+        with self._writing():
+            row = self.db.execute(
+                "SELECT status, message_id, owner, updated FROM deliveries WHERE digest = ? AND email = ?",
+                (digest, email),
+            ).fetchone()
+            if row is None:
+                self.db.execute(
+                    """INSERT INTO deliveries (digest, email, status, message_id, attempts, until, updated, owner)
+                       VALUES (?, ?, 'sending', ?, 1, ?, ?, ?)""",
+                    (digest, email, message_id, until.isoformat(), _now(), self.owner),
+                )
+                return Claim(True, message_id)
+            status, known_id, owner, updated = row
+            if status == "sent":
+                return Claim(False, known_id, sent=True)
+            if status == "sending" and owner != self.owner and _alive(owner, updated):
+                return Claim(False, known_id)
+            self.db.execute(
+                """UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated = ?, owner = ?
+                   WHERE digest = ? AND email = ?""",
+                (_now(), self.owner, digest, email),
+            )
+            # The Message-ID of the first try, so mail software can spot the (rare) double delivery.
+            return Claim(True, known_id)
 
     def mark_sent(self, digest: str, email: str, slugs: Iterable[str]) -> None:
         """The server accepted the message: record it and its cases in one transaction."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self._writing():
             self.db.execute(
                 "UPDATE deliveries SET status = 'sent', error = '', updated = ? WHERE digest = ? AND email = ?",
                 (_now(), digest, email),
@@ -157,10 +266,11 @@ class Ledger:
 
     def mark(self, digest: str, email: str, status: str, error: str) -> None:
         """Record a permanent ('failed') or temporary ('deferred') failure."""
-        self.db.execute(
-            "UPDATE deliveries SET status = ?, error = ?, updated = ? WHERE digest = ? AND email = ?",
-            (status, error[:500], _now(), digest, email),
-        )
+        with self._writing():
+            self.db.execute(
+                "UPDATE deliveries SET status = ?, error = ?, updated = ? WHERE digest = ? AND email = ?",
+                (status, error[:500], _now(), digest, email),
+            )
 
     def last_sent_until(self) -> dt.date | None:
         """The end date of the newest digest anyone actually received."""

@@ -33,6 +33,8 @@ class SendReport:
     nothing_new: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     deferred: list[tuple[str, str]] = field(default_factory=list)
+    # Being sent by another run on the same ledger at the same time: that run reports them.
+    elsewhere: list[str] = field(default_factory=list)
     aborted: str | None = None
 
 
@@ -136,6 +138,30 @@ class _Run:
         self.report.deferred.extend((p.email, "not tried") for p, _, _ in self.queue)
 
     def _next(self) -> tuple[_Due, Built] | None:
+        """The next person this run has claimed, with their message; None when none is left."""
+        while (taken := self._take()) is not None:
+            job, mid = taken
+            person, chosen, _ = job
+            self._wait_for_pace()
+            if self.options.record:
+                with self.record:
+                    claim = self.ledger.claim(self.period.key, person.email, mid, self.period.until)
+                    if not claim.ours:
+                        # Sent or being sent by another run on this ledger (run at the same time).
+                        (self.report.skipped if claim.sent else self.report.elsewhere).append(person.email)
+                mid = claim.message_id
+                if not claim.ours:
+                    with self.changed:
+                        self.in_flight -= 1
+                        self.changed.notify_all()
+                    continue
+            with self.take:
+                date = dt.datetime.now(dt.UTC)
+                built = self.messages.build(chosen, person.language, person.name, person.email, mid, date)
+            return job, built
+        return None
+
+    def _take(self) -> tuple[_Due, str] | None:
         # Leaving the loop and lowering `active` happen under one lock with taking, so a person handed
         # back is never left behind by a connection that has just seen an empty queue.
         with self.changed:
@@ -151,20 +177,14 @@ class _Run:
             else:
                 job = self.queue.popleft()
                 self.progress(job[0])
-            person, chosen, known = job
+            person, _, known = job
             # Reusing the Message-ID on a retry lets mail software spot the (rare) double delivery.
             mid = known.message_id if known is not None else message_id(self.settings, self.period.key, person.email)
-            date = dt.datetime.now(dt.UTC)
-            built = self.messages.build(chosen, person.language, person.name, person.email, mid, date)
-        if self.options.record:
-            with self.record:
-                self.ledger.claim(self.period.key, person.email, mid, self.period.until)
-        return job, built
+            return job, mid
 
     def _send(self, transport: Transport, job: _Due, built: Built) -> bool:
         """Deliver one message and record the outcome; False when this connection should stop."""
         email = job[0].email
-        self._wait_for_pace()
         outcome = _deliver(transport, built.data, self.envelope_from, email, self.settings, self.options)
         if isinstance(outcome, ConnectFailure) and self._hand_back(job, str(outcome)):
             return False

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import smtplib
+import socket
 import ssl
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -41,25 +45,69 @@ def _classify(code: int, text: str) -> Exception:
     return PermanentFailure(f"{code} {text}") if code >= 500 else TemporaryFailure(f"{code} {text}")
 
 
+class _Deadline:
+    """A limit on a whole SMTP exchange, not only on each read: a server that answers one byte at a
+    time would pass every per-read timeout. When it passes, the connection's socket is shut down,
+    which ends whatever read or write smtplib is blocked in (checked again until the exchange ends, so
+    a socket opened just after is cut too)."""
+
+    def __init__(self, seconds: float, connection: Callable[[], smtplib.SMTP | None]) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._done = threading.Event()
+        self._connection = connection
+        self._watch = threading.Thread(target=self._run, name="smtp-deadline", daemon=True)
+
+    def __enter__(self) -> _Deadline:
+        self._watch.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._watch.join()
+
+    def _run(self) -> None:
+        if self._done.wait(self.seconds):
+            return
+        self.expired = True
+        while True:
+            smtp = self._connection()
+            if smtp is not None and smtp.sock is not None:
+                with contextlib.suppress(OSError):
+                    smtp.sock.shutdown(socket.SHUT_RDWR)
+            if self._done.wait(0.05):
+                return
+
+
 class SmtpTransport:
-    """One SMTP connection, reopened when the server drops it."""
+    """One SMTP connection, reopened when the server drops it. Each message's whole exchange (with
+    connecting, when it opens the connection) must end within [smtp] timeout."""
 
     def __init__(self, config: Smtp) -> None:
         self.config = config
         self.password = os.environ.get(config.password_env) if config.username else None
         self.connection: smtplib.SMTP | None = None
+        # The connection being opened or used, for the deadline's watch to cut.
+        self._current: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
         c = self.config
         context = ssl.create_default_context()
         smtp: smtplib.SMTP | None = None
         try:
-            if c.security == "ssl":
-                smtp = smtplib.SMTP_SSL(c.host, c.effective_port, timeout=c.timeout, context=context)
-            else:
-                smtp = smtplib.SMTP(c.host, c.effective_port, timeout=c.timeout)
-                if c.security == "starttls":
-                    smtp.starttls(context=context)
+            # Made unconnected, then connected: so the deadline can cut a greeting that never ends.
+            smtp = (
+                smtplib.SMTP_SSL(timeout=c.timeout, context=context)
+                if c.security == "ssl"
+                else smtplib.SMTP(timeout=c.timeout)
+            )
+            vars(smtp)["_host"] = c.host  # what the constructor would set: the name TLS checks
+            self._current = smtp
+            code, reply = smtp.connect(c.host, c.effective_port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, reply)
+            if c.security == "starttls":
+                smtp.starttls(context=context)
             if c.username:
                 smtp.login(c.username, self.password or "")
             return smtp
@@ -81,9 +129,24 @@ class SmtpTransport:
             raise ConnectFailure(f"cannot connect to {c.host}:{c.effective_port}: {exc}") from exc
 
     def send(self, message: bytes, envelope_from: str, recipient: str) -> None:
-        """Send over the open connection, opening one first when needed."""
+        """Send over the open connection, opening one first when needed; all within [smtp] timeout."""
+        with _Deadline(self.config.timeout, lambda: self._current) as deadline:
+            try:
+                self._send(message, envelope_from, recipient)
+            except (TemporaryFailure, PermanentFailure) as exc:
+                if not deadline.expired:
+                    raise
+                self.close()
+                c = self.config
+                late = f"no complete answer within {c.timeout:g} s ([smtp] timeout)"
+                if isinstance(exc, ConnectFailure):
+                    raise ConnectFailure(f"cannot connect to {c.host}:{c.effective_port}: {late}") from exc
+                raise TemporaryFailure(f"the server was too slow: {late}") from exc
+
+    def _send(self, message: bytes, envelope_from: str, recipient: str) -> None:
         if self.connection is None:
             self.connection = self._open()
+        self._current = self.connection
         try:
             _sendmail(self.connection, message, envelope_from, recipient)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -98,12 +161,14 @@ class SmtpTransport:
             raise TemporaryFailure(f"connection lost: {exc}") from exc
 
     def close(self) -> None:
-        """Say goodbye politely when possible."""
+        """Say goodbye politely when possible (and within [smtp] timeout)."""
         if self.connection is not None:
-            try:
-                self.connection.quit()
-            except (OSError, smtplib.SMTPException):
-                self.connection.close()
+            self._current = self.connection
+            with _Deadline(self.config.timeout, lambda: self._current):
+                try:
+                    self.connection.quit()
+                except (OSError, smtplib.SMTPException):
+                    self.connection.close()
             self.connection = None
 
 
