@@ -15,8 +15,11 @@ window.addEventListener("DOMContentLoaded", () => {
       mergeIndex: merge.map((name) => ({ bundlePath: `${base}${name}/` })),
     });
     // A site of several languages has one index: the search starts within the page's language,
-    // and unticking the language in the filters searches them all.
-    if (box.dataset.language) ui.triggerFilters({ language: [box.dataset.language] });
+    // and unticking the language in the filters searches them all. Set when the reader starts
+    // typing (before the first search, which waits for a pause): set while the UI still loads its
+    // index, the filter could keep the filter panel from showing.
+    const language = box.dataset.language;
+    if (language) box.addEventListener("input", () => ui.triggerFilters({ language: [language] }), { once: true });
   };
   // Never a cached listing: after a rebuild with fewer bundles, a missing one would break every search.
   fetch(`${base}pagefind-bundles.json`, { cache: "no-cache" })
