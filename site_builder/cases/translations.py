@@ -13,12 +13,17 @@ from site_builder.problems import Problem
 _FIELD = re.compile(r"^translation_key\s*[:=]", re.MULTILINE)
 
 
-def stories(cases: Iterable[Case]) -> dict[str, dict[str, Case]]:
-    """Each translation key's cases by language (the first case of a language wins)."""
+def story_of(case: Case) -> str:
+    """The story a case tells: its translation key, or the case itself when it has none."""
+    return f"key:{case.translation_key}" if case.translation_key is not None else f"file:{case.source}"
+
+
+def by_story(cases: Iterable[Case]) -> dict[str, dict[str, Case]]:
+    """Each story's versions by language, in the order the cases come (the first case of a
+    language wins; a case without a translation_key is a story of its own)."""
     grouped: dict[str, dict[str, Case]] = defaultdict(dict)
     for case in cases:
-        if case.translation_key is not None:
-            grouped[case.translation_key].setdefault(case.language, case)
+        grouped[story_of(case)].setdefault(case.language, case)
     return dict(grouped)
 
 
@@ -56,17 +61,12 @@ def twins(cases: Sequence[Case]) -> list[Problem]:
 def untranslated(cases: Iterable[Case], languages: Sequence[str]) -> list[str]:
     """One line per story that lacks a language the site offers, for `check -v`."""
     lines = []
-    for story, versions in sorted(stories(cases).items()):
+    for story, versions in sorted(by_story(cases).items()):
         missing = [language for language in languages if language not in versions]
-        if missing:
+        if story.startswith("key:") and missing:
             have = ", ".join(f"{lang} ({case.source})" for lang, case in sorted(versions.items()))
-            lines.append(f"{story}: no {', '.join(missing)} translation yet; has {have}")
+            lines.append(f"{story.removeprefix('key:')}: no {', '.join(missing)} translation yet; has {have}")
     return lines
-
-
-def story_of(case: Case) -> str:
-    """The story a case tells: its translation key, or the case itself when it has none."""
-    return f"key:{case.translation_key}" if case.translation_key is not None else f"file:{case.source}"
 
 
 def for_reader(
@@ -74,14 +74,11 @@ def for_reader(
 ) -> tuple[Case, ...]:
     """One case per story for a reader of `language`, in the order of `cases`: the story's version in
     that language, else (when `untranslated`) its version in the first of `languages` it has."""
-    versions: dict[str, dict[str, Case]] = defaultdict(dict)
-    for case in cases:
-        versions[story_of(case)].setdefault(case.language, case)
     rank: dict[str, int] = {}
     for i, lang in enumerate(languages):
         rank.setdefault(lang, i)
     chosen: set[int] = set()
-    for told in versions.values():
+    for told in by_story(cases).values():
         if language in told:
             chosen.add(id(told[language]))
         elif untranslated:
@@ -91,7 +88,5 @@ def for_reader(
 
 def siblings(cases: Iterable[Case]) -> dict[str, frozenset[str]]:
     """Each case's slug -> the slugs of every version of its story (its own included)."""
-    stories: dict[str, set[str]] = defaultdict(set)
-    for case in cases:
-        stories[story_of(case)].add(case.slug)
-    return {slug: frozenset(slugs) for slugs in stories.values() for slug in slugs}
+    slugs_of = (frozenset(c.slug for c in told.values()) for told in by_story(cases).values())
+    return {slug: slugs for slugs in slugs_of for slug in slugs}

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from site_builder.cases.model import Case
 from site_builder.cases.translations import for_reader, story_of
 from site_builder.settings.config import Settings
+from site_builder.website.links import Links
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +39,17 @@ def editions(cases: tuple[Case, ...], settings: Settings) -> tuple[Edition, ...]
     )
 
 
-def translations(cases: tuple[Case, ...]) -> dict[str, dict[str, Case]]:
-    """Each story's versions by language (a case without a translation_key is a story of its own)."""
-    found: dict[str, dict[str, Case]] = {}
-    for case in cases:
-        found.setdefault(story_of(case), {}).setdefault(case.language, case)
-    return found
+def versions(
+    case: Case, stories: dict[str, dict[str, Case]], homes: tuple[tuple[str, str], ...], links: Links
+) -> tuple[tuple[str, str], ...]:
+    """(language, path) of each version of a case's story (`stories` from `by_story`), then each
+    language's home as ("home:<language>", path); nothing on a site of one language (no `homes`)."""
+    if not homes:
+        return ()
+    told = stories.get(story_of(case), {case.language: case})
+    return (*((lang, links.case(told[lang])) for lang in sorted(told)), *homes)
+
+
+def homes(parts: tuple[Edition, ...], links: Links) -> tuple[tuple[str, str], ...]:
+    """("home:<language>", path) of each language's part of the site, when there are several."""
+    return tuple((f"home:{e.language}", links.home(e.language)) for e in parts) if len(parts) > 1 else ()

@@ -68,23 +68,21 @@ class Website:
         """The pages of the newest cases, which the search index keeps in a bundle of their own; and
         on a site of several languages, where each case's translations and each language's home are,
         for a case page made again from the note."""
+        from site_builder.cases.translations import by_story
         from site_builder.website import search
-        from site_builder.website.editions import editions, translations
+        from site_builder.website.editions import editions, homes, versions
         from site_builder.website.links import Links, file_for
-        from site_builder.website.pages import SiteRenderer
 
         settings = site_settings(request.settings)
         links = Links(settings)
         fresh = tuple(file_for(links.case(case)) for case in cases[: search.FRESH])
-        parts = editions(cases, settings)
-        if len(parts) == 1:
+        starts = homes(editions(cases, settings), links)
+        if not starts:
             return fresh
-        homes = tuple((f"home:{e.language}", links.home(e.language)) for e in parts)
-        stories = translations(cases)
-        renderer = SiteRenderer(settings, request.wants("leaflets"))
+        stories = by_story(cases)
         return fresh + tuple(
             "\t".join(
-                (_VERSIONS, str(c.source), *(f"{lang}={path}" for lang, path in renderer.versions(c, stories, homes)))
+                (_VERSIONS, str(c.source), *(f"{lang}={path}" for lang, path in versions(c, stories, starts, links)))
             )
             for c in cases
         )

@@ -17,11 +17,11 @@ from site_builder import __version__
 from site_builder.build.artifacts import Artifact
 from site_builder.build.keys import file_key, key
 from site_builder.cases.model import Case, Section
-from site_builder.cases.translations import story_of
+from site_builder.cases.translations import by_story
 from site_builder.settings.config import Settings
 from site_builder.settings.i18n import Translator, translator
 from site_builder.settings.theme import TemplateDigests, environment, static_files, theme_error, theme_fingerprint
-from site_builder.website.editions import Edition, editions, translations
+from site_builder.website.editions import Edition, editions, homes, versions
 from site_builder.website.feed import FEED_SIZE, render_feed
 from site_builder.website.links import Links, file_for, root_for, tag_slug
 from site_builder.website.stats import compute
@@ -157,7 +157,7 @@ class SiteRenderer:
         self, case: Case, previous: Case | None, next_: Case | None, versions: tuple[tuple[str, str], ...] = ()
     ) -> Artifact:
         """The page of one case; `versions`: (language, path) of each of its story's versions, when
-        the site has more than one language, and ("", path) for each language's home."""
+        the site has more than one language, and ("home:<language>", path) for each language's home."""
         path = self.links.case(case)
         alternates, switcher = self._languages(case.language, path, versions)
         return self.page(
@@ -286,15 +286,15 @@ class SiteRenderer:
         out: list[Artifact] = []
         parts = editions(cases, self.settings)
         several = len(parts) > 1
-        homes = tuple((f"home:{e.language}", self.links.home(e.language)) for e in parts) if several else ()
-        stories = translations(cases) if several else {}
+        starts = homes(parts, self.links)
+        stories = by_story(cases) if several else {}
         for edition in parts:
             # Previous and next stay within the page's language.
             own = edition.own
             for i, case in enumerate(own):
                 older = own[i + 1] if i + 1 < len(own) else None
                 newer = own[i - 1] if i > 0 else None
-                out.append(self.case_page(case, older, newer, self.versions(case, stories, homes)))
+                out.append(self.case_page(case, older, newer, versions(case, stories, starts, self.links)))
                 self._lastmod[file_for(self.links.case(case))] = case.date
                 out.extend(
                     Artifact(f"{self.links.case(case)}{name}", source, key(case.digest, name, file_key(source)))
@@ -304,11 +304,9 @@ class SiteRenderer:
         where = {(language, page.path) for language, pages in lists.items() for page in pages}
         for language, pages in lists.items():
             for page in pages:
-                versions = tuple(
-                    (lang, self.links.home(lang) + page.path) for lang in lists if (lang, page.path) in where
-                )
+                same = tuple((lang, self.links.home(lang) + page.path) for lang in lists if (lang, page.path) in where)
                 alternates, switcher = self._languages(
-                    language, self.links.home(language) + page.path, versions + homes if several else ()
+                    language, self.links.home(language) + page.path, same + starts if several else ()
                 )
                 out.append(
                     self.page(
@@ -323,9 +321,9 @@ class SiteRenderer:
         base_path = urlsplit(self.settings.base_url).path or "/"
         for edition in parts:
             home = self.links.home(edition.language)
-            _, switcher = self._languages(edition.language, home, homes)
+            _, switcher = self._languages(edition.language, home, starts)
             out.append(self.page("404.html", f"{home}404.html", edition.language, root=base_path, switcher=switcher))
-        out.extend(self.feeds(cases))
+        out.extend(self.feeds(cases, parts))
         out.append(self.sitemap(out))
         robots = self.env.get_template("robots.txt").render(sitemap=self.links.absolute("sitemap.xml"))
         out.append(Artifact("robots.txt", robots.encode("utf-8"), key(self.fingerprint, self.templates("robots.txt"))))
@@ -335,20 +333,12 @@ class SiteRenderer:
         )
         return out
 
-    def versions(
-        self, case: Case, stories: dict[str, dict[str, Case]], homes: tuple[tuple[str, str], ...]
-    ) -> tuple[tuple[str, str], ...]:
-        """(language, path) of each version of a case's story, then each language's home."""
-        if not homes:
-            return ()
-        told = stories.get(story_of(case), {case.language: case})
-        return (*((lang, self.links.case(told[lang])) for lang in sorted(told)), *homes)
-
-    def feeds(self, cases: tuple[Case, ...]) -> list[Artifact]:
-        """feed.xml of each language's part of the site: the newest cases its lists show, whole."""
+    def feeds(self, cases: tuple[Case, ...], parts: tuple[Edition, ...] | None = None) -> list[Artifact]:
+        """feed.xml of each language's part of the site (`parts`, when the caller has them): the
+        newest cases its lists show, whole."""
         return [
             self.feed(edition.listed, self.links.home(edition.language), edition.language)
-            for edition in editions(cases, self.settings)
+            for edition in parts or editions(cases, self.settings)
         ]
 
     def feed(self, cases: tuple[Case, ...], home: str = "", language: str = "") -> Artifact:
