@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 import css_inline
 import jinja2
-from babel import Locale
 
 from site_builder import __version__
 from site_builder.build.artifacts import Artifact
@@ -26,7 +25,7 @@ from site_builder.cases.model import Case
 from site_builder.cases.translations import for_reader
 from site_builder.digest.period import Period
 from site_builder.settings.config import Settings
-from site_builder.settings.i18n import Translator, translator
+from site_builder.settings.i18n import Translator, language_name, translator
 from site_builder.settings.theme import environment, theme_fingerprint
 from site_builder.website.links import Links
 
@@ -152,7 +151,7 @@ class DigestRenderer:
             "greeting": t("dear", name=name) if name else t("hello"),
             "cases": shown,
             "preheader": next((c.summary for c in shown if c.language == t.language), t("digest_intro")),
-            "language_name": functools.partial(_language_name, t.language),
+            "language_name": lambda other: language_name(other, t.language),
             "hidden": len(cases) - len(shown),
             "period": t("digest_period", since=t.date(period.since), until=t.date(period.until)),
             "case_url": lambda case: self.links.absolute(self.links.case(case)),
@@ -162,12 +161,6 @@ class DigestRenderer:
         html = self.inliner.inline(self.env.get_template("digest.html").render(context))
         text = self.env.get_template("digest.txt").render(context)
         return Digest(subject, html, text, t.language, shown, len(cases) - len(shown))
-
-
-@functools.cache
-def _language_name(reader: str, language: str) -> str:
-    """The name of `language` in the reader's language ("английский" for en, to a Russian reader)."""
-    return str(Locale.parse(reader).languages.get(language, language))
 
 
 # Stand-ins that survive autoescaping and CSS inlining unchanged, and appear nowhere else.

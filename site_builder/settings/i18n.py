@@ -8,6 +8,7 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from babel import Locale
 from babel.dates import format_date, format_time
 from babel.units import format_unit
 
@@ -383,6 +384,19 @@ def check_strings(strings: Mapping[str, Mapping[str, str]]) -> list[str]:
             if problem:
                 problems.append(f"strings.{language}.{key}: {problem}")
     return problems
+
+
+@functools.cache
+def language_name(language: str, reader: str) -> str:
+    """The name of `language` in the reader's language ("датский" for da, to a Russian reader)."""
+    return str(Locale.parse(reader).languages.get(language, language))
+
+
+@functools.cache
+def own_name(language: str) -> str:
+    """A language's name in itself, as a switcher shows it (Русский, Dansk, English)."""
+    name = Locale.parse(language).get_display_name(language) or language
+    return name[:1].upper() + name[1:]
 
 
 def translator(language: str, settings: Settings) -> Translator:

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
-from babel import Locale
 
 from site_builder import __version__
 from site_builder.build.artifacts import Artifact
@@ -19,7 +18,7 @@ from site_builder.build.keys import file_key, key
 from site_builder.cases.model import Case, Section
 from site_builder.cases.translations import by_story
 from site_builder.settings.config import Settings
-from site_builder.settings.i18n import Translator, translator
+from site_builder.settings.i18n import Translator, language_name, own_name, translator
 from site_builder.settings.theme import TemplateDigests, environment, static_files, theme_error, theme_fingerprint
 from site_builder.website.editions import Edition, editions, homes, versions
 from site_builder.website.feed import FEED_SIZE, render_feed
@@ -134,8 +133,8 @@ class SiteRenderer:
             site_description=self.settings.description_in(language),
             company=self.settings.company_in(language),
             shown=functools.partial(self._shown_name, language),
-            language_label=functools.partial(_name_in, language),
-            page_language_name=_language_name(language),
+            language_label=lambda other: language_name(other, language),
+            page_language_name=own_name(language),
             tr=self.tr,
             t=self.tr(language),
             site_t=self.tr(language),
@@ -185,9 +184,7 @@ class SiteRenderer:
         alternates = [(lang, self.links.absolute(same[lang])) for lang in homes if lang in same]
         default = same.get(self.settings.language, same.get(language, path))
         alternates.append(("x-default", self.links.absolute(default)))
-        switcher = tuple(
-            (lang, _language_name(lang), same.get(lang, home), lang == language) for lang, home in homes.items()
-        )
+        switcher = tuple((lang, own_name(lang), same.get(lang, home), lang == language) for lang, home in homes.items())
         return tuple(alternates), switcher
 
     def _case_context(self, case: Case, versions: tuple[tuple[str, str], ...]) -> dict[str, Any]:
@@ -214,7 +211,7 @@ class SiteRenderer:
             # The site's language tells the original; the others are its translations.
             key = "translationOfWork" if case.language != self.settings.language else "workTranslation"
             json_ld[key] = others[0] if key == "translationOfWork" and len(others) == 1 else others  # type: ignore[assignment]
-        name = _language_name(case.language)
+        name = own_name(case.language)
         return {"ordered_sections": ordered_sections(case), "json_ld": json_ld, "language_name": name}
 
     def _lists(self, edition: Edition) -> list[_Page]:
@@ -382,19 +379,6 @@ class _Page:
     path: str
     language: str
     context: dict[str, Any]
-
-
-@functools.cache
-def _name_in(reader: str, language: str) -> str:
-    """The name of `language` in the reader's language ("датский" for da, to a Russian reader)."""
-    return str(Locale.parse(reader).languages.get(language, language))
-
-
-@functools.cache
-def _language_name(language: str) -> str:
-    """A language's name in itself, as a switcher shows it (Русский, Dansk, English)."""
-    name = Locale.parse(language).get_display_name(language) or language
-    return name[:1].upper() + name[1:]
 
 
 def _paged(cases: tuple[Case, ...], size: int) -> Iterable[tuple[int, int, tuple[Case, ...]]]:
