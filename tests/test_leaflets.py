@@ -490,3 +490,16 @@ def test_cached_leaflets_no_output_uses_go_after_a_month(
     # Changed back: the output of the build before last still holds the first leaflet, so nothing
     # is laid out; the edit's leaflet, unused only since a moment, stays cached for a month.
     assert cached() == second
+
+
+def test_each_home_links_a_booklet_that_is_there(project: Path, write_case: Callable[..., Path]) -> None:
+    # Every case in Danish on a site whose language is English: the Danish home links all.da.pdf,
+    # and that is the booklet the leaflets make (they once made all.pdf, the only one, for it).
+    write_case("taxa.md", case_text(title="Taxa", language="da").replace("## Thanks", "## Tak"))
+    result = CliRunner().invoke(main, ["build", "--jobs", "1"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    home = lxml.html.fromstring((project / "dist/site/da/index.html").read_bytes())
+    (link,) = home.cssselect(".print-link a")
+    assert link.get("href") == "../leaflets/all.da.pdf"
+    assert (project / "dist/site/da" / link.get("href")).resolve().is_file()
+    assert sorted(p.name for p in (project / "dist/leaflets").iterdir()) == ["all.da.pdf", "taxa.pdf"]

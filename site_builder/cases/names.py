@@ -21,6 +21,12 @@ OWN_SLUG = "set 'slug:' to another name, or rename the file"
 FOLDERS = {"tags": "tags", "industry": "industries"}
 
 
+def booklet_file(language: str, site_language: str) -> str:
+    """The file of a language's booklet, as the leaflets write it and the site links it: all.pdf for
+    the site's language, all.<language>.pdf for any other (a slug holds no dot: no case can take it)."""
+    return f"{BOOKLET}.pdf" if language == site_language else f"{BOOKLET}.{language}.pdf"
+
+
 def url_name(text: str) -> str:
     """URL name of a tag or industry (transliterated, lowercase, hyphens)."""
     return str(slugify(text))

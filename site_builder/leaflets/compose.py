@@ -17,7 +17,7 @@ from site_builder.build.artifacts import Artifact, Deferred
 from site_builder.build.cache import Cache
 from site_builder.build.keys import key
 from site_builder.cases.model import Case
-from site_builder.cases.names import BOOKLET
+from site_builder.cases.names import booklet_file
 from site_builder.leaflets.breaks import LONG, STEP, breakable
 from site_builder.leaflets.options import SIZES, BookletFilter, LeafletOptions
 from site_builder.leaflets.pdf import merge, pdf_from_html
@@ -191,8 +191,7 @@ def booklets(
     cases: tuple[Case, ...], settings: Settings, booklet: BookletFilter | None
 ) -> dict[str, tuple[str, tuple[Case, ...]]]:
     """Each booklet by file name: its language and cases, the newest of that language that pass the
-    filter. One language, one booklet: all.pdf for the site's language (or the only one there is),
-    all.<language>.pdf for each other one."""
+    filter. One language, one booklet, named by `booklet_file`."""
     wanted = booklet or BookletFilter()
     passed = [c for c in cases if wanted.accepts(c)]
     present = {c.language for c in cases}
@@ -201,8 +200,7 @@ def booklets(
     for language in languages:
         chosen = tuple(c for c in passed if c.language == language)[:BOOKLET_MAX]
         if chosen:
-            alone = language == settings.language or len(present) == 1
-            made[f"{BOOKLET}.pdf" if alone else f"{BOOKLET}.{language}.pdf"] = (language, chosen)
+            made[booklet_file(language, settings.language)] = (language, chosen)
     return made
 
 

@@ -16,6 +16,7 @@ from site_builder import __version__
 from site_builder.build.artifacts import Artifact
 from site_builder.build.keys import file_key, key
 from site_builder.cases.model import Case, Section
+from site_builder.cases.names import booklet_file
 from site_builder.cases.translations import by_story
 from site_builder.settings.config import Settings
 from site_builder.settings.i18n import Translator, language_name, own_name, translator
@@ -233,6 +234,7 @@ class SiteRenderer:
                         "pages": pages,
                         "previous_page": links.index(number - 1) if number > 1 else None,
                         "next_page": links.index(number + 1) if number < pages else None,
+                        "booklet": booklet_file(language, self.settings.language),
                     },
                 )
             )
