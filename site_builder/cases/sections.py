@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,23 +33,29 @@ class RawSection:
     line: int
 
 
+def _fenced(lines: list[str]) -> Iterator[tuple[int, str, bool]]:
+    """Each line with its offset, and whether it is in fenced code (its opening fence included)."""
+    fence: str | None = None
+    for offset, line in enumerate(lines):
+        match = _FENCE.match(line)
+        if match:
+            fence = None if fence == match.group(1) else fence or match.group(1)
+        yield offset, line, fence is not None
+
+
 def split(body: str, first_line: int) -> tuple[str, list[RawSection]]:
     """Text before the first level-2 heading, and every section after it (fenced code is skipped)."""
     preamble: list[str] = []
     sections: list[tuple[str, int, list[str]]] = []
-    fence: str | None = None
     lines = body.splitlines()
     underline = -1
-    for offset, line in enumerate(lines):
+    for offset, line, code in _fenced(lines):
         if offset == underline:
             continue
-        match = _FENCE.match(line)
-        if match:
-            fence = None if fence == match.group(1) else fence or match.group(1)
-        heading = None if fence else _HEADING.match(line)
+        heading = None if code else _HEADING.match(line)
         if heading:
             sections.append((heading.group(1).strip(), first_line + offset, []))
-        elif not fence and _is_setext(lines, offset):
+        elif not code and _is_setext(lines, offset):
             sections.append((line.strip(), first_line + offset, []))
             underline = offset + 1
         elif sections:
@@ -76,12 +82,8 @@ def _almost(body: str, first_line: int, by_name: Mapping[str, str]) -> dict[str,
     """Lines that were meant as a section's heading but are not a level-2 one, by section: line, text."""
     found: dict[str, tuple[int, str]] = {}
     lines = body.splitlines()
-    fence: str | None = None
-    for offset, line in enumerate(lines):
-        match = _FENCE.match(line)
-        if match:
-            fence = None if fence == match.group(1) else fence or match.group(1)
-        if fence or len(line) > 80:
+    for offset, line, code in _fenced(lines):
+        if code or len(line) > 80:
             continue
         almost = _ALMOST.match(line)
         key = by_name.get(almost.group("name").strip().casefold()) if almost else None
@@ -101,13 +103,9 @@ def shallow_lists(path: Path, body: str, first_line: int) -> list[Problem]:
     """A warning for each list item indented under another by fewer than four spaces: GitHub nests
     it, Python-Markdown does not (its rule is four)."""
     problems = []
-    fence: str | None = None
     above: int | None = None  # the indent of the list item the lines above belong to
-    for offset, line in enumerate(body.splitlines()):
-        match = _FENCE.match(line)
-        if match:
-            fence = None if fence == match.group(1) else fence or match.group(1)
-        if fence:
+    for offset, line, code in _fenced(body.splitlines()):
+        if code:
             continue
         item = _ITEM.match(line)
         if item is None:
