@@ -268,7 +268,7 @@ def render_digest_files(cases: tuple[Case, ...], settings: Settings, period: Per
     """digest-<until>.html, .txt and .eml for the site's language; nothing for an empty period."""
     language = settings.language
     untranslated = settings.digest.untranslated == "show"
-    chosen = for_reader(period.select(cases), language, (language, *settings.languages), untranslated)
+    chosen = for_reader(period.select(cases), language, settings.fallbacks, untranslated)
     if not chosen:
         return []
 

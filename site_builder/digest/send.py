@@ -258,7 +258,7 @@ def _plan(
             continue
         had = ledger.delivered_slugs(person.email)
         wanted = [c for c in in_period if person.wants(c) and not stories.get(c.slug, frozenset({c.slug})) & had]
-        chosen = for_reader(wanted, person.language, (settings.language, *settings.languages), shown)
+        chosen = for_reader(wanted, person.language, settings.fallbacks, shown)
         if chosen:
             due.append((person, chosen, known))
         else:

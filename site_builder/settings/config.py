@@ -196,6 +196,12 @@ class Settings:
     )
     root: Path = field(default=Path(), metadata={"doc": "Folder of site.toml (not a setting)."})
 
+    @property
+    def fallbacks(self) -> tuple[str, ...]:
+        """The languages in the order a story without a reader's language is shown in: the site's
+        first, then site.toml's order."""
+        return (self.language, *(lang for lang in self.languages if lang != self.language))
+
     def text(self, language: str) -> LanguageText:
         """What the site says in `language` ([languages.xx]); empty text means the site's own."""
         return self.texts.get(language) or LanguageText()

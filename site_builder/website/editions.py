@@ -25,16 +25,12 @@ def editions(cases: tuple[Case, ...], settings: Settings) -> tuple[Edition, ...]
     """The site's language first, then each other language of `cases` in site.toml's order. A site
     whose cases are all in its language is one edition, as it always was."""
     present = {case.language for case in cases}
-    languages = [
-        settings.language,
-        *(lang for lang in settings.languages if lang in present and lang != settings.language),
-    ]
+    languages = [lang for lang in settings.fallbacks if lang == settings.language or lang in present]
     if len(languages) == 1:
         return (Edition(settings.language, cases, cases),)
-    order = (settings.language, *settings.languages)
     shown = settings.untranslated == "show"
     return tuple(
-        Edition(lang, for_reader(cases, lang, order, shown), tuple(c for c in cases if c.language == lang))
+        Edition(lang, for_reader(cases, lang, settings.fallbacks, shown), tuple(c for c in cases if c.language == lang))
         for lang in languages
     )
 
