@@ -62,7 +62,8 @@ def _slugs_in_use(folder: Path) -> dict[str, Path]:
     for path in case_files(folder):
         used.setdefault(slugify(path.stem), path)
         try:
-            head = path.read_text(encoding="utf-8", errors="replace")[:8192]
+            with path.open(encoding="utf-8", errors="replace") as handle:
+                head = handle.read(8192)  # the front matter: not all of every case file
         except OSError:
             continue
         match = _SLUG_FIELD.search(head.split("\n---", 1)[0])
