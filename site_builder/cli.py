@@ -557,6 +557,8 @@ def _print_send_report(report: SendReport, outbox: Path | None) -> None:
         f"{len(report.nothing_new)} with nothing new, {len(report.failed)} failed, "
         f"{len(report.deferred)} not sent yet"
     )
+    if report.suppressed:
+        click.echo(f"{len(report.suppressed)} left out: unsubscribed or bounced (site-builder unsubscribe's list)")
     if report.elsewhere:
         click.echo(f"{len(report.elsewhere)} being sent by another run at the same time (its report says how it went)")
     for email, error in report.failed:
@@ -568,6 +570,96 @@ def _print_send_report(report: SendReport, outbox: Path | None) -> None:
         click.secho(f"Stopped: {reason}. Run the same command again to send the rest.", fg="red", err=True)
     elif report.deferred:
         click.secho("Run the same command again to retry; nobody gets the digest twice.", fg="yellow", err=True)
+
+
+@main.command()
+@click.argument("people", nargs=-1, metavar="[ADDRESS|TOKEN]...")
+@click.option(
+    "--from-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    multiple=True,
+    help="A file of addresses or tokens, one a line (or a CSV with an email column).",
+)
+@click.option(
+    "--reason",
+    type=click.Choice(("unsubscribed", "bounced", "complained")),
+    default="unsubscribed",
+    show_default=True,
+    help="Why they are left out from now on.",
+)
+@click.option(
+    "--recipients",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The recipients CSV, to find whose a token is when the ledger has never sent to them.",
+)
+@click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False), help="Send ledger (SQLite).")
+@click.option("--list", "show", is_flag=True, help="Print everyone on the list (address, reason, date, source).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("site.toml"),
+    show_default=True,
+    help="Site settings file (optional).",
+)
+def unsubscribe(
+    people: tuple[str, ...],
+    from_file: tuple[Path, ...],
+    reason: str,
+    recipients: Path | None,
+    ledger: Path | None,
+    show: bool,
+    config_path: Path,
+) -> None:
+    """Never send the digest again to these people (addresses, or tokens from unsubscribe links).
+
+    Exit 0: all recorded; 1: some tokens matched nobody; 2: bad input, nothing recorded.
+    """
+    settings = _settings(config_path)
+    from site_builder.digest.ledger import Ledger, LedgerError
+    from site_builder.digest.recipients import load_recipients
+    from site_builder.digest.suppress import from_arguments, resolve_requests
+    from site_builder.digest.suppress import from_file as read_file
+
+    path = ledger.resolve() if ledger else settings.ledger_path
+    if not (people or from_file or show):
+        raise click.UsageError("name at least one address or token, or --from-file, or --list")
+    try:
+        requests = from_arguments(people) + [r for f in from_file for r in read_file(f)]
+        listed = load_recipients(recipients, settings) if recipients else ()
+    except InputError as exc:
+        _report_problems(exc.problems, "nothing was recorded.")
+        sys.exit(2)
+    secret_text = os.environ.get(settings.digest.unsubscribe_secret_env)
+    secret = secret_text.encode("utf-8") if secret_text else None
+    try:
+        with Ledger(path) as store:
+            try:
+                resolved = resolve_requests(
+                    requests,
+                    [*store.known_addresses(), *(p.email for p in listed)],
+                    secret,
+                    settings.digest.unsubscribe_secret_env,
+                )
+            except InputError as exc:
+                _report_problems(exc.problems, "nothing was recorded.")
+                sys.exit(2)
+            added = store.suppress((email, reason, source) for email, source in resolved.people)
+            entries = store.suppression_list() if show else []
+    except LedgerError as exc:
+        _fail(f"Ledger error: {exc}; nothing was recorded.", 2)
+    for address, why, date, source in entries:
+        click.echo(f"{address}\t{why}\t{date}\t{source}")
+    if requests:
+        again = len({email for email, _ in resolved.people}) - len(added)
+        click.echo(
+            f"{len(added)} added to the list of people never sent the digest ({path})"
+            + (f"; {again} already on it" if again else "")
+        )
+    for problem in resolved.unknown if requests else []:
+        click.secho(str(problem), fg="yellow", err=True)
+    if requests and resolved.unknown:
+        sys.exit(1)
 
 
 @main.command()

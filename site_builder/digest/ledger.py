@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from site_builder.digest.addresses import canonical
+
 SCHEMA_VERSION = "1"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -33,10 +35,18 @@ CREATE TABLE IF NOT EXISTS delivered_cases (
     digest TEXT NOT NULL,
     PRIMARY KEY (email, slug)
 );
+CREATE TABLE IF NOT EXISTS suppressed (
+    email TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    date TEXT NOT NULL,
+    source TEXT NOT NULL
+);
 """
 
 
-_TABLES = {"meta", "deliveries", "delivered_cases"}
+_TABLES = {"meta", "deliveries", "delivered_cases", "suppressed"}
+# Why someone is never sent a digest again.
+REASONS = ("unsubscribed", "bounced", "complained")
 
 # How long to wait for another connection's write to finish before saying the ledger is locked.
 BUSY_TIMEOUT = 5.0
@@ -82,6 +92,25 @@ def _is_busy(exc: sqlite3.Error) -> bool:
 
 def _locked(path: Path, exc: sqlite3.Error) -> LedgerError:
     return LedgerError(f"{path} is locked by another program or run ({exc}); try again when it has finished")
+
+
+def _canonicalize(db: sqlite3.Connection) -> None:
+    """Rewrite a ledger of an earlier version, whose addresses are as each CSV spelled them, in the
+    canonical form. Of two spellings of one person in one digest, a "sent" row wins."""
+    for rowid, email in db.execute("SELECT rowid, email FROM deliveries").fetchall():
+        wanted = canonical(email)
+        if wanted != email:
+            # OR REPLACE keeps this row over a twin unless the twin was sent; then this one goes.
+            db.execute(
+                """DELETE FROM deliveries WHERE rowid = ? AND EXISTS (SELECT 1 FROM deliveries AS t
+                   WHERE t.digest = deliveries.digest AND t.email = ? AND t.status = 'sent')""",
+                (rowid, wanted),
+            )
+            db.execute("UPDATE OR REPLACE deliveries SET email = ? WHERE rowid = ?", (wanted, rowid))
+    for rowid, email in db.execute("SELECT rowid, email FROM delivered_cases").fetchall():
+        if canonical(email) != email:
+            db.execute("UPDATE OR REPLACE delivered_cases SET email = ? WHERE rowid = ?", (canonical(email), rowid))
+    db.execute("INSERT OR IGNORE INTO meta VALUES ('addresses', 'canonical')")
 
 
 def _alive(owner: str, updated: str) -> bool:
@@ -166,6 +195,9 @@ class Ledger:
                     self.db.execute("ALTER TABLE deliveries ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
                 if row is None:
                     self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                    self.db.execute("INSERT OR IGNORE INTO meta VALUES ('addresses', 'canonical')")
+                elif self.db.execute("SELECT 1 FROM meta WHERE key = 'addresses'").fetchone() is None:
+                    _canonicalize(self.db)
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.rollback()
@@ -213,6 +245,7 @@ class Ledger:
 
     def delivery(self, digest: str, email: str) -> Delivery | None:
         """The recorded state of `email` for `digest`, if any."""
+        email = canonical(email)
         row = self.db.execute(
             "SELECT status, message_id, attempts FROM deliveries WHERE digest = ? AND email = ?", (digest, email)
         ).fetchone()
@@ -220,6 +253,7 @@ class Ledger:
 
     def delivered_slugs(self, email: str) -> set[str]:
         """Slugs of cases `email` already received in any digest."""
+        email = canonical(email)
         rows = self.db.execute("SELECT slug FROM delivered_cases WHERE email = ?", (email,))
         return {slug for (slug,) in rows}
 
@@ -227,6 +261,7 @@ class Ledger:
         """Record that a message is about to go out (committed before the SMTP conversation starts),
         unless it was sent or another live run is sending it. One transaction: of runs claiming the
         same person at once, one wins. A claim by a run that died is taken over (see _alive)."""
+        email = canonical(email)
         with self._writing():
             row = self.db.execute(
                 "SELECT status, message_id, owner, updated FROM deliveries WHERE digest = ? AND email = ?",
@@ -254,6 +289,7 @@ class Ledger:
 
     def mark_sent(self, digest: str, email: str, slugs: Iterable[str]) -> None:
         """The server accepted the message: record it and its cases in one transaction."""
+        email = canonical(email)
         with self._writing():
             self.db.execute(
                 "UPDATE deliveries SET status = 'sent', error = '', updated = ? WHERE digest = ? AND email = ?",
@@ -266,11 +302,36 @@ class Ledger:
 
     def mark(self, digest: str, email: str, status: str, error: str) -> None:
         """Record a permanent ('failed') or temporary ('deferred') failure."""
+        email = canonical(email)
         with self._writing():
             self.db.execute(
                 "UPDATE deliveries SET status = ?, error = ?, updated = ? WHERE digest = ? AND email = ?",
                 (status, error[:500], _now(), digest, email),
             )
+
+    def suppress(self, people: Iterable[tuple[str, str, str]]) -> list[str]:
+        """Never send a digest again to these (address, reason, source); the canonical addresses that
+        were not on the list yet. The first reason recorded for someone stays."""
+        added = []
+        with self._writing():
+            for email, reason, source in people:
+                row = (canonical(email), reason, _now(), source[:200])
+                if self.db.execute("INSERT OR IGNORE INTO suppressed VALUES (?, ?, ?, ?)", row).rowcount:
+                    added.append(row[0])
+        return added
+
+    def suppressed(self) -> dict[str, str]:
+        """Canonical address -> reason, for everyone who must never be sent a digest."""
+        return dict(self.db.execute("SELECT email, reason FROM suppressed"))
+
+    def suppression_list(self) -> list[tuple[str, str, str, str]]:
+        """Everyone on the suppression list: (address, reason, date, source), in the order added."""
+        return list(self.db.execute("SELECT email, reason, date, source FROM suppressed ORDER BY date, rowid"))
+
+    def known_addresses(self) -> set[str]:
+        """Every canonical address this ledger has a record of (to find whose an unsubscribe token is)."""
+        rows = self.db.execute("SELECT email FROM deliveries UNION SELECT email FROM suppressed")
+        return {email for (email,) in rows}
 
     def last_sent_until(self) -> dt.date | None:
         """The end date of the newest digest anyone actually received."""

@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from slugify import slugify
 
 from site_builder.cases.model import Case
+from site_builder.digest.addresses import canonical
 from site_builder.problems import InputError, Problem
 from site_builder.settings.config import Settings
 
@@ -79,7 +80,7 @@ def load_recipients(path: Path, settings: Settings) -> tuple[Recipient, ...]:
                 Problem(path, line, "email", f"{values.get('email', '')!r}: {exc}", "an address like anna@example.com")
             )
             continue
-        key = email.casefold()
+        key = canonical(email)
         if key in seen:
             problems.append(
                 Problem(path, line, "email", f"{email} is already on line {seen[key]}", "each address once")

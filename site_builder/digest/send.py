@@ -13,6 +13,7 @@ from email.utils import parseaddr
 
 from site_builder.cases.model import Case
 from site_builder.cases.translations import for_reader, siblings
+from site_builder.digest.addresses import canonical
 from site_builder.digest.compose import message_id, sender
 from site_builder.digest.ledger import Delivery, Ledger
 from site_builder.digest.period import Period
@@ -35,6 +36,8 @@ class SendReport:
     deferred: list[tuple[str, str]] = field(default_factory=list)
     # Being sent by another run on the same ledger at the same time: that run reports them.
     elsewhere: list[str] = field(default_factory=list)
+    # On the suppression list (unsubscribed, bounced): never sent again, whichever list names them.
+    suppressed: list[str] = field(default_factory=list)
     aborted: str | None = None
 
 
@@ -179,7 +182,11 @@ class _Run:
                 self.progress(job[0])
             person, _, known = job
             # Reusing the Message-ID on a retry lets mail software spot the (rare) double delivery.
-            mid = known.message_id if known is not None else message_id(self.settings, self.period.key, person.email)
+            mid = (
+                known.message_id
+                if known is not None
+                else message_id(self.settings, self.period.key, canonical(person.email))
+            )
             return job, mid
 
     def _send(self, transport: Transport, job: _Due, built: Built) -> bool:
@@ -251,7 +258,11 @@ def _plan(
     when there is one; a story had in any language is not sent again); the rest go to the report."""
     due = []
     shown = settings.digest.untranslated == "show"
+    suppressed = ledger.suppressed()
     for person in recipients:
+        if canonical(person.email) in suppressed:
+            report.suppressed.append(person.email)
+            continue
         known = ledger.delivery(period.key, person.email)
         if known is not None and known.status == "sent":
             report.skipped.append(person.email)

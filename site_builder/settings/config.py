@@ -113,6 +113,10 @@ class Digest:
     unsubscribe_url: str = _doc(
         "https URL for one-click unsubscribe (RFC 8058); {email} is replaced by the address.", ""
     )
+    unsubscribe_secret_env: str = _doc(
+        "Environment variable holding the secret that signs unsubscribe tokens (keep it the same for ever).",
+        "SITE_BUILDER_UNSUBSCRIBE_SECRET",
+    )
     untranslated: str = _doc(
         "A case with no translation in a reader's language: show (the original, marked with its language) or hide.",
         "show",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -48,6 +49,14 @@ class Links:
         """Path of page `page` of an industry's cases."""
         name = tag_slug(self.settings.canonical("industries", industry))
         return f"{self.home()}industries/{name}/" + (f"page/{page}/" if page > 1 else "")
+
+    def digest(self, until: dt.date, language: str | None = None) -> str:
+        """Path of the web copy of the digest that ends on `until`, in a language's part of the site."""
+        return f"{self.home(language)}digests/{until.isoformat()}/"
+
+    def digests(self, language: str | None = None) -> str:
+        """Path of the page listing the digests sent, in a language's part of the site."""
+        return f"{self.home(language)}digests/"
 
     def index(self, page: int) -> str:
         """Path of page `page` (1-based) of the case index."""
