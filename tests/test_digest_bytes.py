@@ -28,6 +28,9 @@ PEOPLE = [
     ("Smith, John", "john@example.com", "en"),  # quoted
     ('O"Brien & <Sons>', "ob@example.com", "en"),  # escaped in HTML, quoted in To
     ("A" * 70, "a.very.long.address.for.folding@example.com", "en"),
+    # Long names that need quotes: folded between words, each keeping its quotes (issue 16).
+    ('Smith, John "Jack" O\'Brien \\ Jr., ' * 4 + "the Third", "jack@example.com", "en"),
+    ("Anna  Lee, Jr. (Åse Ærø) " + "x" * 90 + ' "Борис" ' + "Ж" * 60, "lee@example.com", "da"),
     ("Åse", "ase@exämple.dk", "da"),  # internationalized domain: the SMTPUTF8 path
 ]
 

@@ -23,6 +23,7 @@ from site_builder.build.artifacts import Artifact
 from site_builder.build.keys import key
 from site_builder.cases.model import Case
 from site_builder.cases.translations import for_reader
+from site_builder.digest.headers import MailboxHeader
 from site_builder.digest.period import Period
 from site_builder.settings.config import Settings
 from site_builder.settings.i18n import Translator, language_name, translator
@@ -62,10 +63,13 @@ class ListUnsubscribeHeader(UnstructuredHeader, BaseHeader):
 def _registry() -> HeaderRegistry:
     registry = HeaderRegistry()
     registry.map_to_type("list-unsubscribe", ListUnsubscribeHeader)
+    for name in ("to", "from", "reply-to"):
+        registry.map_to_type(name, MailboxHeader)
     return registry
 
 
-# email.policy.default, but List-Unsubscribe is folded as links (compose, wire and the .eml files).
+# email.policy.default, but List-Unsubscribe is folded as links and a long display name keeps its
+# quotes (compose, wire and the .eml files).
 POLICY = email.policy.default.clone(header_factory=_registry())
 
 
@@ -217,8 +221,8 @@ def compose(
     message = EmailMessage(policy=POLICY)
     message["Subject"] = digest.subject
     message["From"] = sender(settings)
-    if "To" in personal:
-        message["To"] = personal["To"]
+    if to is not None:
+        message["To"] = to  # the Address itself: its string would be parsed again, losing a double space
     message["Reply-To"] = settings.digest.reply_to or settings.company.email or parseaddr(sender(settings))[1]
     message["Date"] = personal["Date"]
     message["Message-ID"] = personal["Message-ID"]

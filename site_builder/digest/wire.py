@@ -28,6 +28,7 @@ from site_builder.digest.compose import (
     recipient_headers,
     unsubscribe_links,
 )
+from site_builder.digest.headers import mailbox_lines
 from site_builder.digest.period import Period
 from site_builder.settings.config import Settings
 
@@ -93,7 +94,9 @@ class DigestMessages:
         headers = recipient_headers(self.settings, to=to, message_id=message_id, date=date)
         real = boundary(message_id).encode("ascii")
         head = [
-            _fold(part, headers[part]) if isinstance(part, str) else part.replace(template.boundary, real)
+            (_fold_to(to) if part == "To" else _fold(part, headers[part]))
+            if isinstance(part, str)
+            else part.replace(template.boundary, real)
             for part in template.head
         ]
         before, between, after = (piece.replace(template.boundary, real) for piece in template.frame)
@@ -151,6 +154,12 @@ def _fold(name: str, value: str) -> bytes:
     if len(line) < _MAX_LINE and line.isascii() and line.isprintable():
         return line.encode("ascii") + _CRLF
     return _POLICY.fold_binary(name, _POLICY.header_factory(name, value))
+
+
+def _fold_to(to: Address) -> bytes:
+    # As compose's header type folds it, from the Address (its string form, parsed again, would lose
+    # a double space), without making the header object, which parses that string all the same.
+    return "\r\n".join(mailbox_lines("To", to, _MAX_LINE)).encode("ascii") + _CRLF
 
 
 def _base64(html: str) -> bytes:
