@@ -502,6 +502,7 @@ def send(
         )
     if ledger is not None:
         settings = replace(settings, digest=replace(settings.digest, ledger=str(ledger.resolve())))
+    sign = _dkim_signer(settings)
     from site_builder.cases.load import load_cases
     from site_builder.digest.ledger import Ledger, LedgerError
     from site_builder.digest.recipients import load_recipients
@@ -529,7 +530,7 @@ def send(
             store = Ledger(settings.ledger_path if not outbox or settings.ledger_path.exists() else Path(":memory:"))
         except LedgerError as exc:
             _fail(f"Ledger error: {exc}; nothing was sent.", 2)
-        options = SendOptions(rate=rate, record=outbox is None)
+        options = SendOptions(rate=rate, record=outbox is None, sign=sign)
         click.echo(
             f"Digest {period.since} to {period.until}: {len(period.select(cases))} case(s), {len(people)} recipient(s)"
         )
@@ -548,6 +549,23 @@ def send(
                 _fail(f"Ledger error: {exc}; the run stopped. Run the same command again to send the rest.", 1)
     _print_send_report(report, outbox)
     sys.exit(1 if report.failed or report.deferred else 0)
+
+
+def _dkim_signer(settings: Settings) -> Callable[[bytes], bytes] | None:
+    """[digest] dkim_key's signer, the key read once, now: one that cannot be used stops `send` before
+    anything is sent (exit 2). The dry run's .eml files are signed too: they are what would be sent."""
+    if not settings.digest.dkim_key:
+        return None
+    from site_builder.digest.signing import load_signer  # cryptography and dkimpy: only when signing
+
+    try:
+        signer = load_signer(settings)
+    except ConfigError as exc:
+        _fail(f"Configuration error: {exc}", 2)
+    if signer is None:
+        return None
+    click.echo(f"Signing with DKIM: d={signer.domain}, s={signer.selector} ({signer.algorithm})")
+    return signer.sign
 
 
 def _print_send_report(report: SendReport, outbox: Path | None) -> None:

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 def digest_settings(settings: Settings) -> Settings:
     """The settings with what the digest does not show left at their defaults (how and where it
     is sent is `send`'s business, not the rendered digest's)."""
-    digest = replace(settings.digest, ledger="", retries=0, backoff=0.0, days=0)
+    digest = replace(
+        settings.digest, ledger="", retries=0, backoff=0.0, days=0, dkim_key="", dkim_selector="", dkim_domain=""
+    )
     return replace(settings, smtp=Smtp(), leaflet=Leaflet(), digest=digest, per_page=0, search=False)
 
 

@@ -48,6 +48,8 @@ class SendOptions:
     rate: float | None = None
     record: bool = True
     sleep: Callable[[float], None] = time.sleep
+    # Adds a DKIM signature to each message's final bytes just before they are sent; None: unsigned.
+    sign: Callable[[bytes], bytes] | None = None
 
 
 def send_digest(
@@ -161,6 +163,9 @@ class _Run:
             with self.take:
                 date = dt.datetime.now(dt.UTC)
                 built = self.messages.build(chosen, person.language, person.name, person.email, mid, date)
+            if self.options.sign is not None:
+                # Outside the lock: the other connection builds its next message meanwhile.
+                built = Built(self.options.sign(built.data), built.cases)
             return job, built
         return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import tomllib
 import zoneinfo
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -123,6 +124,12 @@ class Digest:
     )
     retries: int = _doc("Tries per message when the server fails temporarily.", 4)
     backoff: float = _doc("Seconds before the first retry; doubles each time.", 1.0)
+    dkim_key: str = _doc(
+        "Private key (PEM, RSA or Ed25519) to DKIM-sign every message with (relative to site.toml); empty: no signing.",
+        "",
+    )
+    dkim_selector: str = _doc("DKIM selector: the public key is the TXT record SELECTOR._domainkey.DOMAIN.", "")
+    dkim_domain: str = _doc("DKIM signing domain (d=); default: the sender's domain.", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +255,11 @@ class Settings:
         return self.root / self.digest.ledger
 
     @property
+    def dkim_key_path(self) -> Path | None:
+        """The DKIM private key, resolved against site.toml's folder; None when messages are not signed."""
+        return self.root / self.digest.dkim_key if self.digest.dkim_key else None
+
+    @property
     def zone(self) -> dt.tzinfo:
         """The time zone of times written without an offset."""
         return zone_named(self.timezone)
@@ -335,6 +347,40 @@ def _load_table(cls: type[T], data: dict[str, Any], where: str, problems: list[s
         else:
             values[key] = tuple(value) if get_origin(tp) is tuple else float(value) if tp is float else value
     return cls(**values)
+
+
+# A DNS name of letters, digits and hyphens (RFC 6376 selectors and domains, in ASCII).
+_DNS_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*")
+
+
+def _check_dkim(digest: Digest, problems: list[str]) -> None:
+    """The DKIM settings go together: a key needs a selector; a selector or domain without a key signs nothing."""
+    if not digest.dkim_key:
+        for name in ("dkim_selector", "dkim_domain"):
+            if getattr(digest, name):
+                problems.append(f"digest.{name}: set, but dkim_key is not, so nothing is signed; set both or neither")
+        return
+    if not digest.dkim_selector:
+        problems.append(
+            "digest.dkim_selector: needed with dkim_key: the name of the key's TXT record, SELECTOR._domainkey.DOMAIN"
+        )
+    elif not _DNS_NAME.fullmatch(digest.dkim_selector):
+        problems.append(f"digest.dkim_selector: {digest.dkim_selector!r} is not a DNS name (letters, digits, - and .)")
+    if digest.dkim_domain and not _DNS_NAME.fullmatch(dns_name(digest.dkim_domain)):
+        problems.append(f"digest.dkim_domain: {digest.dkim_domain!r} is not a domain name (like example.com)")
+
+
+def dns_name(domain: str) -> str:
+    """A domain as DNS has it: ASCII, IDNA-encoded when written in another script; "" when it cannot be."""
+    domain = domain.rstrip(".")
+    if domain.isascii():
+        return domain.lower()
+    import idna  # only for a domain in another script: its tables take a while to load
+
+    try:
+        return str(idna.encode(domain, uts46=True).decode("ascii"))
+    except idna.IDNAError:
+        return ""
 
 
 def _check_sections(raw: dict[str, Any], problems: list[str]) -> dict[str, dict[str, tuple[str, ...]]]:
@@ -451,6 +497,7 @@ def load_settings(path: Path | None) -> Settings:
     url = settings.digest.unsubscribe_url
     if url and (not url.startswith("https://") or "{email}" not in url):
         problems.append(f"digest.unsubscribe_url: {url!r} must be an https URL containing {{email}}")
+    _check_dkim(settings.digest, problems)
     sections = _check_sections(settings.sections, problems)
     strings = {}
     for lang, table in settings.strings.items():
