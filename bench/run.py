@@ -1,6 +1,6 @@
 """Benchmark: our builder against Hugo and Pelican on the same generated corpus.
 
-    python bench/run.py [--cases 1000 10000] [--leaflets 40] [--send 10000] [--skip-peers] [--languages 3000]
+    python bench/run.py [--cases 1000 10000] [--leaflets 40] [--send 10000 [--dkim]] [--skip-peers] [--languages 3000]
 
 `--cases` with no number skips the builds (to time only leaflets or sending).
 
@@ -193,8 +193,9 @@ def leaflets(count: int) -> dict[str, float]:
     return result
 
 
-def sending(count: int) -> float:
-    """Messages per second to a loopback SMTP server, with the ledger."""
+def sending(count: int, dkim: str = "") -> float:
+    """Messages per second to a loopback SMTP server, with the ledger; `dkim`: signed with a new key
+    of that kind (rsa: 2048 bits, or ed25519)."""
     from aiosmtpd.controller import Controller
 
     class Sink:
@@ -207,7 +208,18 @@ def sending(count: int) -> float:
     folder = scratch()
     write_corpus(30, folder)
     port = 10000 + os.getpid() % 20000
-    (folder / "site.toml").write_text(f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n')
+    settings = f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+    if dkim:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+        key = rsa.generate_private_key(65537, 2048) if dkim == "rsa" else ed25519.Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        (folder / "dkim.pem").write_bytes(pem)
+        settings += '[digest]\ndkim_key = "dkim.pem"\ndkim_selector = "bench"\n'
+    (folder / "site.toml").write_text(settings)
     (folder / "people.csv").write_text("email,name\n" + "".join(f"p{i}@example.com,Person {i}\n" for i in range(count)))
     controller = Controller(Sink(), hostname="127.0.0.1", port=port)
     controller.start()
@@ -254,6 +266,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, nargs="*", default=[1000])
     parser.add_argument("--leaflets", type=int, default=40)
     parser.add_argument("--send", type=int, default=2000)
+    parser.add_argument("--dkim", action="store_true", help="time sending signed with RSA-2048 and Ed25519 too")
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--full-up-to", type=int, default=1000, help="largest corpus to also time full builds on")
     parser.add_argument(
@@ -308,6 +321,9 @@ def main() -> None:
     if args.send:
         rate = sending(args.send)
         print(f"\n## Sending\n\n{args.send} messages to a loopback SMTP server, with the ledger: {rate:.0f} per second")
+        for kind in ("rsa", "ed25519") if args.dkim else ():
+            rate = sending(args.send, kind)
+            print(f"the same, DKIM-signed ({'RSA-2048' if kind == 'rsa' else 'Ed25519'}): {rate:.0f} per second")
     _ = threading
 
 

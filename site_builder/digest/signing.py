@@ -68,9 +68,9 @@ class DkimSigner:
         """The message (CRLF line ends, as SMTP sends it) with a DKIM-Signature header in front."""
         end = message.find(_CRLF * 2)
         head, body = (message, b"") if end < 0 else (message[: end + 2], message[end + 4 :])
-        fields = _fields(head)
-        present = {name.decode("ascii", "replace").strip().lower() for name, _ in fields}
-        names = [name.lower() for name in SIGNED if name.lower() in present]
+        # A header given twice is signed from the bottom (RFC 6376, 5.4.2): the last one wins here.
+        fields = {field[0].decode("ascii", "replace").strip().lower(): field for field in _fields(head)}
+        names = [name.lower() for name in SIGNED if name.lower() in fields]
         tags = [
             ("v", "1"),
             ("a", self.algorithm),
@@ -85,7 +85,7 @@ class DkimSigner:
         # What is signed: the signed fields, then this header as it will be but with b= empty (and no
         # line end), all canonicalized.
         own = "\r\n".join(lines).encode("ascii")[len("DKIM-Signature:") :] + _CRLF
-        canonical = Relaxed.canonicalize_headers([*(_last(fields, name) for name in names), [b"DKIM-Signature", own]])
+        canonical = Relaxed.canonicalize_headers([*(fields[name] for name in names), [b"DKIM-Signature", own]])
         data = b"".join(name + b":" + value for name, value in canonical)[: -len(_CRLF)]
         digest = hashlib.sha256(data).digest()
         if isinstance(self.key, ed25519.Ed25519PrivateKey):
@@ -173,11 +173,6 @@ def _fields(head: bytes) -> list[list[bytes]]:
             name, _, value = line.partition(b":")
             fields.append([name, value + _CRLF])
     return fields
-
-
-def _last(fields: list[list[bytes]], name: str) -> list[bytes]:
-    """The last field of that name: a header given twice is signed from the bottom (RFC 6376, 5.4.2)."""
-    return next(field for field in reversed(fields) if field[0].lower() == name.encode("ascii"))
 
 
 def _canonical_body(body: bytes) -> bytes:
