@@ -7,12 +7,14 @@ import os
 import socket
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from site_builder.digest.addresses import canonical
+from site_builder.digest.period import Period
 
 SCHEMA_VERSION = "1"
 _SCHEMA = """
@@ -27,7 +29,15 @@ CREATE TABLE IF NOT EXISTS deliveries (
     until TEXT NOT NULL,
     updated TEXT NOT NULL,
     owner TEXT NOT NULL DEFAULT '',
+    uncertain INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (digest, email)
+);
+CREATE TABLE IF NOT EXISTS digests (
+    digest TEXT PRIMARY KEY,
+    since TEXT NOT NULL,
+    until TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT
 );
 CREATE TABLE IF NOT EXISTS delivered_cases (
     email TEXT NOT NULL,
@@ -44,7 +54,7 @@ CREATE TABLE IF NOT EXISTS suppressed (
 """
 
 
-_TABLES = {"meta", "deliveries", "delivered_cases", "suppressed"}
+_TABLES = {"meta", "deliveries", "delivered_cases", "suppressed", "digests"}
 # Why someone is never sent a digest again.
 REASONS = ("unsubscribed", "bounced", "complained")
 
@@ -142,6 +152,7 @@ class Claim:
     ours: bool
     message_id: str
     sent: bool = False  # not ours because it was sent already (else: another live run is sending it)
+    attempts: int = 1  # runs that have tried this person, this one included
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +162,8 @@ class Delivery:
     status: str
     message_id: str
     attempts: int
+    # Times the whole message went out and the line dropped before the server confirmed it.
+    uncertain: int = 0
 
 
 def _now() -> str:
@@ -191,8 +204,11 @@ class Ledger:
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     self.db.execute(statement)
                 columns = {name for (_, name, *_) in self.db.execute("PRAGMA table_info(deliveries)")}
-                if "owner" not in columns:  # a ledger of an earlier version of schema 1
+                # Columns that earlier versions of schema 1 did not have.
+                if "owner" not in columns:
                     self.db.execute("ALTER TABLE deliveries ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+                if "uncertain" not in columns:
+                    self.db.execute("ALTER TABLE deliveries ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0")
                 if row is None:
                     self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
                     self.db.execute("INSERT OR IGNORE INTO meta VALUES ('addresses', 'canonical')")
@@ -247,7 +263,8 @@ class Ledger:
         """The recorded state of `email` for `digest`, if any."""
         email = canonical(email)
         row = self.db.execute(
-            "SELECT status, message_id, attempts FROM deliveries WHERE digest = ? AND email = ?", (digest, email)
+            "SELECT status, message_id, attempts, uncertain FROM deliveries WHERE digest = ? AND email = ?",
+            (digest, email),
         ).fetchone()
         return Delivery(*row) if row else None
 
@@ -264,7 +281,7 @@ class Ledger:
         email = canonical(email)
         with self._writing():
             row = self.db.execute(
-                "SELECT status, message_id, owner, updated FROM deliveries WHERE digest = ? AND email = ?",
+                "SELECT status, message_id, owner, updated, attempts FROM deliveries WHERE digest = ? AND email = ?",
                 (digest, email),
             ).fetchone()
             if row is None:
@@ -274,7 +291,7 @@ class Ledger:
                     (digest, email, message_id, until.isoformat(), _now(), self.owner),
                 )
                 return Claim(True, message_id)
-            status, known_id, owner, updated = row
+            status, known_id, owner, updated, attempts = row
             if status == "sent":
                 return Claim(False, known_id, sent=True)
             if status == "sending" and owner != self.owner and _alive(owner, updated):
@@ -285,7 +302,7 @@ class Ledger:
                 (_now(), self.owner, digest, email),
             )
             # The Message-ID of the first try, so mail software can spot the (rare) double delivery.
-            return Claim(True, known_id)
+            return Claim(True, known_id, attempts=attempts + 1)
 
     def mark_sent(self, digest: str, email: str, slugs: Iterable[str]) -> None:
         """The server accepted the message: record it and its cases in one transaction."""
@@ -308,6 +325,35 @@ class Ledger:
                 "UPDATE deliveries SET status = ?, error = ?, updated = ? WHERE digest = ? AND email = ?",
                 (status, error[:500], _now(), digest, email),
             )
+
+    def mark_uncertain(self, digest: str, email: str, error: str) -> None:
+        """The whole message went out but the server's answer never came: it may have been stored."""
+        email = canonical(email)
+        with self._writing():
+            self.db.execute(
+                """UPDATE deliveries SET status = 'deferred', uncertain = uncertain + 1, error = ?, updated = ?
+                   WHERE digest = ? AND email = ?""",
+                (error[:500], _now(), digest, email),
+            )
+
+    def start(self, period: Period) -> None:
+        """Record that sending `period`'s digest has begun: until it is finished, it is the one to send."""
+        with self._writing():
+            self.db.execute(
+                "INSERT OR IGNORE INTO digests (digest, since, until, started) VALUES (?, ?, ?, ?)",
+                (period.key, period.since.isoformat(), period.until.isoformat(), _now()),
+            )
+
+    def finish(self, period: Period) -> None:
+        """Everyone due has been handled: the next digest may begin."""
+        with self._writing():
+            self.db.execute(
+                "UPDATE digests SET finished = ? WHERE digest = ? AND finished IS NULL", (_now(), period.key)
+            )
+
+    def unfinished(self) -> Period | None:
+        """The oldest digest whose sending began and did not finish."""
+        return _unfinished(self.db)
 
     def suppress(self, people: Iterable[tuple[str, str, str]]) -> list[str]:
         """Never send a digest again to these (address, reason, source); the canonical addresses that
@@ -335,13 +381,38 @@ class Ledger:
 
     def last_sent_until(self) -> dt.date | None:
         """The end date of the newest digest anyone actually received."""
-        row = self.db.execute("SELECT MAX(until) FROM deliveries WHERE status = 'sent'").fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+        return _last_sent_until(self.db)
+
+
+def _unfinished(db: sqlite3.Connection) -> Period | None:
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "digests" not in tables:
+        return None
+    row = db.execute("SELECT since, until FROM digests WHERE finished IS NULL ORDER BY until, since LIMIT 1").fetchone()
+    return Period(dt.date.fromisoformat(row[0]), dt.date.fromisoformat(row[1])) if row else None
+
+
+def unfinished(path: Path) -> Period | None:
+    """Like Ledger.unfinished, read-only (see last_sent_until)."""
+    return _read(path, _unfinished)
 
 
 def last_sent_until(path: Path) -> dt.date | None:
     """Like Ledger.last_sent_until, read-only: without creating the file when there is none, nor
     changing it (a digest build only looks)."""
+    return _read(path, _last_sent_until)
+
+
+def _last_sent_until(db: sqlite3.Connection) -> dt.date | None:
+    row = db.execute("SELECT MAX(until) FROM deliveries WHERE status = 'sent'").fetchone()
+    return dt.date.fromisoformat(row[0]) if row and row[0] else None
+
+
+_T = TypeVar("_T")
+
+
+def _read(path: Path, query: Callable[[sqlite3.Connection], _T | None]) -> _T | None:
+    """`query` on the ledger opened read-only; None when there is no ledger yet."""
     if not path.exists():
         return None
     try:
@@ -351,8 +422,7 @@ def last_sent_until(path: Path) -> dt.date | None:
     try:
         if _schema(db, path) is None:
             return None
-        row = db.execute("SELECT MAX(until) FROM deliveries WHERE status = 'sent'").fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+        return query(db)
     except sqlite3.OperationalError as exc:
         raise LedgerError(f"{path} cannot be read ({exc}): check that it is readable, then run again") from exc
     except (sqlite3.DatabaseError, ValueError) as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,6 +17,8 @@ class Period:
 
     since: dt.date
     until: dt.date
+    # An earlier run began sending this digest and did not finish: this run finishes it.
+    resumed: bool = field(default=False, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -29,10 +31,17 @@ class Period:
 
 
 def digest_period(settings: Settings, since: dt.date | None, until: dt.date | None, today: dt.date) -> Period:
-    """--since/--until, else from the day after the last digest sent, else the last `digest.days` days."""
+    """--since/--until; else the digest an earlier send began and did not finish, whatever the date; else
+    from the day after the last digest sent (or the last `digest.days` days) to today."""
+    if since is None and until is None:
+        from site_builder.digest.ledger import unfinished  # SQLite: only when needed
+
+        started = unfinished(settings.ledger_path)
+        if started is not None:
+            return Period(started.since, started.until, resumed=True)
     end = until or today
     if since is None:
-        from site_builder.digest.ledger import last_sent_until  # SQLite: only when the period depends on it
+        from site_builder.digest.ledger import last_sent_until
 
         last = last_sent_until(settings.ledger_path)
         since = last + dt.timedelta(days=1) if last else end - dt.timedelta(days=settings.digest.days)

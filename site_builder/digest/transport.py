@@ -10,7 +10,10 @@ import ssl
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 from site_builder.settings.config import Smtp
 
@@ -25,6 +28,11 @@ class ConnectFailure(TemporaryFailure):
 
 class PermanentFailure(Exception):
     """The server refused the message for good (5xx); retrying will not help."""
+
+
+class UncertainDelivery(Exception):
+    """The whole message went out and the connection ended before the server answered: the server
+    may have stored it. Sending it again could give the person a second copy."""
 
 
 class SendAborted(Exception):
@@ -79,6 +87,22 @@ class _Deadline:
                 return
 
 
+class _Watched(smtplib.SMTP):
+    """smtplib's SMTP, noting when a message's data has been written to the end (its final dot)."""
+
+    data_sent = False
+
+    def send(self, s: ReadableBuffer | str) -> None:
+        """Send, and note a message's end: a failure after it may come after the server stored it."""
+        super().send(s)
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.data_sent = True
+
+
+class _WatchedSSL(_Watched, smtplib.SMTP_SSL):
+    """The same over TLS from the start."""
+
+
 class SmtpTransport:
     """One SMTP connection, reopened when the server drops it. Each message's whole exchange (with
     connecting, when it opens the connection) must end within [smtp] timeout."""
@@ -86,20 +110,18 @@ class SmtpTransport:
     def __init__(self, config: Smtp) -> None:
         self.config = config
         self.password = os.environ.get(config.password_env) if config.username else None
-        self.connection: smtplib.SMTP | None = None
+        self.connection: _Watched | None = None
         # The connection being opened or used, for the deadline's watch to cut.
         self._current: smtplib.SMTP | None = None
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _Watched:
         c = self.config
         context = ssl.create_default_context()
-        smtp: smtplib.SMTP | None = None
+        smtp: _Watched | None = None
         try:
             # Made unconnected, then connected: so the deadline can cut a greeting that never ends.
             smtp = (
-                smtplib.SMTP_SSL(timeout=c.timeout, context=context)
-                if c.security == "ssl"
-                else smtplib.SMTP(timeout=c.timeout)
+                _WatchedSSL(timeout=c.timeout, context=context) if c.security == "ssl" else _Watched(timeout=c.timeout)
             )
             vars(smtp)["_host"] = c.host  # what the constructor would set: the name TLS checks
             self._current = smtp
@@ -116,7 +138,7 @@ class SmtpTransport:
                 smtp.close()
             raise
 
-    def _open(self) -> smtplib.SMTP:
+    def _open(self) -> _Watched:
         c = self.config
         try:
             return self._connect()
@@ -133,6 +155,13 @@ class SmtpTransport:
         with _Deadline(self.config.timeout, lambda: self._current) as deadline:
             try:
                 self._send(message, envelope_from, recipient)
+            except UncertainDelivery as exc:
+                if deadline.expired:
+                    raise UncertainDelivery(
+                        f"the whole message went out and no answer came within {self.config.timeout:g} s"
+                        " ([smtp] timeout): the server may have it"
+                    ) from exc
+                raise
             except (TemporaryFailure, PermanentFailure) as exc:
                 if not deadline.expired:
                     raise
@@ -147,6 +176,7 @@ class SmtpTransport:
         if self.connection is None:
             self.connection = self._open()
         self._current = self.connection
+        self.connection.data_sent = False
         try:
             _sendmail(self.connection, message, envelope_from, recipient)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -157,7 +187,12 @@ class SmtpTransport:
                 self.close()
             raise _classify(exc.smtp_code, str(exc.smtp_error)) from exc
         except (OSError, smtplib.SMTPException) as exc:
+            sent = self.connection.data_sent
             self.close()
+            if sent:
+                raise UncertainDelivery(
+                    f"the whole message went out and the line dropped before the server confirmed it ({exc})"
+                ) from exc
             raise TemporaryFailure(f"connection lost: {exc}") from exc
 
     def close(self) -> None:
