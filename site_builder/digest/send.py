@@ -287,6 +287,7 @@ def _plan(
     due = []
     shown = settings.digest.untranslated == "show"
     suppressed = ledger.suppressed()
+    choices: dict[tuple[tuple[str, ...], str, frozenset[str]], tuple[Case, ...]] = {}
     for person in recipients:
         if canonical(person.email) in suppressed:
             report.suppressed.append(person.email)
@@ -299,8 +300,14 @@ def _plan(
             report.left_uncertain.append(person.email)
             continue
         had = ledger.delivered_slugs(person.email)
-        wanted = [c for c in in_period if person.wants(c) and not stories.get(c.slug, frozenset({c.slug})) & had]
-        chosen = for_reader(wanted, person.language, settings.fallbacks, shown)
+        # Most people share their segments, language and history: choose once for each such group.
+        group = (person.segments, person.language, frozenset(had))
+        chosen = choices.get(group)
+        if chosen is None:
+            wanted = [
+                c for c in in_period if person.wants(c) and not stories.get(c.slug, frozenset({c.slug})) & had
+            ]
+            chosen = choices[group] = for_reader(wanted, person.language, settings.fallbacks, shown)
         if chosen:
             due.append((person, chosen, known))
         else:
