@@ -50,6 +50,8 @@ def test_three_runs_at_once_send_each_person_once(
         assert dict(db.execute("SELECT email, status FROM deliveries").fetchall()) == dict.fromkeys(people, "sent")
     sent = sum(int(out.split(" sent,")[0].rsplit("\n", 1)[-1]) for out, _ in outputs)
     assert sent == 45, outputs
+    # The run that ended last saw everyone sent: the digest is finished, the next one may begin.
+    assert Ledger(project / ".site-builder/sent.sqlite").unfinished() is None
 
 
 def dead_pid() -> int:

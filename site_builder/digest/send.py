@@ -95,7 +95,12 @@ def send_digest(
                 run.stop()
                 raise
     run.finish()
-    if options.record and not (report.aborted or report.deferred or report.elsewhere or report.uncertain):
+    # People another run had at the same time count once that run has sent them: of two runs that
+    # saw each other's people, the one ending last finishes the digest.
+    elsewhere = [
+        e for e in report.elsewhere if (known := ledger.delivery(period.key, e)) is None or known.status != "sent"
+    ]
+    if options.record and not (report.aborted or report.deferred or elsewhere or report.uncertain):
         ledger.finish(period)
         report.finished = True
     return report
@@ -304,9 +309,7 @@ def _plan(
         group = (person.segments, person.language, frozenset(had))
         chosen = choices.get(group)
         if chosen is None:
-            wanted = [
-                c for c in in_period if person.wants(c) and not stories.get(c.slug, frozenset({c.slug})) & had
-            ]
+            wanted = [c for c in in_period if person.wants(c) and not stories.get(c.slug, frozenset({c.slug})) & had]
             chosen = choices[group] = for_reader(wanted, person.language, settings.fallbacks, shown)
         if chosen:
             due.append((person, chosen, known))
