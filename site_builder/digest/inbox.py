@@ -4,7 +4,6 @@ where it is, for a person). Pure: a message's bytes and what the ledger knows in
 
 from __future__ import annotations
 
-import contextlib
 import email
 import email.policy
 import email.utils
@@ -12,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.errors import HeaderParseError
-from email.header import decode_header, make_header
+from email.header import decode_header
 from email.message import Message
 
 from email_validator import EmailNotValidError, validate_email
@@ -59,7 +58,7 @@ def tokens_of(messages: Iterable[Message]) -> set[str]:
     """The unsubscribe tokens these messages' subjects carry (to resolve them all at once)."""
     found = set()
     for message in messages:
-        request = _REQUEST.fullmatch(header_text(message.get("subject", "")))
+        request = _REQUEST.fullmatch(header(message, "subject"))
         if request and request[1] is not None and is_token(request[1]):
             found.add(request[1])
     return found
@@ -73,12 +72,25 @@ def resolve_tokens(tokens: Iterable[str], known: Iterable[str], secret: bytes | 
 
 def header_text(value: object) -> str:
     """A header's value as a person reads it: RFC 2047 encoded words and 8-bit UTF-8 decoded, each
-    run of white space one space. Never raises: an undecodable value stays as it came."""
+    run of white space one space. Never raises: a value in an unknown charset stays as it came."""
     text = str(value).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    # An unknown charset, a broken encoded word: then the raw text is all there is.
-    with contextlib.suppress(HeaderParseError, LookupError, UnicodeError, ValueError):
-        text = str(make_header(decode_header(text)))
-    return " ".join(text.split())
+    try:
+        # decode_header gives the text between encoded words back as raw-unicode-escape bytes.
+        pieces = [
+            part if isinstance(part, str) else part.decode(charset or "raw-unicode-escape", "replace")
+            for part, charset in decode_header(text)
+        ]
+    except (HeaderParseError, LookupError, UnicodeError, ValueError):
+        pieces = [text]  # an unknown charset, a broken encoded word: the raw text is all there is
+    return " ".join("".join(pieces).split())
+
+
+def header(message: Message, name: str) -> str:
+    """A header's raw value (8-bit bytes kept, unlike compat32's get, which replaces them), as text."""
+    for key, value in message.raw_items():
+        if key.lower() == name:
+            return header_text(value)
+    return ""
 
 
 def parse_message(data: bytes) -> Message:
@@ -93,7 +105,7 @@ def is_report(headers: Message) -> bool:
 
 def classify(message: Message, context: Context) -> Verdict:
     """The verdict on one message (its headers, with the body when it is a report)."""
-    subject = header_text(message.get("subject", ""))
+    subject = header(message, "subject")
     request = _REQUEST.fullmatch(subject)
     if request:
         return _unsubscribe(request[1], message, context)
@@ -104,7 +116,7 @@ def classify(message: Message, context: Context) -> Verdict:
 
 def _sender(message: Message) -> str | None:
     """The one address in From, checked; None when there is none or several."""
-    pairs = [(name, addr) for name, addr in email.utils.getaddresses([header_text(message.get("from", ""))]) if addr]
+    pairs = [(name, addr) for name, addr in email.utils.getaddresses([header(message, "from")]) if addr]
     if len(pairs) != 1:
         return None
     try:

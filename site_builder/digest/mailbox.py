@@ -19,7 +19,7 @@ from site_builder.digest.inbox import (
     Context,
     Verdict,
     classify,
-    header_text,
+    header,
     is_report,
     parse_message,
     resolve_tokens,
@@ -54,8 +54,8 @@ class MailboxReport:
 
 def describe(uid: int, message: Message) -> str:
     """A message as a person finds it: its UID, sender and subject (shortened, printable)."""
-    sender = header_text(message.get("from", "")) or "no sender"
-    subject = header_text(message.get("subject", "")) or "no subject"
+    sender = header(message, "from") or "no sender"
+    subject = header(message, "subject") or "no subject"
     text = f"uid {uid} from {sender[:80]}: {subject[:80]!r}"
     return "".join(c if c.isprintable() else "?" for c in text)
 
@@ -138,7 +138,7 @@ def _source(config: Mailbox, uidvalidity: int) -> Callable[[int, Message], str]:
     folder = quote(config.folder, safe="/")
 
     def source(uid: int, message: Message) -> str:
-        mid = header_text(message.get("message-id", ""))
+        mid = header(message, "message-id")
         url = f"imap://{user}@{config.host}/{folder};UIDVALIDITY={uidvalidity}/;UID={uid}"
         return f"{url} {mid}".strip()
 
