@@ -373,3 +373,25 @@ def test_mailbox_settings_are_checked(project: Path, cli: Callable[..., Result])
     assert "mailbox.security: 'tls' is not one of starttls, ssl, none" in result.stderr
     assert "mailbox.done_folder: 'inbox' is the folder read" in result.stderr
     assert "mailbox.timeout: must be more than 0 seconds" in result.stderr
+
+
+def test_the_digest_workflow_reads_the_mailbox_before_sending(project: Path, imap: Dovecot, box: str) -> None:
+    from tests.test_workflows import run_step, steps
+
+    scripts = steps("digest.yml")
+    names = list(scripts)
+    assert names.index("Read unsubscribe requests and bounces") < names.index("Send")
+    script = scripts["Read unsubscribe requests and bounces"]
+    imap.append(box, mail("unsubscribe"))
+    env = {"SITE_BUILDER_MAILBOX_PASSWORD": PASSWORD, "SITE_BUILDER_UNSUBSCRIBE_SECRET": SECRET, "DRY_RUN": "false"}
+    skipped = run_step(script, project, {**env, "IMAP_HOST": "", "IMAP_PORT": ""})
+    assert skipped.returncode == 0 and "the mailbox is not read" in skipped.stdout
+    done = run_step(script, project, {**env, "IMAP_HOST": "127.0.0.1", "IMAP_PORT": str(imap.port)})
+    assert done.returncode == 0, done.stderr
+    assert "1 unsubscribed" in done.stdout and "anna@example.com" in suppressed(project)
+    refused = run_step(
+        script,
+        project,
+        {**env, "IMAP_HOST": "127.0.0.1", "IMAP_PORT": str(imap.port), "SITE_BUILDER_MAILBOX_PASSWORD": "wrong"},
+    )
+    assert refused.returncode != 0 and "refused the login" in refused.stderr  # so the digest is not sent
