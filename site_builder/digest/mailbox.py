@@ -67,13 +67,12 @@ def read_mailbox(
     secret: bytes | None,
     secret_env: str,
     dry_run: bool = False,
-    connect: Callable[[Mailbox, str], Session] = Session,
 ) -> MailboxReport:
     """Read [mailbox] folder, record every unsubscribe request and permanent bounce of a digest in
     `ledger`, then move those messages to done_folder. Raises MailboxError (ConnectionLost for a
     broken connection) when nothing could be recorded; a break while moving is in the report."""
     report = MailboxReport(config.folder)
-    with connect(config, password) as session:
+    with Session(config, password) as session:
         messages = _read(session, config.folder)
         known = ledger.known_addresses()
         context = Context(
