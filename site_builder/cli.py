@@ -695,6 +695,89 @@ def unsubscribe(
 
 
 @main.command()
+@click.option("--imap-host", help="IMAP server (overrides [mailbox] host).")
+@click.option("--imap-port", type=click.IntRange(1, 65535), help="IMAP port (overrides [mailbox] port).")
+@click.option("--security", type=click.Choice(SECURITY), help="Connection security (overrides [mailbox] security).")
+@click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False), help="Send ledger (SQLite).")
+@click.option("--dry-run", is_flag=True, help="Say what would be recorded and moved; change nothing.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list each message handled.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("site.toml"),
+    show_default=True,
+    help="Site settings file (optional).",
+)
+def mailbox(
+    imap_host: str | None,
+    imap_port: int | None,
+    security: str | None,
+    ledger: Path | None,
+    dry_run: bool,
+    verbose: bool,
+    config_path: Path,
+) -> None:
+    """Record the unsubscribe requests and permanent bounces in [mailbox] folder on the suppression
+    list, and move those messages to [mailbox] done_folder; everything else stays where it is.
+
+    Exit 0: done; 1: all recorded, but the connection broke while moving (run again to move the
+    rest); 2: the mailbox could not be read, nothing was recorded.
+    """
+    settings = _settings(config_path)
+    config = replace(
+        settings.mailbox,
+        host=imap_host or settings.mailbox.host,
+        port=imap_port or settings.mailbox.port,
+        security=security or settings.mailbox.security,
+    )
+    where = f"[mailbox] in {config_path}"
+    if not config.host:
+        _fail(f"Configuration error: {where}: set host (the IMAP server), or pass --imap-host", 2)
+    if not config.username:
+        _fail(f"Configuration error: {where}: set username (the login for {config.host})", 2)
+    password = os.environ.get(config.password_env)
+    if not password:
+        _fail(f"Configuration error: put the password for {config.username!r} in {config.password_env}", 2)
+    from site_builder.digest.imap import ConnectionLost, MailboxError
+    from site_builder.digest.ledger import Ledger, LedgerError
+    from site_builder.digest.mailbox import read_mailbox
+
+    path = ledger.resolve() if ledger else settings.ledger_path
+    secret_text = os.environ.get(settings.digest.unsubscribe_secret_env)
+    secret = secret_text.encode("utf-8") if secret_text else None
+    try:
+        with Ledger(path) as store:
+            report = read_mailbox(config, password, store, secret, settings.digest.unsubscribe_secret_env, dry_run)
+    except ConnectionLost as exc:
+        _fail(f"Mailbox error: {exc}; nothing was recorded; run it again.", 2)
+    except MailboxError as exc:
+        _fail(f"Mailbox error: {exc}; nothing was recorded.", 2)
+    except LedgerError as exc:
+        _fail(f"Ledger error: {exc}; nothing was recorded or moved.", 2)
+    if verbose or dry_run:
+        for line in report.details:
+            click.echo(f"  {line}")
+    for note in report.notes:
+        click.secho(f"left in {report.folder}: {note}", fg="yellow", err=True)
+    again = len(report.unsubscribed) + len(report.bounced) - len(report.added)
+    already = f" ({again} already on the list)" if again and not dry_run else ""
+    moved = f"{report.handled} to move to" if dry_run else f"{report.moved} moved to"
+    click.echo(
+        f"{len(report.unsubscribed)} unsubscribed, {len(report.bounced)} bounced{already}, "
+        f"{moved} {report.done_folder}, {report.left} left alone" + (" (dry run: nothing changed)" if dry_run else "")
+    )
+    if report.move_note:
+        click.secho(f"Note: {report.move_note}.", fg="yellow", err=True)
+    if report.interrupted:
+        _fail(
+            f"Stopped: {report.interrupted}. Everyone found is recorded; "
+            f"{report.handled - report.moved} message(s) stay in {report.folder} and are moved by the next run.",
+            1,
+        )
+
+
+@main.command()
 @_common
 @click.argument("title")
 @click.option("--language", help="Language of the case (default: site.toml's language).")

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from site_builder.cli import main
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require
+from tests.imap_server import DOVECOT, Dovecot, dovecot
 from tests.smtp_server import Recorder, SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +122,14 @@ def smtp() -> Iterator[SmtpServer]:
     yield server
     server.recorder.release.set()
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def imap() -> Iterator[Dovecot]:
+    """A real IMAP server (Debian's Dovecot) on loopback for the whole session; each test uses a user of its own."""
+    require(DOVECOT, "Debian's dovecot-imapd")
+    with dovecot() as server:
+        yield server
 
 
 @pytest.hookimpl(wrapper=True)

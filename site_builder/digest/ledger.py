@@ -379,6 +379,11 @@ class Ledger:
         rows = self.db.execute("SELECT email FROM deliveries UNION SELECT email FROM suppressed")
         return {email for (email,) in rows}
 
+    def recipient_of(self, message_id: str) -> str | None:
+        """The canonical address a digest with this Message-ID (`<...>`) was sent to, if it was one."""
+        row = self.db.execute("SELECT email FROM deliveries WHERE message_id = ? LIMIT 1", (message_id,)).fetchone()
+        return str(row[0]) if row else None
+
     def last_sent_until(self) -> dt.date | None:
         """The end date of the newest digest anyone actually received."""
         return _last_sent_until(self.db)
