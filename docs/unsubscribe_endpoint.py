@@ -10,7 +10,7 @@ your HTTPS server at the address of site.toml's [digest] unsubscribe_url, for ex
 
     unsubscribe_url = "https://example.com/unsubscribe?token={token}"
 
-(the token is taken from the `token` parameter, else from the last part of the path).
+(the token is the `token` parameter, else any parameter or the path's last part that looks like one).
 
 - POST with the body `List-Unsubscribe=One-Click` (what a mail provider sends when the reader clicks
   its Unsubscribe button, RFC 8058, and what this page's own button sends): the token is appended
@@ -88,10 +88,12 @@ def language(accept: str) -> str:
 
 
 def token_of(environ: dict[str, Any]) -> str | None:
-    """The request's token: the `token` parameter, else the last part of the path; None when it has none."""
+    """The request's token: the `token` parameter, else another parameter's value of a token's shape,
+    else the last part of the path; None when it has none."""
     query = parse_qs(environ.get("QUERY_STRING", ""))
-    candidates = [*query.get("token", []), unquote(environ.get("PATH_INFO", "")).rstrip("/").rpartition("/")[2]]
-    return next((c for c in candidates if TOKEN.fullmatch(c)), None)
+    others = [value for name, values in query.items() if name != "token" for value in values]
+    path = unquote(environ.get("PATH_INFO", "")).rstrip("/").rpartition("/")[2]
+    return next((c for c in [*query.get("token", []), *others, path] if TOKEN.fullmatch(c)), None)
 
 
 def is_one_click(body: bytes, content_type: str) -> bool:

@@ -5,8 +5,12 @@ its web copy. Through the command line, against a real SMTP server."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import urllib.error
 import urllib.parse
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -15,7 +19,7 @@ import pytest
 from click.testing import Result
 
 from site_builder.digest.addresses import token
-from tests.conftest import SECRET, case_text
+from tests.conftest import ROOT, SECRET, case_text
 from tests.smtp_server import SmtpServer
 from tests.test_digest import parts, read_eml
 from tests.test_digest_languages import DA_HEADINGS, RU_HEADINGS, translated
@@ -225,3 +229,74 @@ def test_the_preview_is_addressed_to_the_company_with_its_own_links(
     assert header_links(message) == ["mailto:care@acme.example?subject=unsubscribe"]
     assert "List-Unsubscribe-Post" not in message
     assert footer_link(parts(message)[1]) == ("Unsubscribe by email", "mailto:care@acme.example?subject=unsubscribe")
+
+
+ENDPOINT = ROOT / "docs/unsubscribe_endpoint.py"
+
+
+@pytest.fixture
+def endpoint(readers: Path) -> Iterator[tuple[str, Path]]:
+    """docs/unsubscribe_endpoint.py running on loopback: its base URL and the file it writes."""
+    tokens = readers / "unsubscribed.txt"
+    command = [sys.executable, str(ENDPOINT), "--file", str(tokens), "--port", "0"]
+    # Leaving the block closes the pipe and waits for the process.
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()  # printed once it listens
+            port = re.search(r"http://127\.0\.0\.1:(\d+)/", first)
+            assert port, first
+            yield f"http://127.0.0.1:{port[1]}", tokens
+        finally:
+            process.terminate()
+
+
+def request(url: str, body: bytes | None = None, content_type: str = "") -> tuple[int, str]:
+    """GET (or POST `body`) and return the status and the page."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, body, headers), timeout=10) as answer:
+            return answer.status, answer.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8")
+
+
+def test_the_one_click_endpoint_records_tokens_that_the_cli_resolves(
+    readers: Path,
+    endpoint: tuple[str, Path],
+    smtp: SmtpServer,
+    cli: Callable[..., Result],
+    write_case: Callable[..., Path],
+) -> None:
+    base, tokens = endpoint
+    assert cli(*MARCH).exit_code == 0
+
+    def local(address: str) -> str:
+        """The https link of a reader's List-Unsubscribe, pointed at the endpoint on loopback."""
+        (message,) = smtp.recorder.to(address)
+        link = urllib.parse.urlsplit(header_links(message)[1])
+        return f"{base}{link.path}?{link.query}"
+
+    # A GET (a link scanner, or the reader) shows the button and records nothing.
+    status, page = request(local("anna@example.com"))
+    assert status == 200 and 'name="List-Unsubscribe" value="One-Click"' in page and 'method="post"' in page
+    assert not tokens.exists()
+    # Something else than the one-click body, or a link cut short, records nothing either.
+    assert request(local("anna@example.com"), b"unsubscribe=yes", "application/x-www-form-urlencoded")[0] == 400
+    assert request(f"{base}/unsubscribe?t=short", b"List-Unsubscribe=One-Click")[0] == 400
+    assert not tokens.exists()
+    # RFC 8058's POST, as a mail provider makes it: form-encoded, or multipart.
+    status, _ = request(local("anna@example.com"), b"List-Unsubscribe=One-Click", "application/x-www-form-urlencoded")
+    assert status == 200
+    multipart = b'--XyZ\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--XyZ--\r\n'
+    assert request(local("boris@example.com"), multipart, "multipart/form-data; boundary=XyZ")[0] == 200
+    written = [line.split("#")[0].strip() for line in tokens.read_text(encoding="utf-8").splitlines()]
+    assert written == [token(SECRET.encode(), a) for a in ("anna@example.com", "boris@example.com")]
+    result = cli("unsubscribe", "--from-file", str(tokens))
+    assert result.exit_code == 0, result.output
+    assert "2 added to the list of people never sent the digest" in result.output
+    write_case("april.md", case_text(title="The lift was stuck", date="2026-04-02"))
+    smtp.recorder.messages.clear()
+    result = cli(*APRIL)
+    assert result.exit_code == 0, result.output
+    assert [rcpts for _, rcpts, _ in smtp.recorder.messages] == [["carl@example.com"]]
