@@ -61,16 +61,18 @@ def case_text(
     return VALID.format(title=title, date=date, language=language, extra=extra, word=word)
 
 
-# The secret of the unsubscribe tokens, as the digest workflow has it: set for every test, so a
-# developer's own never counts; a test of its absence removes it.
+# The secret of the unsubscribe tokens, as the digest workflow has it: set for the whole session
+# (module-scoped builds compared with a test's own must see the same), so a developer's own never
+# counts; a test of its absence removes it with its own monkeypatch.
 SECRET = "test-secret-4f1d9a"
 
 
-@pytest.fixture(autouse=True)
-def unsubscribe_secret(monkeypatch: pytest.MonkeyPatch) -> bytes:
+@pytest.fixture(scope="session", autouse=True)
+def unsubscribe_secret() -> Iterator[bytes]:
     """SITE_BUILDER_UNSUBSCRIBE_SECRET set to SECRET; the secret as bytes."""
-    monkeypatch.setenv("SITE_BUILDER_UNSUBSCRIBE_SECRET", SECRET)
-    return SECRET.encode("utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SITE_BUILDER_UNSUBSCRIBE_SECRET", SECRET)
+        yield SECRET.encode("utf-8")
 
 
 @pytest.fixture
