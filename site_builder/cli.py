@@ -503,6 +503,20 @@ def send(
             f"Configuration error: [smtp] username is set; put the password in {smtp.password_env}",
             2,
         )
+    secret_env = settings.digest.unsubscribe_secret_env
+    if settings.digest.unsubscribe_url and not os.environ.get(secret_env):
+        # A dry run too: without the secret its messages would not be the ones sent.
+        _fail(
+            f"Configuration error: [digest] unsubscribe_url is set; put the secret that signs its tokens in "
+            f"{secret_env} (long random text, the same for every run)",
+            2,
+        )
+    if not (settings.digest.unsubscribe_url or settings.digest.unsubscribe_mailto or settings.company.email):
+        _fail(
+            "Configuration error: a message would have no unsubscribe link; set [digest] unsubscribe_url "
+            "or unsubscribe_mailto (or [company] email)",
+            2,
+        )
     if ledger is not None:
         settings = replace(settings, digest=replace(settings.digest, ledger=str(ledger.resolve())))
     from site_builder.cases.load import load_cases

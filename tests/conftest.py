@@ -62,6 +62,20 @@ def case_text(
     return VALID.format(title=title, date=date, language=language, extra=extra, word=word)
 
 
+# The secret of the unsubscribe tokens, as the digest workflow has it: set for the whole session
+# (module-scoped builds compared with a test's own must see the same), so a developer's own never
+# counts; a test of its absence removes it with its own monkeypatch.
+SECRET = "test-secret-4f1d9a"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def unsubscribe_secret() -> Iterator[bytes]:
+    """SITE_BUILDER_UNSUBSCRIBE_SECRET set to SECRET; the secret as bytes."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SITE_BUILDER_UNSUBSCRIBE_SECRET", SECRET)
+        yield SECRET.encode("utf-8")
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty project folder, made the working directory."""

@@ -17,11 +17,16 @@ import pytest
 from click.testing import Result
 
 from site_builder.digest.ledger import Ledger
-from tests.conftest import case_text
+from tests.conftest import SECRET, case_text
 from tests.smtp_server import SmtpServer
 from tests.test_send import SEND, configure, counts
 
-ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+# Made when the module is imported, before the fixture that sets the secret: it is set here too.
+ENV = {
+    **os.environ,
+    "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    "SITE_BUILDER_UNSUBSCRIBE_SECRET": SECRET,
+}
 COMMAND = [sys.executable, "-m", "site_builder", *SEND]
 
 

@@ -83,6 +83,7 @@ def test_digest_send_step_runs_as_a_dry_run(project: Path, write_case: Callable[
         "SINCE": "2026-03-01",
         "DRY_RUN": "true",
         "SITE_BUILDER_SMTP_PASSWORD": "",
+        "SITE_BUILDER_UNSUBSCRIBE_SECRET": "the repository secret",
     }
     result = run_step(steps("digest.yml")["Send"], project, env)
     assert result.returncode == 0, result.stderr

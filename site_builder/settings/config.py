@@ -133,7 +133,7 @@ class Digest:
     ledger: str = _doc("SQLite file recording every message sent (relative to site.toml).", ".site-builder/sent.sqlite")
     unsubscribe_mailto: str = _doc("Address for unsubscribe requests; default: the company's email.", "")
     unsubscribe_url: str = _doc(
-        "https URL for one-click unsubscribe (RFC 8058); {email} is replaced by the address.", ""
+        "https URL for one-click unsubscribe (RFC 8058); {token} is replaced by the reader's token.", ""
     )
     unsubscribe_secret_env: str = _doc(
         "Environment variable holding the secret that signs unsubscribe tokens (keep it the same for ever).",
@@ -481,8 +481,13 @@ def load_settings(path: Path | None) -> Settings:
     if settings.digest.untranslated not in ("show", "hide"):
         problems.append(f"digest.untranslated: {settings.digest.untranslated!r} is not one of show, hide")
     url = settings.digest.unsubscribe_url
-    if url and (not url.startswith("https://") or "{email}" not in url):
-        problems.append(f"digest.unsubscribe_url: {url!r} must be an https URL containing {{email}}")
+    if url and "{email}" in url:
+        problems.append(
+            f"digest.unsubscribe_url: {url!r} puts the reader's address in the link; write {{token}} instead "
+            "(site-builder unsubscribe TOKEN tells whose it is)"
+        )
+    elif url and (not url.startswith("https://") or "{token}" not in url):
+        problems.append(f"digest.unsubscribe_url: {url!r} must be an https URL containing {{token}}")
     sections = _check_sections(settings.sections, problems)
     strings = {}
     for lang, table in settings.strings.items():
