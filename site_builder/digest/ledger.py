@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder.digest.addresses import canonical
+from site_builder.digest.period import Period
 
 SCHEMA_VERSION = "1"
 _SCHEMA = """
@@ -339,23 +340,55 @@ class Ledger:
         return dt.date.fromisoformat(row[0]) if row and row[0] else None
 
 
-def last_sent_until(path: Path) -> dt.date | None:
-    """Like Ledger.last_sent_until, read-only: without creating the file when there is none, nor
-    changing it (a digest build only looks)."""
+# A build only looks at the ledger: it waits this long for a program holding it locked, then goes
+# on without it (a send waits BUSY_TIMEOUT, since it must write).
+LOOK_TIMEOUT = 1.0
+
+
+def _look(path: Path, query: str, timeout: float) -> list[tuple[str, ...]]:
+    """The rows of `query`, read-only: without creating the file when there is none (no rows), nor
+    changing it. Raises LedgerError for a file that cannot be read or is not a send ledger."""
     if not path.exists():
-        return None
+        return []
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
     except sqlite3.Error as exc:
         raise LedgerError(f"{path} cannot be opened ({exc}){_WHAT_TO_DO}") from exc
     try:
         if _schema(db, path) is None:
-            return None
-        row = db.execute("SELECT MAX(until) FROM deliveries WHERE status = 'sent'").fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+            return []
+        return db.execute(query).fetchall()
     except sqlite3.OperationalError as exc:
         raise LedgerError(f"{path} cannot be read ({exc}): check that it is readable, then run again") from exc
-    except (sqlite3.DatabaseError, ValueError) as exc:
+    except sqlite3.DatabaseError as exc:
         raise LedgerError(f"{path} is not a send ledger ({exc}){_WHAT_TO_DO}") from exc
     finally:
         db.close()
+
+
+def last_sent_until(path: Path) -> dt.date | None:
+    """Like Ledger.last_sent_until, read-only: without creating the file when there is none, nor
+    changing it (a digest build only looks)."""
+    rows = _look(path, "SELECT MAX(until) FROM deliveries WHERE status = 'sent'", BUSY_TIMEOUT)
+    try:
+        return dt.date.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
+    except ValueError as exc:
+        raise LedgerError(f"{path} is not a send ledger ({exc}){_WHAT_TO_DO}") from exc
+
+
+def sent_periods(path: Path, timeout: float = LOOK_TIMEOUT) -> tuple[Period, ...]:
+    """Each digest at least one person received, as the dates it covered, read-only like
+    last_sent_until. A digest's name holds its first date; an unreadable name counts from its last."""
+    rows = _look(path, "SELECT DISTINCT digest, until FROM deliveries WHERE status = 'sent'", timeout)
+    found = set()
+    for name, until in rows:
+        try:
+            end = dt.date.fromisoformat(until)
+        except (TypeError, ValueError) as exc:
+            raise LedgerError(f"{path} is not a send ledger ({exc}){_WHAT_TO_DO}") from exc
+        try:
+            start = dt.date.fromisoformat(str(name).split("..", 1)[0])
+        except ValueError:
+            start = end
+        found.add(Period(min(start, end), end))
+    return tuple(sorted(found, key=lambda p: (p.until, p.since)))

@@ -28,12 +28,22 @@ class Period:
         return tuple(c for c in cases if not c.draft and self.since <= c.date <= self.until)
 
 
-def digest_period(settings: Settings, since: dt.date | None, until: dt.date | None, today: dt.date) -> Period:
-    """--since/--until, else from the day after the last digest sent, else the last `digest.days` days."""
+def digest_period(
+    settings: Settings,
+    since: dt.date | None,
+    until: dt.date | None,
+    today: dt.date,
+    sent: tuple[Period, ...] | None = None,
+) -> Period:
+    """--since/--until, else from the day after the last digest sent, else the last `digest.days` days.
+    `sent`: the digests sent, when the caller has read them from the ledger (else it is read here)."""
     end = until or today
     if since is None:
-        from site_builder.digest.ledger import last_sent_until  # SQLite: only when the period depends on it
+        if sent is None:
+            from site_builder.digest.ledger import last_sent_until  # SQLite: only when the period depends on it
 
-        last = last_sent_until(settings.ledger_path)
+            last = last_sent_until(settings.ledger_path)
+        else:
+            last = max((period.until for period in sent), default=None)
         since = last + dt.timedelta(days=1) if last else end - dt.timedelta(days=settings.digest.days)
     return Period(since, end)
