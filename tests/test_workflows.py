@@ -127,7 +127,9 @@ def test_a_send_publishes_the_site_after_keeping_the_ledger() -> None:
     build = [step.get("name") for step in publish["jobs"]["build"]["steps"]]
     assert build.index("Fetch the send ledger of the last digest (read-only)") < build.index("Build")
     fetch = steps("publish.yml")["Fetch the send ledger of the last digest (read-only)"]
-    assert not any("upload" in line for line in commands_of(fetch)) and not any("upload-artifact" in str(s) for s in publish["jobs"]["build"]["steps"])
+    assert not any("upload" in line for line in commands_of(fetch)) and not any(
+        "upload-artifact" in str(s) for s in publish["jobs"]["build"]["steps"]
+    )
 
 
 def test_digest_send_step_runs_as_a_dry_run(project: Path, write_case: Callable[..., Path]) -> None:
