@@ -94,10 +94,10 @@ def test_pull_request_and_publish_steps_run(sample_project: Path, tmp_path: Path
     for run, sent in (("303", None), ("302", ("2026-10-01", "2026-11-05")), ("301", ("2026-07-01", "2026-07-31"))):
         (artifacts / run).mkdir(parents=True)
         if sent:
-            with Ledger(artifacts / run / "sent.sqlite") as ledger:
+            with Ledger(artifacts / run / "sent.sqlite") as store:
                 period = Period(dt.date.fromisoformat(sent[0]), dt.date.fromisoformat(sent[1]))
-                ledger.claim(period.key, "anna@example.com", "<1@x>", period.until)
-                ledger.mark_sent(period.key, "anna@example.com", [])
+                store.claim(period.key, "anna@example.com", "<1@x>", period.until)
+                store.mark_sent(period.key, "anna@example.com", [])
     env = fake_gh(tmp_path, artifacts)
     for name in ("pull-request.yml", "publish.yml"):
         for step, script in steps(name).items():
