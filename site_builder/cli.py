@@ -178,7 +178,7 @@ def _period(
 ) -> Period:
     """The digest's dates. `ledger`: False when no digest is made, so the send ledger is not even opened;
     `sent`: the digests sent, when already read from it."""
-    from site_builder.digest.ledger import LedgerError
+    from site_builder.digest.ledger_read import LedgerError
     from site_builder.digest.period import digest_period
 
     end = until.date() if until else today or dt.date.today()

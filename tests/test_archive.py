@@ -19,6 +19,7 @@ from click.testing import Result
 from lxml import etree, html
 
 from site_builder.digest.ledger import Ledger
+from site_builder.digest.ledger_read import sent_periods
 from site_builder.digest.period import Period
 from site_builder.settings.config import load_settings
 from site_builder.settings.i18n import translator
@@ -329,3 +330,28 @@ def test_a_locked_or_damaged_ledger_keeps_the_archive_as_last_built(archived: Pa
     ledger.write_bytes(good)
     assert run(*SITE).returncode == 0
     assert len(archive_pages(archived)) == 9
+
+
+def test_the_digests_sent_are_read_as_a_scan_of_every_row_would(tmp_path: Path) -> None:
+    # sent_periods steps through the index from one digest to the next; a plain scan is the reference.
+    ledger = tmp_path / "sent.sqlite"
+    for i, status in enumerate(["failed", "sent", "sending", "deferred", "sent", "failed"]):
+        record(ledger, ("2026-01-01", "2026-01-31", status), email=f"p{i}@example.com")  # sent by the second
+    for i in range(3):
+        record(ledger, ("2026-02-01", "2026-02-28", "failed"), email=f"p{i}@example.com")  # nobody got it
+    record(ledger, ("2026-03-01", "2026-03-31", "sent"), ("2026-02-15", "2026-03-31", "sent"))
+    with sqlite3.connect(ledger) as db:  # a name of an older tool's making: counted from its last day
+        db.execute(
+            "INSERT INTO deliveries (digest, email, status, message_id, until, updated) "
+            "VALUES ('april', 'x@example.com', 'sent', '<x>', '2026-04-30', '')"
+        )
+        plain = db.execute("SELECT DISTINCT digest, until FROM deliveries WHERE status = 'sent'").fetchall()
+    db.close()
+    assert len(plain) == 4
+    assert sent_periods(ledger) == (
+        Period(dt.date(2026, 1, 1), dt.date(2026, 1, 31)),
+        Period(dt.date(2026, 2, 15), dt.date(2026, 3, 31)),
+        Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31)),
+        Period(dt.date(2026, 4, 30), dt.date(2026, 4, 30)),
+    )
+    assert sent_periods(tmp_path / "none.sqlite") == () and not (tmp_path / "none.sqlite").exists()

@@ -13,9 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder.digest.addresses import canonical
-from site_builder.digest.period import Period
 
-SCHEMA_VERSION = "1"
+# BUSY_TIMEOUT, SCHEMA_VERSION, LedgerError and last_sent_until are still offered here: they were
+# this module's before its read-only part had a module of its own.
+from site_builder.digest.ledger_read import BUSY_TIMEOUT as BUSY_TIMEOUT
+from site_builder.digest.ledger_read import SCHEMA_VERSION as SCHEMA_VERSION
+from site_builder.digest.ledger_read import WHAT_TO_DO, schema
+from site_builder.digest.ledger_read import LedgerError as LedgerError
+from site_builder.digest.ledger_read import last_sent_until as last_sent_until
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -44,13 +50,9 @@ CREATE TABLE IF NOT EXISTS suppressed (
 );
 """
 
-
-_TABLES = {"meta", "deliveries", "delivered_cases", "suppressed"}
 # Why someone is never sent a digest again.
 REASONS = ("unsubscribed", "bounced", "complained")
 
-# How long to wait for another connection's write to finish before saying the ledger is locked.
-BUSY_TIMEOUT = 5.0
 # A claim ("sending") older than this is free whoever made it: a run on another machine that
 # vanished, or a process id reused since. One message's SMTP exchange is bounded by [smtp] timeout.
 LEASE = dt.timedelta(hours=1)
@@ -59,31 +61,8 @@ _HOST = socket.gethostname()
 _LIVE_RUNS: set[str] = set()
 
 
-class LedgerError(Exception):
-    """The ledger file is not one of ours, is from a newer version, or cannot be opened."""
-
-
-_WHAT_TO_DO = ": move it away or point --ledger/[digest] ledger at the right file"
-
-
 def _reason(exc: BaseException) -> str:
     return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-
-
-def _schema(db: sqlite3.Connection, path: Path) -> str | None:
-    """The ledger's schema version; None for an empty database (a new ledger). Raises LedgerError for
-    a database of something else or of another version, sqlite3.DatabaseError for a file that is none."""
-    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if not tables:
-        return None
-    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() if "meta" in tables else None
-    if row is None and tables <= _TABLES:
-        return None  # a ledger whose creation was cut short: made again
-    if row is None or "deliveries" not in tables:
-        raise LedgerError(f"{path} is not a send ledger (a database of something else){_WHAT_TO_DO}")
-    if row[0] != SCHEMA_VERSION:
-        raise LedgerError(f"{path}: ledger schema {row[0]} is not {SCHEMA_VERSION}; use a matching site-builder")
-    return str(row[0])
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -176,11 +155,11 @@ class Ledger:
             # check_same_thread=False: parallel SMTP connections share it, one at a time under their lock.
             self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
-            raise LedgerError(f"{path} cannot be opened ({_reason(exc)}){_WHAT_TO_DO}") from exc
+            raise LedgerError(f"{path} cannot be opened ({_reason(exc)}){WHAT_TO_DO}") from exc
         try:
             # Checked before anything is written: a file that is someone else's database must not
             # get our tables or a new journal mode.
-            row = _schema(self.db, path)
+            row = schema(self.db, path)
             self.db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode: every commit survives the process being killed; only a power cut
             # could lose the last commits (and then those people would get the digest again).
@@ -208,7 +187,7 @@ class Ledger:
             if _is_busy(exc):
                 raise _locked(path, exc) from exc
             if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
-                raise LedgerError(f"{path} is not a send ledger ({exc}){_WHAT_TO_DO}") from exc
+                raise LedgerError(f"{path} is not a send ledger ({exc}){WHAT_TO_DO}") from exc
             raise LedgerError(
                 f"{path} cannot be used ({exc}): check that it is writable and that no other send is running"
             ) from exc
@@ -338,57 +317,3 @@ class Ledger:
         """The end date of the newest digest anyone actually received."""
         row = self.db.execute("SELECT MAX(until) FROM deliveries WHERE status = 'sent'").fetchone()
         return dt.date.fromisoformat(row[0]) if row and row[0] else None
-
-
-# A build only looks at the ledger: it waits this long for a program holding it locked, then goes
-# on without it (a send waits BUSY_TIMEOUT, since it must write).
-LOOK_TIMEOUT = 1.0
-
-
-def _look(path: Path, query: str, timeout: float) -> list[tuple[str, ...]]:
-    """The rows of `query`, read-only: without creating the file when there is none (no rows), nor
-    changing it. Raises LedgerError for a file that cannot be read or is not a send ledger."""
-    if not path.exists():
-        return []
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
-    except sqlite3.Error as exc:
-        raise LedgerError(f"{path} cannot be opened ({exc}){_WHAT_TO_DO}") from exc
-    try:
-        if _schema(db, path) is None:
-            return []
-        return db.execute(query).fetchall()
-    except sqlite3.OperationalError as exc:
-        raise LedgerError(f"{path} cannot be read ({exc}): check that it is readable, then run again") from exc
-    except sqlite3.DatabaseError as exc:
-        raise LedgerError(f"{path} is not a send ledger ({exc}){_WHAT_TO_DO}") from exc
-    finally:
-        db.close()
-
-
-def last_sent_until(path: Path) -> dt.date | None:
-    """Like Ledger.last_sent_until, read-only: without creating the file when there is none, nor
-    changing it (a digest build only looks)."""
-    rows = _look(path, "SELECT MAX(until) FROM deliveries WHERE status = 'sent'", BUSY_TIMEOUT)
-    try:
-        return dt.date.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
-    except ValueError as exc:
-        raise LedgerError(f"{path} is not a send ledger ({exc}){_WHAT_TO_DO}") from exc
-
-
-def sent_periods(path: Path, timeout: float = LOOK_TIMEOUT) -> tuple[Period, ...]:
-    """Each digest at least one person received, as the dates it covered, read-only like
-    last_sent_until. A digest's name holds its first date; an unreadable name counts from its last."""
-    rows = _look(path, "SELECT DISTINCT digest, until FROM deliveries WHERE status = 'sent'", timeout)
-    found = set()
-    for name, until in rows:
-        try:
-            end = dt.date.fromisoformat(until)
-        except (TypeError, ValueError) as exc:
-            raise LedgerError(f"{path} is not a send ledger ({exc}){_WHAT_TO_DO}") from exc
-        try:
-            start = dt.date.fromisoformat(str(name).split("..", 1)[0])
-        except ValueError:
-            start = end
-        found.add(Period(min(start, end), end))
-    return tuple(sorted(found, key=lambda p: (p.until, p.since)))

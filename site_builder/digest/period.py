@@ -40,7 +40,7 @@ def digest_period(
     end = until or today
     if since is None:
         if sent is None:
-            from site_builder.digest.ledger import last_sent_until  # SQLite: only when the period depends on it
+            from site_builder.digest.ledger_read import last_sent_until  # SQLite: only when the period depends on it
 
             last = last_sent_until(settings.ledger_path)
         else:

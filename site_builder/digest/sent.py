@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from site_builder.build.cache import Cache
 from site_builder.build.keys import key
-from site_builder.digest.ledger import LedgerError, sent_periods
 from site_builder.digest.period import Period
 from site_builder.settings.config import Settings
 
@@ -63,6 +62,11 @@ def sent_digests(settings: Settings) -> Sent:
     path = settings.ledger_path
     cache = Cache(settings.cache_dir / "sent")
     name = key("sent digests", str(path.resolve()))
+    if not path.exists():
+        cache.forget(name)  # nothing sent: no archive, nothing to fall back on either
+        return Sent(())
+    from site_builder.digest.ledger_read import LedgerError, sent_periods  # sqlite3: only when there is a ledger
+
     try:
         periods = by_last_day(sent_periods(path))
     except LedgerError as exc:
@@ -71,7 +75,7 @@ def sent_digests(settings: Settings) -> Sent:
         what = "the archive of sent digests is as the last build read it" if known else "no archive of sent digests"
         return Sent(known or (), f"{exc}; {what}")
     if not periods:
-        cache.forget(name)  # nothing sent (or no ledger): nothing to fall back on either
+        cache.forget(name)
         return Sent(())
     data = _encode(periods)
     if cache.get(name) != data:
