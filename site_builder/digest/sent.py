@@ -25,11 +25,6 @@ class Sent:
     periods: tuple[Period, ...]  # one per last day, newest first (see `by_last_day`)
     warning: str | None = None  # the ledger could not be read: said once, in one line
 
-    @property
-    def last_until(self) -> dt.date | None:
-        """The last day of the newest digest sent, if any."""
-        return self.periods[0].until if self.periods else None
-
 
 def by_last_day(periods: tuple[Period, ...]) -> tuple[Period, ...]:
     """One period per last day, newest first. A digest's web copy is named after its last day
