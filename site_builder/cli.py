@@ -38,6 +38,7 @@ from site_builder.settings.config import PAPER_SIZES, SECURITY, Settings, load_s
 
 if TYPE_CHECKING:
     from site_builder.digest.send import SendReport
+    from site_builder.digest.sent import Sent
     from site_builder.digest.transport import Transport
 
 # Mail, recipients, the preview server and the link checker are imported by their own commands:
@@ -174,7 +175,7 @@ def _period(
     today: dt.date | None = None,
     ledger: bool = True,
     after: str = "",
-    sent: tuple[Period, ...] | None = None,
+    sent: Sent | None = None,
 ) -> Period:
     """The digest's dates. `ledger`: False when no digest is made, so the send ledger is not even opened;
     `sent`: the digests sent, when already read from it."""
@@ -184,7 +185,7 @@ def _period(
     end = until.date() if until else today or dt.date.today()
     try:
         if ledger:
-            period = digest_period(settings, since and since.date(), end, end, sent)
+            period = digest_period(settings, since and since.date(), until and until.date(), end, sent)
         else:
             period = Period(since.date() if since else end, end)
     except LedgerError as exc:
@@ -326,12 +327,12 @@ def build(
             leaflet,
             drafts=drafts,
             strict=strict,
-            sent=sent if sent and "site" in names else (),
+            sent=sent.periods if sent and "site" in names else (),
         )
         _run_build(request, workers, verbose)
 
 
-def _sent(settings: Settings) -> tuple[Period, ...]:
+def _sent(settings: Settings) -> Sent:
     """The digests sent, for the site's archive and the digest's first day; a ledger that cannot be
     read is a warning, never a failed build (see digest/sent.py)."""
     from site_builder.digest.sent import sent_digests
@@ -339,7 +340,7 @@ def _sent(settings: Settings) -> tuple[Period, ...]:
     sent = sent_digests(settings)
     if sent.warning:
         click.secho(f"warning: {sent.warning}", fg="yellow", err=True)
-    return sent.periods
+    return sent
 
 
 @main.command()
@@ -493,6 +494,7 @@ def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: boo
     show_default=True,
     help="SMTP connections used at the same time.",
 )
+@click.option("--now", type=DATE, help="Send as if today were this date (the default period ends today).")
 @_base_url
 def send(
     cases_dir: Path,
@@ -507,9 +509,11 @@ def send(
     outbox: Path | None,
     rate: float | None,
     connections: int,
+    now: dt.datetime | None,
     base_url: str | None,
 ) -> None:
-    """Send the digest to every recipient once. Exit 0: all got it; 1: some did not; 2: nothing was sent."""
+    """Send the digest to every recipient once. Exit 0: all got it; 1: some did not, or may not have;
+    2: nothing was sent."""
     settings = _settings(config_path, base_url)
     smtp = replace(
         settings.smtp,
@@ -537,9 +541,20 @@ def send(
     except InputError as exc:
         _report_problems(exc.problems, "nothing was sent.")
         sys.exit(2)
-    period = _period(settings, since, until, after="; nothing was sent")
+    period = _period(settings, since, until, now.date() if now else None, after="; nothing was sent")
+    if period.resumed:
+        click.echo(
+            f"Finishing the digest of {period.since} to {period.until}, which an earlier send began and did not"
+            " finish: everyone still due gets it now."
+        )
     if not period.select(cases):
         click.echo(f"No published cases from {period.since} to {period.until}; nothing to send.")
+        if period.resumed and not outbox:
+            try:
+                with Ledger(settings.ledger_path) as done:
+                    done.finish(period)  # its cases were deleted: the next send begins the next digest
+            except LedgerError as exc:
+                _fail(f"Ledger error: {exc}", 2)
         return
     # A dry run writes numbered files in order: one "connection". Only its writing is guarded: a
     # real send's OSErrors are the transport's to retry or report.
@@ -570,7 +585,7 @@ def send(
                 # sends the rest (and, at worst, again the one message whose "sent" could not be written).
                 _fail(f"Ledger error: {exc}; the run stopped. Run the same command again to send the rest.", 1)
     _print_send_report(report, outbox)
-    sys.exit(1 if report.failed or report.deferred else 0)
+    sys.exit(1 if report.failed or report.deferred or report.uncertain or report.left_uncertain else 0)
 
 
 def _print_send_report(report: SendReport, outbox: Path | None) -> None:
@@ -588,11 +603,29 @@ def _print_send_report(report: SendReport, outbox: Path | None) -> None:
         click.secho(f"  failed: {email}: {error}", fg="red", err=True)
     for email, error in report.deferred:
         click.secho(f"  not sent yet: {email}: {error}", fg="yellow", err=True)
+    if report.uncertain:
+        click.echo(
+            f"{len(report.uncertain)} uncertain: the server may have stored the message before the line dropped;"
+            " the next run sends it once more with the same Message-ID"
+        )
+    for email, error in report.uncertain:
+        click.secho(f"  uncertain: {email}: {error}", fg="yellow", err=True)
+    if report.left_uncertain:
+        click.echo(
+            f"{len(report.left_uncertain)} left out: uncertain twice already (each copy may have arrived),"
+            " not sent again"
+        )
+    # Never promise what cannot be known: an uncertain message may arrive twice.
+    once = (
+        f"nobody gets the digest twice, except that the {len(report.uncertain)} uncertain may get a second copy"
+        if report.uncertain
+        else "nobody gets the digest twice"
+    )
     if report.aborted:
         reason = report.aborted.rstrip(".")
-        click.secho(f"Stopped: {reason}. Run the same command again to send the rest.", fg="red", err=True)
-    elif report.deferred:
-        click.secho("Run the same command again to retry; nobody gets the digest twice.", fg="yellow", err=True)
+        click.secho(f"Stopped: {reason}. Run the same command again to send the rest; {once}.", fg="red", err=True)
+    elif report.deferred or report.uncertain:
+        click.secho(f"Run the same command again to retry; {once}.", fg="yellow", err=True)
 
 
 @main.command()

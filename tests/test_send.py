@@ -156,8 +156,14 @@ def test_permanent_refusal_is_reported_and_others_still_get_mail(
     assert counts(smtp) == {"anna@example.com": 1, "boris@example.com": 1, "carl@example.com": 1}
 
 
-def test_dropped_connection_is_retried(mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]) -> None:
-    smtp.recorder.drop_after = 1
+def test_line_dropped_after_the_data_is_uncertain_and_sent_by_the_next_run(
+    mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]
+) -> None:
+    smtp.recorder.drop_after = 1  # the server drops the line after the data, before storing it
+    result = cli(*SEND, "--connections", "1")
+    assert result.exit_code == 1, result.output
+    assert "2 sent" in result.output and "1 uncertain" in result.output
+    assert counts(smtp) == {"anna@example.com": 1, "carl@example.com": 1}
     result = cli(*SEND)
     assert result.exit_code == 0, result.output
     assert counts(smtp) == {"anna@example.com": 1, "boris@example.com": 1, "carl@example.com": 1}

@@ -14,13 +14,15 @@ from pathlib import Path
 
 from site_builder.digest.addresses import canonical
 
-# BUSY_TIMEOUT, SCHEMA_VERSION, LedgerError and last_sent_until are still offered here: they were
-# this module's before its read-only part had a module of its own.
+# BUSY_TIMEOUT, SCHEMA_VERSION, LedgerError, last_sent_until and unfinished are still offered here:
+# they were this module's before its read-only part had a module of its own.
 from site_builder.digest.ledger_read import BUSY_TIMEOUT as BUSY_TIMEOUT
 from site_builder.digest.ledger_read import SCHEMA_VERSION as SCHEMA_VERSION
-from site_builder.digest.ledger_read import WHAT_TO_DO, schema
+from site_builder.digest.ledger_read import WHAT_TO_DO, last_sent_until_in, schema, unfinished_in
 from site_builder.digest.ledger_read import LedgerError as LedgerError
 from site_builder.digest.ledger_read import last_sent_until as last_sent_until
+from site_builder.digest.ledger_read import unfinished as unfinished
+from site_builder.digest.period import Period
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,7 +36,15 @@ CREATE TABLE IF NOT EXISTS deliveries (
     until TEXT NOT NULL,
     updated TEXT NOT NULL,
     owner TEXT NOT NULL DEFAULT '',
+    uncertain INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (digest, email)
+);
+CREATE TABLE IF NOT EXISTS digests (
+    digest TEXT PRIMARY KEY,
+    since TEXT NOT NULL,
+    until TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT
 );
 CREATE TABLE IF NOT EXISTS delivered_cases (
     email TEXT NOT NULL,
@@ -122,6 +132,7 @@ class Claim:
     ours: bool
     message_id: str
     sent: bool = False  # not ours because it was sent already (else: another live run is sending it)
+    attempts: int = 1  # runs that have tried this person, this one included
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +142,8 @@ class Delivery:
     status: str
     message_id: str
     attempts: int
+    # Times the whole message went out and the line dropped before the server confirmed it.
+    uncertain: int = 0
 
 
 def _now() -> str:
@@ -171,8 +184,11 @@ class Ledger:
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     self.db.execute(statement)
                 columns = {name for (_, name, *_) in self.db.execute("PRAGMA table_info(deliveries)")}
-                if "owner" not in columns:  # a ledger of an earlier version of schema 1
+                # Columns that earlier versions of schema 1 did not have.
+                if "owner" not in columns:
                     self.db.execute("ALTER TABLE deliveries ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+                if "uncertain" not in columns:
+                    self.db.execute("ALTER TABLE deliveries ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0")
                 if row is None:
                     self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
                     self.db.execute("INSERT OR IGNORE INTO meta VALUES ('addresses', 'canonical')")
@@ -227,7 +243,8 @@ class Ledger:
         """The recorded state of `email` for `digest`, if any."""
         email = canonical(email)
         row = self.db.execute(
-            "SELECT status, message_id, attempts FROM deliveries WHERE digest = ? AND email = ?", (digest, email)
+            "SELECT status, message_id, attempts, uncertain FROM deliveries WHERE digest = ? AND email = ?",
+            (digest, email),
         ).fetchone()
         return Delivery(*row) if row else None
 
@@ -244,7 +261,7 @@ class Ledger:
         email = canonical(email)
         with self._writing():
             row = self.db.execute(
-                "SELECT status, message_id, owner, updated FROM deliveries WHERE digest = ? AND email = ?",
+                "SELECT status, message_id, owner, updated, attempts FROM deliveries WHERE digest = ? AND email = ?",
                 (digest, email),
             ).fetchone()
             if row is None:
@@ -254,7 +271,7 @@ class Ledger:
                     (digest, email, message_id, until.isoformat(), _now(), self.owner),
                 )
                 return Claim(True, message_id)
-            status, known_id, owner, updated = row
+            status, known_id, owner, updated, attempts = row
             if status == "sent":
                 return Claim(False, known_id, sent=True)
             if status == "sending" and owner != self.owner and _alive(owner, updated):
@@ -265,7 +282,7 @@ class Ledger:
                 (_now(), self.owner, digest, email),
             )
             # The Message-ID of the first try, so mail software can spot the (rare) double delivery.
-            return Claim(True, known_id)
+            return Claim(True, known_id, attempts=attempts + 1)
 
     def mark_sent(self, digest: str, email: str, slugs: Iterable[str]) -> None:
         """The server accepted the message: record it and its cases in one transaction."""
@@ -288,6 +305,35 @@ class Ledger:
                 "UPDATE deliveries SET status = ?, error = ?, updated = ? WHERE digest = ? AND email = ?",
                 (status, error[:500], _now(), digest, email),
             )
+
+    def mark_uncertain(self, digest: str, email: str, error: str) -> None:
+        """The whole message went out but the server's answer never came: it may have been stored."""
+        email = canonical(email)
+        with self._writing():
+            self.db.execute(
+                """UPDATE deliveries SET status = 'deferred', uncertain = uncertain + 1, error = ?, updated = ?
+                   WHERE digest = ? AND email = ?""",
+                (error[:500], _now(), digest, email),
+            )
+
+    def start(self, period: Period) -> None:
+        """Record that sending `period`'s digest has begun: until it is finished, it is the one to send."""
+        with self._writing():
+            self.db.execute(
+                "INSERT OR IGNORE INTO digests (digest, since, until, started) VALUES (?, ?, ?, ?)",
+                (period.key, period.since.isoformat(), period.until.isoformat(), _now()),
+            )
+
+    def finish(self, period: Period) -> None:
+        """Everyone due has been handled: the next digest may begin."""
+        with self._writing():
+            self.db.execute(
+                "UPDATE digests SET finished = ? WHERE digest = ? AND finished IS NULL", (_now(), period.key)
+            )
+
+    def unfinished(self) -> Period | None:
+        """The oldest digest whose sending began and did not finish."""
+        return unfinished_in(self.db)
 
     def suppress(self, people: Iterable[tuple[str, str, str]]) -> list[str]:
         """Never send a digest again to these (address, reason, source); the canonical addresses that
@@ -315,5 +361,4 @@ class Ledger:
 
     def last_sent_until(self) -> dt.date | None:
         """The end date of the newest digest anyone actually received."""
-        row = self.db.execute("SELECT MAX(until) FROM deliveries WHERE status = 'sent'").fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+        return last_sent_until_in(self.db)

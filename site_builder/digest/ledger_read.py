@@ -1,17 +1,19 @@
-"""The send ledger read without changing it: what a build needs of it (the digests sent, the last
-day of the newest), with sqlite3 alone. Sending's own module (ledger.py) costs a build ~10 ms more
-to import (sockets, uuids, IDNA) for nothing it uses."""
+"""The send ledger read without changing it: what a build needs of it (the digests sent, the one a
+send began and did not finish), with sqlite3 alone. Sending's own module (ledger.py) would cost a
+build ~10 ms more to import (sockets, uuids, IDNA) for nothing it uses."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from site_builder.digest.period import Period
 
 SCHEMA_VERSION = "1"
-_TABLES = {"meta", "deliveries", "delivered_cases", "suppressed"}
+_TABLES = {"meta", "deliveries", "delivered_cases", "suppressed", "digests"}
 
 # How long to wait for another connection's write to finish before saying the ledger is locked.
 BUSY_TIMEOUT = 5.0
@@ -42,35 +44,55 @@ def schema(db: sqlite3.Connection, path: Path) -> str | None:
     return str(row[0])
 
 
-def _look(path: Path, query: str, timeout: float) -> list[tuple[str, ...]]:
-    """The rows of `query`, read-only: without creating the file when there is none (no rows), nor
-    changing it. Raises LedgerError for a file that cannot be read or is not a send ledger."""
+_T = TypeVar("_T")
+
+
+def _read(path: Path, query: Callable[[sqlite3.Connection], _T | None], timeout: float = BUSY_TIMEOUT) -> _T | None:
+    """`query` on the ledger opened read-only: without creating the file when there is none (None),
+    nor changing it; waiting `timeout` seconds for a program holding it locked. Raises LedgerError
+    for a file that cannot be read or is not a send ledger."""
     if not path.exists():
-        return []
+        return None
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
     except sqlite3.Error as exc:
         raise LedgerError(f"{path} cannot be opened ({exc}){WHAT_TO_DO}") from exc
     try:
         if schema(db, path) is None:
-            return []
-        return db.execute(query).fetchall()
+            return None
+        return query(db)
     except sqlite3.OperationalError as exc:
         raise LedgerError(f"{path} cannot be read ({exc}): check that it is readable, then run again") from exc
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, ValueError) as exc:
         raise LedgerError(f"{path} is not a send ledger ({exc}){WHAT_TO_DO}") from exc
     finally:
         db.close()
 
 
+def unfinished_in(db: sqlite3.Connection) -> Period | None:
+    """The oldest digest whose sending began and did not finish, in an open ledger."""
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "digests" not in tables:
+        return None
+    row = db.execute("SELECT since, until FROM digests WHERE finished IS NULL ORDER BY until, since LIMIT 1").fetchone()
+    return Period(dt.date.fromisoformat(row[0]), dt.date.fromisoformat(row[1])) if row else None
+
+
+def last_sent_until_in(db: sqlite3.Connection) -> dt.date | None:
+    """The end date of the newest digest anyone actually received, in an open ledger."""
+    row = db.execute("SELECT MAX(until) FROM deliveries WHERE status = 'sent'").fetchone()
+    return dt.date.fromisoformat(row[0]) if row and row[0] else None
+
+
+def unfinished(path: Path) -> Period | None:
+    """Like Ledger.unfinished, read-only (see last_sent_until)."""
+    return _read(path, unfinished_in)
+
+
 def last_sent_until(path: Path) -> dt.date | None:
     """Like Ledger.last_sent_until, read-only: without creating the file when there is none, nor
     changing it (a digest build only looks)."""
-    rows = _look(path, "SELECT MAX(until) FROM deliveries WHERE status = 'sent'", BUSY_TIMEOUT)
-    try:
-        return dt.date.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
-    except ValueError as exc:
-        raise LedgerError(f"{path} is not a send ledger ({exc}){WHAT_TO_DO}") from exc
+    return _read(path, last_sent_until_in)
 
 
 # Each digest's name, one step of the primary key's index to the next (not a scan of every row: a
@@ -87,18 +109,26 @@ FROM names WHERE name IS NOT NULL AND sent_until IS NOT NULL
 """
 
 
-def sent_periods(path: Path, timeout: float = LOOK_TIMEOUT) -> tuple[Period, ...]:
-    """Each digest at least one person received, as the dates it covered, oldest first; read-only like
-    last_sent_until. A digest's name holds its first date; an unreadable name counts from its last."""
+def _sent_in(db: sqlite3.Connection) -> tuple[Period, ...]:
+    """Each digest at least one person received, as the dates it covered, oldest first. A digest's
+    name holds its first date; a name it cannot read counts from its last."""
     found = set()
-    for name, until in _look(path, _SENT_DIGESTS, timeout):
-        try:
-            end = dt.date.fromisoformat(until)
-        except (TypeError, ValueError) as exc:
-            raise LedgerError(f"{path} is not a send ledger ({exc}){WHAT_TO_DO}") from exc
+    for name, until in db.execute(_SENT_DIGESTS):
+        end = dt.date.fromisoformat(until)
         try:
             start = dt.date.fromisoformat(str(name).split("..", 1)[0])
         except ValueError:
             start = end
         found.add(Period(min(start, end), end))
     return tuple(sorted(found, key=lambda p: (p.until, p.since)))
+
+
+def sent_periods(path: Path, timeout: float = LOOK_TIMEOUT) -> tuple[Period, ...]:
+    """Each digest at least one person received, oldest first; read-only like last_sent_until."""
+    return _read(path, _sent_in, timeout) or ()
+
+
+def digests_sent(path: Path, timeout: float = LOOK_TIMEOUT) -> tuple[tuple[Period, ...], Period | None]:
+    """In one look at the ledger, read-only: each digest at least one person received (oldest first),
+    and the digest a send began and did not finish, if any (see digest_period)."""
+    return _read(path, lambda db: (_sent_in(db), unfinished_in(db)), timeout) or ((), None)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from site_builder.cases.model import Case
+    from site_builder.digest.sent import Sent
     from site_builder.settings.config import Settings
 
 
@@ -17,6 +18,8 @@ class Period:
 
     since: dt.date
     until: dt.date
+    # An earlier run began sending this digest and did not finish: this run finishes it.
+    resumed: bool = field(default=False, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -33,17 +36,27 @@ def digest_period(
     since: dt.date | None,
     until: dt.date | None,
     today: dt.date,
-    sent: tuple[Period, ...] | None = None,
+    sent: Sent | None = None,
 ) -> Period:
-    """--since/--until, else from the day after the last digest sent, else the last `digest.days` days.
-    `sent`: the digests sent, when the caller has read them from the ledger (else it is read here)."""
+    """--since/--until; else the digest an earlier send began and did not finish, whatever the date; else
+    from the day after the last digest sent (or the last `digest.days` days) to today. `sent`: what the
+    caller has read of the ledger already (else it is read here)."""
+    if since is None and until is None:
+        if sent is None:
+            from site_builder.digest.ledger_read import unfinished  # sqlite3: only when needed
+
+            started = unfinished(settings.ledger_path)
+        else:
+            started = sent.unfinished
+        if started is not None:
+            return Period(started.since, started.until, resumed=True)
     end = until or today
     if since is None:
         if sent is None:
-            from site_builder.digest.ledger_read import last_sent_until  # SQLite: only when the period depends on it
+            from site_builder.digest.ledger_read import last_sent_until
 
             last = last_sent_until(settings.ledger_path)
         else:
-            last = max((period.until for period in sent), default=None)
+            last = max((period.until for period in sent.periods), default=None)
         since = last + dt.timedelta(days=1) if last else end - dt.timedelta(days=settings.digest.days)
     return Period(since, end)

@@ -2,9 +2,10 @@
 for the site's archive and the next digest's first day.
 
 A build must not fail or hang on the ledger: one that cannot be read (locked by another program,
-damaged, not a ledger) gives a warning naming it, and the build goes on with what it last read from
-that ledger (kept in the cache), so the archive stays as it was last built; with nothing kept, the
-archive is empty. No ledger at all means nothing was sent: no archive.
+damaged, not a ledger) gives a warning naming it, and the build goes on with the digests it last
+read from that ledger (kept in the cache), so the archive stays as it was last built; with nothing
+kept, the archive is empty. (Which digest a send left unfinished is not kept: the digest's period
+then starts after the last digest sent.) No ledger at all means nothing was sent: no archive.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Sent:
 
     periods: tuple[Period, ...]  # one per last day, newest first (see `by_last_day`)
     warning: str | None = None  # the ledger could not be read: said once, in one line
+    unfinished: Period | None = None  # the digest a send began and did not finish (for digest_period)
 
 
 def by_last_day(periods: tuple[Period, ...]) -> tuple[Period, ...]:
@@ -60,19 +62,20 @@ def sent_digests(settings: Settings) -> Sent:
     if not path.exists():
         cache.forget(name)  # nothing sent: no archive, nothing to fall back on either
         return Sent(())
-    from site_builder.digest.ledger_read import LedgerError, sent_periods  # sqlite3: only when there is a ledger
+    from site_builder.digest.ledger_read import LedgerError, digests_sent  # sqlite3: only when there is a ledger
 
     try:
-        periods = by_last_day(sent_periods(path))
+        sent, unfinished = digests_sent(path)
     except LedgerError as exc:
         kept = cache.get(name)
         known = _decode(kept) if kept is not None else None
         what = "the archive of sent digests is as the last build read it" if known else "no archive of sent digests"
         return Sent(known or (), f"{exc}; {what}")
+    periods = by_last_day(sent)
     if not periods:
         cache.forget(name)
-        return Sent(())
+        return Sent((), unfinished=unfinished)
     data = _encode(periods)
     if cache.get(name) != data:
         cache.put(name, data)
-    return Sent(periods)
+    return Sent(periods, unfinished=unfinished)
