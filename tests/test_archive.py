@@ -355,3 +355,20 @@ def test_the_digests_sent_are_read_as_a_scan_of_every_row_would(tmp_path: Path) 
         Period(dt.date(2026, 4, 30), dt.date(2026, 4, 30)),
     )
     assert sent_periods(tmp_path / "none.sqlite") == () and not (tmp_path / "none.sqlite").exists()
+
+
+def test_one_look_at_the_ledger_gives_the_archive_and_the_unfinished_digest(
+    sample_project: Path, cli: Callable[..., Result]
+) -> None:
+    # A send began the digest to 5 November and stopped after one person: that person's page is in
+    # the archive, and the build's digest is that one still (the next send finishes it), not the
+    # month to today.
+    period = Period(dt.date(2026, 10, 1), dt.date(2026, 11, 5))
+    with Ledger(sample_project / LEDGER) as store:
+        store.start(period)
+        store.claim(period.key, "anna@example.com", "<1@example.com>", period.until)
+        store.mark_sent(period.key, "anna@example.com", [])
+    result = cli("build", "--only", "site", "--only", "digest", "--no-search", "--now", "2026-11-30")
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in (sample_project / "dist/digest").glob("*.html")] == ["digest-2026-11-05.html"]
+    assert (sample_project / "dist/site/digests/2026-11-05/index.html").is_file()
