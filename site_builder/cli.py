@@ -38,6 +38,7 @@ from site_builder.settings.config import PAPER_SIZES, SECURITY, Settings, load_s
 
 if TYPE_CHECKING:
     from site_builder.digest.send import SendReport
+    from site_builder.digest.sent import Sent
     from site_builder.digest.transport import Transport
 
 # Mail, recipients, the preview server and the link checker are imported by their own commands:
@@ -174,15 +175,17 @@ def _period(
     today: dt.date | None = None,
     ledger: bool = True,
     after: str = "",
+    sent: Sent | None = None,
 ) -> Period:
-    """The digest's dates. `ledger`: False when no digest is made, so the send ledger is not even opened."""
-    from site_builder.digest.ledger import LedgerError
+    """The digest's dates. `ledger`: False when no digest is made, so the send ledger is not even opened;
+    `sent`: the digests sent, when already read from it."""
+    from site_builder.digest.ledger_read import LedgerError
     from site_builder.digest.period import digest_period
 
     end = until.date() if until else today or dt.date.today()
     try:
         if ledger:
-            period = digest_period(settings, since and since.date(), until and until.date(), end)
+            period = digest_period(settings, since and since.date(), until and until.date(), end, sent)
         else:
             period = Period(since.date() if since else end, end)
     except LedgerError as exc:
@@ -312,11 +315,32 @@ def build(
             settings = replace(settings, search=search)
         today = now.date() if now else None
         leaflet = LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, jobs, settings.cache_dir)
-        period = _period(settings, since, until, today, ledger="digest" in names)
+        sent = _sent(settings) if "site" in names or ("digest" in names and since is None) else None
+        period = _period(settings, since, until, today, ledger="digest" in names, sent=sent)
         request = BuildRequest(
-            cases_dir, out, settings, period, today or dt.date.today(), names, leaflet, drafts=drafts, strict=strict
+            cases_dir,
+            out,
+            settings,
+            period,
+            today or dt.date.today(),
+            names,
+            leaflet,
+            drafts=drafts,
+            strict=strict,
+            sent=sent.periods if sent and "site" in names else (),
         )
         _run_build(request, workers, verbose)
+
+
+def _sent(settings: Settings) -> Sent:
+    """The digests sent, for the site's archive and the digest's first day; a ledger that cannot be
+    read is a warning, never a failed build (see digest/sent.py)."""
+    from site_builder.digest.sent import sent_digests
+
+    sent = sent_digests(settings)
+    if sent.warning:
+        click.secho(f"warning: {sent.warning}", fg="yellow", err=True)
+    return sent
 
 
 @main.command()

@@ -92,14 +92,21 @@ def sender(settings: Settings) -> str:
 class DigestRenderer:
     """Renders digests with one template environment and one CSS inliner."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, parts: frozenset[str] | None = None) -> None:
         self.settings = settings
+        # Languages the site has a part in (its own, and each with published cases): a reader of
+        # another language finds the web copy in the site's language.
+        self.parts = parts
         self.links = Links(settings)
         self.env: jinja2.Environment = environment(settings, "email")
         self.inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         self._cache: dict[tuple[object, ...], Digest] = {}
         # Read once: every copy this renderer makes says the same of how its link unsubscribes.
         self.one_click = one_click(settings)
+
+    def _part(self, language: str) -> str:
+        """The part of the site a reader of `language` finds this digest's web copy in."""
+        return language if self.parts is None or language in self.parts else self.settings.language
 
     def render(
         self,
@@ -163,7 +170,7 @@ class DigestRenderer:
             "case_url": lambda case: self.links.absolute(self.links.case(case)),
             "site_url": self.links.absolute(""),
             # The web copy of this digest in the reader's language (the site's digest pages).
-            "web_copy": self.links.absolute(self.links.digest(period.until, t.language)),
+            "web_copy": self.links.absolute(self.links.digest(period.until, self._part(t.language))),
             "unsubscribe": unsubscribe,
             "unsubscribe_by_email": not self.one_click,
         }

@@ -7,16 +7,23 @@ import os
 import socket
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from site_builder.digest.addresses import canonical
+
+# BUSY_TIMEOUT, SCHEMA_VERSION, LedgerError, last_sent_until and unfinished are still offered here:
+# they were this module's before its read-only part had a module of its own.
+from site_builder.digest.ledger_read import BUSY_TIMEOUT as BUSY_TIMEOUT
+from site_builder.digest.ledger_read import SCHEMA_VERSION as SCHEMA_VERSION
+from site_builder.digest.ledger_read import WHAT_TO_DO, last_sent_until_in, schema, unfinished_in
+from site_builder.digest.ledger_read import LedgerError as LedgerError
+from site_builder.digest.ledger_read import last_sent_until as last_sent_until
+from site_builder.digest.ledger_read import unfinished as unfinished
 from site_builder.digest.period import Period
 
-SCHEMA_VERSION = "1"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -53,13 +60,9 @@ CREATE TABLE IF NOT EXISTS suppressed (
 );
 """
 
-
-_TABLES = {"meta", "deliveries", "delivered_cases", "suppressed", "digests"}
 # Why someone is never sent a digest again.
 REASONS = ("unsubscribed", "bounced", "complained")
 
-# How long to wait for another connection's write to finish before saying the ledger is locked.
-BUSY_TIMEOUT = 5.0
 # A claim ("sending") older than this is free whoever made it: a run on another machine that
 # vanished, or a process id reused since. One message's SMTP exchange is bounded by [smtp] timeout.
 LEASE = dt.timedelta(hours=1)
@@ -68,31 +71,8 @@ _HOST = socket.gethostname()
 _LIVE_RUNS: set[str] = set()
 
 
-class LedgerError(Exception):
-    """The ledger file is not one of ours, is from a newer version, or cannot be opened."""
-
-
-_WHAT_TO_DO = ": move it away or point --ledger/[digest] ledger at the right file"
-
-
 def _reason(exc: BaseException) -> str:
     return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-
-
-def _schema(db: sqlite3.Connection, path: Path) -> str | None:
-    """The ledger's schema version; None for an empty database (a new ledger). Raises LedgerError for
-    a database of something else or of another version, sqlite3.DatabaseError for a file that is none."""
-    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if not tables:
-        return None
-    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() if "meta" in tables else None
-    if row is None and tables <= _TABLES:
-        return None  # a ledger whose creation was cut short: made again
-    if row is None or "deliveries" not in tables:
-        raise LedgerError(f"{path} is not a send ledger (a database of something else){_WHAT_TO_DO}")
-    if row[0] != SCHEMA_VERSION:
-        raise LedgerError(f"{path}: ledger schema {row[0]} is not {SCHEMA_VERSION}; use a matching site-builder")
-    return str(row[0])
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -188,11 +168,11 @@ class Ledger:
             # check_same_thread=False: parallel SMTP connections share it, one at a time under their lock.
             self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
-            raise LedgerError(f"{path} cannot be opened ({_reason(exc)}){_WHAT_TO_DO}") from exc
+            raise LedgerError(f"{path} cannot be opened ({_reason(exc)}){WHAT_TO_DO}") from exc
         try:
             # Checked before anything is written: a file that is someone else's database must not
             # get our tables or a new journal mode.
-            row = _schema(self.db, path)
+            row = schema(self.db, path)
             self.db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode: every commit survives the process being killed; only a power cut
             # could lose the last commits (and then those people would get the digest again).
@@ -223,7 +203,7 @@ class Ledger:
             if _is_busy(exc):
                 raise _locked(path, exc) from exc
             if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
-                raise LedgerError(f"{path} is not a send ledger ({exc}){_WHAT_TO_DO}") from exc
+                raise LedgerError(f"{path} is not a send ledger ({exc}){WHAT_TO_DO}") from exc
             raise LedgerError(
                 f"{path} cannot be used ({exc}): check that it is writable and that no other send is running"
             ) from exc
@@ -353,7 +333,7 @@ class Ledger:
 
     def unfinished(self) -> Period | None:
         """The oldest digest whose sending began and did not finish."""
-        return _unfinished(self.db)
+        return unfinished_in(self.db)
 
     def suppress(self, people: Iterable[tuple[str, str, str]]) -> list[str]:
         """Never send a digest again to these (address, reason, source); the canonical addresses that
@@ -386,51 +366,4 @@ class Ledger:
 
     def last_sent_until(self) -> dt.date | None:
         """The end date of the newest digest anyone actually received."""
-        return _last_sent_until(self.db)
-
-
-def _unfinished(db: sqlite3.Connection) -> Period | None:
-    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if "digests" not in tables:
-        return None
-    row = db.execute("SELECT since, until FROM digests WHERE finished IS NULL ORDER BY until, since LIMIT 1").fetchone()
-    return Period(dt.date.fromisoformat(row[0]), dt.date.fromisoformat(row[1])) if row else None
-
-
-def unfinished(path: Path) -> Period | None:
-    """Like Ledger.unfinished, read-only (see last_sent_until)."""
-    return _read(path, _unfinished)
-
-
-def last_sent_until(path: Path) -> dt.date | None:
-    """Like Ledger.last_sent_until, read-only: without creating the file when there is none, nor
-    changing it (a digest build only looks)."""
-    return _read(path, _last_sent_until)
-
-
-def _last_sent_until(db: sqlite3.Connection) -> dt.date | None:
-    row = db.execute("SELECT MAX(until) FROM deliveries WHERE status = 'sent'").fetchone()
-    return dt.date.fromisoformat(row[0]) if row and row[0] else None
-
-
-_T = TypeVar("_T")
-
-
-def _read(path: Path, query: Callable[[sqlite3.Connection], _T | None]) -> _T | None:
-    """`query` on the ledger opened read-only; None when there is no ledger yet."""
-    if not path.exists():
-        return None
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise LedgerError(f"{path} cannot be opened ({exc}){_WHAT_TO_DO}") from exc
-    try:
-        if _schema(db, path) is None:
-            return None
-        return query(db)
-    except sqlite3.OperationalError as exc:
-        raise LedgerError(f"{path} cannot be read ({exc}): check that it is readable, then run again") from exc
-    except (sqlite3.DatabaseError, ValueError) as exc:
-        raise LedgerError(f"{path} is not a send ledger ({exc}){_WHAT_TO_DO}") from exc
-    finally:
-        db.close()
+        return last_sent_until_in(self.db)

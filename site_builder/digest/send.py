@@ -81,7 +81,8 @@ def send_digest(
     if options.record:
         ledger.start(period)
     due = _plan(period.select(cases), recipients, period, ledger, report, settings, siblings(cases))
-    run = _Run(due, settings, period, ledger, options, progress, report, len(transports))
+    parts = frozenset({settings.language, *(c.language for c in cases if not c.draft)})
+    run = _Run(due, settings, period, ledger, options, progress, report, len(transports), parts)
     if len(transports) == 1:
         run.work(transports[0])
     else:
@@ -119,11 +120,12 @@ class _Run:
         progress: Callable[[Recipient], None],
         report: SendReport,
         connections: int,
+        parts: frozenset[str],
     ) -> None:
         self.settings, self.period, self.ledger, self.options = settings, period, ledger, options
         self.progress, self.report = progress, report
         self.envelope_from = parseaddr(sender(settings))[1]
-        self.messages = DigestMessages(settings, period, self.envelope_from)
+        self.messages = DigestMessages(settings, period, self.envelope_from, parts)
         self.queue: deque[_Due] = deque(due)
         # People whose connection could not be opened, left for a connection that works.
         self.handed_back: deque[tuple[_Due, str]] = deque()

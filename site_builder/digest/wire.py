@@ -65,10 +65,12 @@ class _Template:
 class DigestMessages:
     """Builds each recipient's message for one period, serializing each distinct digest only once."""
 
-    def __init__(self, settings: Settings, period: Period, envelope_from: str) -> None:
+    def __init__(
+        self, settings: Settings, period: Period, envelope_from: str, parts: frozenset[str] | None = None
+    ) -> None:
         self.settings = settings
         self.period = period
-        self.renderer = DigestRenderer(settings)
+        self.renderer = DigestRenderer(settings, parts)
         self.ascii_sender = envelope_from.isascii()
         self._templates: dict[tuple[object, ...], _Template] = {}
 

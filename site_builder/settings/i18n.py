@@ -94,6 +94,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "languages": "Languages",
         "print_case": "Print this case (PDF)",
         "booklet": "All cases as a printable booklet (PDF)",
+        "digests": "Past digests",
+        "digests_intro": "Every digest we have emailed to our clients, newest first, with the cases of its period.",
+        "digests_period": "Period",
+        "digests_cases": "Cases",
+        "digests_none": "No digest has been sent in this language yet.",
         "intro": "Every case here began with a customer telling us something went wrong. "
         "Here is what happened, why, what we did about it, and whom we thank for it.",
     },
@@ -175,6 +180,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "languages": "Языки",
         "print_case": "Распечатать (PDF)",
         "booklet": "Все случаи одной брошюрой (PDF)",
+        "digests": "Архив дайджестов",
+        "digests_intro": "Все дайджесты, которые мы разослали клиентам, от новых к старым, со случаями их периода.",
+        "digests_period": "Период",
+        "digests_cases": "Случаи",
+        "digests_none": "На этом языке дайджестов ещё не было.",
         "intro": "Каждый случай здесь начался с того, что клиент сказал нам: что-то пошло не так. "
         "Что случилось, почему, что мы сделали и кого благодарим.",
     },
@@ -256,6 +266,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "languages": "Sprog",
         "print_case": "Udskriv sagen (PDF)",
         "booklet": "Alle sager som hæfte til udskrift (PDF)",
+        "digests": "Tidligere nyhedsbreve",
+        "digests_intro": "Alle nyhedsbreve, vi har sendt til vores kunder, nyeste først, "
+        "med sagerne fra deres periode.",
+        "digests_period": "Periode",
+        "digests_cases": "Sager",
+        "digests_none": "Der er endnu ikke sendt nyhedsbreve på dette sprog.",
         "intro": "Hver sag her begyndte med en kunde, der fortalte os, at noget gik galt. "
         "Her er, hvad der skete, hvorfor, hvad vi gjorde, og hvem vi takker.",
     },
