@@ -38,6 +38,7 @@ from site_builder.settings.config import PAPER_SIZES, SECURITY, Settings, load_s
 
 if TYPE_CHECKING:
     from site_builder.digest.send import SendReport
+    from site_builder.digest.sent import Sent
     from site_builder.digest.transport import Transport
 
 # Mail, recipients, the preview server and the link checker are imported by their own commands:
@@ -174,15 +175,17 @@ def _period(
     today: dt.date | None = None,
     ledger: bool = True,
     after: str = "",
+    sent: Sent | None = None,
 ) -> Period:
-    """The digest's dates. `ledger`: False when no digest is made, so the send ledger is not even opened."""
-    from site_builder.digest.ledger import LedgerError
+    """The digest's dates. `ledger`: False when no digest is made, so the send ledger is not even opened;
+    `sent`: the digests sent, when already read from it."""
+    from site_builder.digest.ledger_read import LedgerError
     from site_builder.digest.period import digest_period
 
     end = until.date() if until else today or dt.date.today()
     try:
         if ledger:
-            period = digest_period(settings, since and since.date(), end, end)
+            period = digest_period(settings, since and since.date(), until and until.date(), end, sent)
         else:
             period = Period(since.date() if since else end, end)
     except LedgerError as exc:
@@ -312,11 +315,32 @@ def build(
             settings = replace(settings, search=search)
         today = now.date() if now else None
         leaflet = LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, jobs, settings.cache_dir)
-        period = _period(settings, since, until, today, ledger="digest" in names)
+        sent = _sent(settings) if "site" in names or ("digest" in names and since is None) else None
+        period = _period(settings, since, until, today, ledger="digest" in names, sent=sent)
         request = BuildRequest(
-            cases_dir, out, settings, period, today or dt.date.today(), names, leaflet, drafts=drafts, strict=strict
+            cases_dir,
+            out,
+            settings,
+            period,
+            today or dt.date.today(),
+            names,
+            leaflet,
+            drafts=drafts,
+            strict=strict,
+            sent=sent.periods if sent and "site" in names else (),
         )
         _run_build(request, workers, verbose)
+
+
+def _sent(settings: Settings) -> Sent:
+    """The digests sent, for the site's archive and the digest's first day; a ledger that cannot be
+    read is a warning, never a failed build (see digest/sent.py)."""
+    from site_builder.digest.sent import sent_digests
+
+    sent = sent_digests(settings)
+    if sent.warning:
+        click.secho(f"warning: {sent.warning}", fg="yellow", err=True)
+    return sent
 
 
 @main.command()
@@ -470,6 +494,7 @@ def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: boo
     show_default=True,
     help="SMTP connections used at the same time.",
 )
+@click.option("--now", type=DATE, help="Send as if today were this date (the default period ends today).")
 @_base_url
 def send(
     cases_dir: Path,
@@ -484,9 +509,11 @@ def send(
     outbox: Path | None,
     rate: float | None,
     connections: int,
+    now: dt.datetime | None,
     base_url: str | None,
 ) -> None:
-    """Send the digest to every recipient once. Exit 0: all got it; 1: some did not; 2: nothing was sent."""
+    """Send the digest to every recipient once. Exit 0: all got it; 1: some did not, or may not have;
+    2: nothing was sent."""
     settings = _settings(config_path, base_url)
     smtp = replace(
         settings.smtp,
@@ -498,6 +525,20 @@ def send(
     if smtp.username and not outbox and not os.environ.get(smtp.password_env):
         _fail(
             f"Configuration error: [smtp] username is set; put the password in {smtp.password_env}",
+            2,
+        )
+    secret_env = settings.digest.unsubscribe_secret_env
+    if settings.digest.unsubscribe_url and not os.environ.get(secret_env):
+        # A dry run too: without the secret its messages would not be the ones sent.
+        _fail(
+            f"Configuration error: [digest] unsubscribe_url is set; put the secret that signs its tokens in "
+            f"{secret_env} (long random text, the same for every run)",
+            2,
+        )
+    if not (settings.digest.unsubscribe_url or settings.digest.unsubscribe_mailto or settings.company.email):
+        _fail(
+            "Configuration error: a message would have no unsubscribe link; set [digest] unsubscribe_url "
+            "or unsubscribe_mailto (or [company] email)",
             2,
         )
     if ledger is not None:
@@ -515,9 +556,20 @@ def send(
     except InputError as exc:
         _report_problems(exc.problems, "nothing was sent.")
         sys.exit(2)
-    period = _period(settings, since, until, after="; nothing was sent")
+    period = _period(settings, since, until, now.date() if now else None, after="; nothing was sent")
+    if period.resumed:
+        click.echo(
+            f"Finishing the digest of {period.since} to {period.until}, which an earlier send began and did not"
+            " finish: everyone still due gets it now."
+        )
     if not period.select(cases):
         click.echo(f"No published cases from {period.since} to {period.until}; nothing to send.")
+        if period.resumed and not outbox:
+            try:
+                with Ledger(settings.ledger_path) as done:
+                    done.finish(period)  # its cases were deleted: the next send begins the next digest
+            except LedgerError as exc:
+                _fail(f"Ledger error: {exc}", 2)
         return
     # A dry run writes numbered files in order: one "connection". Only its writing is guarded: a
     # real send's OSErrors are the transport's to retry or report.
@@ -548,7 +600,7 @@ def send(
                 # sends the rest (and, at worst, again the one message whose "sent" could not be written).
                 _fail(f"Ledger error: {exc}; the run stopped. Run the same command again to send the rest.", 1)
     _print_send_report(report, outbox)
-    sys.exit(1 if report.failed or report.deferred else 0)
+    sys.exit(1 if report.failed or report.deferred or report.uncertain or report.left_uncertain else 0)
 
 
 def _dkim_signer(settings: Settings) -> Callable[[bytes], bytes] | None:
@@ -583,11 +635,29 @@ def _print_send_report(report: SendReport, outbox: Path | None) -> None:
         click.secho(f"  failed: {email}: {error}", fg="red", err=True)
     for email, error in report.deferred:
         click.secho(f"  not sent yet: {email}: {error}", fg="yellow", err=True)
+    if report.uncertain:
+        click.echo(
+            f"{len(report.uncertain)} uncertain: the server may have stored the message before the line dropped;"
+            " the next run sends it once more with the same Message-ID"
+        )
+    for email, error in report.uncertain:
+        click.secho(f"  uncertain: {email}: {error}", fg="yellow", err=True)
+    if report.left_uncertain:
+        click.echo(
+            f"{len(report.left_uncertain)} left out: uncertain twice already (each copy may have arrived),"
+            " not sent again"
+        )
+    # Never promise what cannot be known: an uncertain message may arrive twice.
+    once = (
+        f"nobody gets the digest twice, except that the {len(report.uncertain)} uncertain may get a second copy"
+        if report.uncertain
+        else "nobody gets the digest twice"
+    )
     if report.aborted:
         reason = report.aborted.rstrip(".")
-        click.secho(f"Stopped: {reason}. Run the same command again to send the rest.", fg="red", err=True)
-    elif report.deferred:
-        click.secho("Run the same command again to retry; nobody gets the digest twice.", fg="yellow", err=True)
+        click.secho(f"Stopped: {reason}. Run the same command again to send the rest; {once}.", fg="red", err=True)
+    elif report.deferred or report.uncertain:
+        click.secho(f"Run the same command again to retry; {once}.", fg="yellow", err=True)
 
 
 @main.command()
@@ -678,6 +748,89 @@ def unsubscribe(
         click.secho(str(problem), fg="yellow", err=True)
     if requests and resolved.unknown:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--imap-host", help="IMAP server (overrides [mailbox] host).")
+@click.option("--imap-port", type=click.IntRange(1, 65535), help="IMAP port (overrides [mailbox] port).")
+@click.option("--security", type=click.Choice(SECURITY), help="Connection security (overrides [mailbox] security).")
+@click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False), help="Send ledger (SQLite).")
+@click.option("--dry-run", is_flag=True, help="Say what would be recorded and moved; change nothing.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list each message handled.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("site.toml"),
+    show_default=True,
+    help="Site settings file (optional).",
+)
+def mailbox(
+    imap_host: str | None,
+    imap_port: int | None,
+    security: str | None,
+    ledger: Path | None,
+    dry_run: bool,
+    verbose: bool,
+    config_path: Path,
+) -> None:
+    """Record the unsubscribe requests and permanent bounces in [mailbox] folder on the suppression
+    list, and move those messages to [mailbox] done_folder; everything else stays where it is.
+
+    Exit 0: done; 1: all recorded, but the connection broke while moving (run again to move the
+    rest); 2: the mailbox could not be read, nothing was recorded.
+    """
+    settings = _settings(config_path)
+    config = replace(
+        settings.mailbox,
+        host=imap_host or settings.mailbox.host,
+        port=imap_port or settings.mailbox.port,
+        security=security or settings.mailbox.security,
+    )
+    where = f"[mailbox] in {config_path}"
+    if not config.host:
+        _fail(f"Configuration error: {where}: set host (the IMAP server), or pass --imap-host", 2)
+    if not config.username:
+        _fail(f"Configuration error: {where}: set username (the login for {config.host})", 2)
+    password = os.environ.get(config.password_env)
+    if not password:
+        _fail(f"Configuration error: put the password for {config.username!r} in {config.password_env}", 2)
+    from site_builder.digest.imap import ConnectionLost, MailboxError
+    from site_builder.digest.ledger import Ledger, LedgerError
+    from site_builder.digest.mailbox import read_mailbox
+
+    path = ledger.resolve() if ledger else settings.ledger_path
+    secret_text = os.environ.get(settings.digest.unsubscribe_secret_env)
+    secret = secret_text.encode("utf-8") if secret_text else None
+    try:
+        with Ledger(path) as store:
+            report = read_mailbox(config, password, store, secret, settings.digest.unsubscribe_secret_env, dry_run)
+    except ConnectionLost as exc:
+        _fail(f"Mailbox error: {exc}; nothing was recorded; run it again.", 2)
+    except MailboxError as exc:
+        _fail(f"Mailbox error: {exc}; nothing was recorded.", 2)
+    except LedgerError as exc:
+        _fail(f"Ledger error: {exc}; nothing was recorded or moved.", 2)
+    if verbose or dry_run:
+        for line in report.details:
+            click.echo(f"  {line}")
+    for note in report.notes:
+        click.secho(f"left in {report.folder}: {note}", fg="yellow", err=True)
+    again = len(report.unsubscribed) + len(report.bounced) - len(report.added)
+    already = f" ({again} already on the list)" if again and not dry_run else ""
+    moved = f"{report.handled} to move to" if dry_run else f"{report.moved} moved to"
+    click.echo(
+        f"{len(report.unsubscribed)} unsubscribed, {len(report.bounced)} bounced{already}, "
+        f"{moved} {report.done_folder}, {report.left} left alone" + (" (dry run: nothing changed)" if dry_run else "")
+    )
+    if report.move_note:
+        click.secho(f"Note: {report.move_note}.", fg="yellow", err=True)
+    if report.interrupted:
+        _fail(
+            f"Stopped: {report.interrupted}. Everyone found is recorded; "
+            f"{report.handled - report.moved} message(s) stay in {report.folder} and are moved by the next run.",
+            1,
+        )
 
 
 @main.command()

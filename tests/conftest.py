@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from site_builder.cli import main
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require
+from tests.imap_server import DOVECOT, Dovecot, dovecot
 from tests.smtp_server import Recorder, SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,20 @@ def case_text(
 ) -> str:
     """A valid case file's text with a few fields changeable."""
     return VALID.format(title=title, date=date, language=language, extra=extra, word=word)
+
+
+# The secret of the unsubscribe tokens, as the digest workflow has it: set for the whole session
+# (module-scoped builds compared with a test's own must see the same), so a developer's own never
+# counts; a test of its absence removes it with its own monkeypatch.
+SECRET = "test-secret-4f1d9a"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def unsubscribe_secret() -> Iterator[bytes]:
+    """SITE_BUILDER_UNSUBSCRIBE_SECRET set to SECRET; the secret as bytes."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SITE_BUILDER_UNSUBSCRIBE_SECRET", SECRET)
+        yield SECRET.encode("utf-8")
 
 
 @pytest.fixture
@@ -121,6 +136,14 @@ def smtp() -> Iterator[SmtpServer]:
     yield server
     server.recorder.release.set()
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def imap() -> Iterator[Dovecot]:
+    """A real IMAP server (Debian's Dovecot) on loopback for the whole session; each test uses a user of its own."""
+    require(DOVECOT, "Debian's dovecot-imapd")
+    with dovecot() as server:
+        yield server
 
 
 @pytest.hookimpl(wrapper=True)

@@ -29,6 +29,9 @@ class Recorder:
     raw: dict[str, bytes] = field(default_factory=dict)  # each recipient's last message, as sent
     refuse: set[str] = field(default_factory=set)
     drop_after: int | None = None
+    # Store the message, then drop the line before answering "250" (once, after this many messages).
+    drop_after_storing: int | None = None
+    defer: set[str] = field(default_factory=set)  # answered "451" at RCPT, every time
     stall_after: int | None = None
     stalls: int = 0
     stalled: threading.Event = field(default_factory=threading.Event)
@@ -37,6 +40,8 @@ class Recorder:
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
         if address in self.refuse:
             return "550 5.1.1 No such user here"
+        if address in self.defer:
+            return "451 4.2.0 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -56,6 +61,9 @@ class Recorder:
         assert isinstance(message, EmailMessage)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
         self.raw.update(dict.fromkeys(envelope.rcpt_tos, bytes(envelope.content)))
+        if self.drop_after_storing is not None and len(self.messages) > self.drop_after_storing:
+            self.drop_after_storing = None  # only once
+            server.transport.close()  # stored, and the "250" never reaches the sender
         return "250 2.0.0 Accepted"
 
     def to(self, address: str) -> list[EmailMessage]:

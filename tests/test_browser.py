@@ -17,16 +17,22 @@ from site_builder.cli import main
 from site_builder.website import search as search_module
 from tests.browser import AXE, VNU, require, serve_folder
 from tests.conftest import ROOT, SAMPLE_CASES
+from tests.test_archive import record
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample site, built once for this module (site only: leaflets are tested elsewhere)."""
+    """The sample site, built once for this module (site only: leaflets are tested elsewhere), with
+    two digests sent, so its archive is checked like every other page."""
     root = tmp_path_factory.mktemp("browser")
     shutil.copytree(SAMPLE_CASES, root / "cases")
-    args = ["build", "--only", "site", "--cases", str(root / "cases"), "--config", str(ROOT / "site.toml")]
+    shutil.copy(ROOT / "site.toml", root / "site.toml")
+    record(
+        root / ".site-builder/sent.sqlite", ("2026-10-01", "2026-11-05", "sent"), ("2026-07-01", "2026-07-31", "sent")
+    )
+    args = ["build", "--only", "site", "--cases", str(root / "cases"), "--config", str(root / "site.toml")]
     result = CliRunner().invoke(main, [*args, "--out", str(root / "dist"), "--base-url", "http://127.0.0.1/"])
     assert result.exit_code == 0, result.output
     return root / "dist/site"
@@ -188,6 +194,9 @@ PAGES = [
     "industries/hotels/",
     "stats/",
     "404.html",
+    "digests/",
+    "ru/digests/2026-11-05/",
+    "da/digests/2026-11-05/",
 ]
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from site_builder.cases.load import load_cases
-from site_builder.digest.compose import DigestRenderer, compose, message_id, unsubscribe_links
+from site_builder.digest.compose import DigestRenderer, compose, message_id
 from site_builder.digest.period import Period
+from site_builder.digest.unsubscribe import unsubscribe_links
 from site_builder.digest.wire import DigestMessages
 from site_builder.settings.config import Settings, load_settings
 from tests.test_digest import parts
@@ -38,8 +39,8 @@ PEOPLE = [
 def expected(settings: Settings, name: str | None, address: str, language: str) -> bytes:
     """The message as compose builds it and smtplib's send_message would serialize it."""
     cases = load_cases(Path("cases"), settings)
-    _, https = unsubscribe_links(settings, address)
-    digest = DigestRenderer(settings).render(PERIOD.select(cases), PERIOD, language, name, https)
+    link = unsubscribe_links(settings, address).body
+    digest = DigestRenderer(settings).render(PERIOD.select(cases), PERIOD, language, name, link)
     mid = message_id(settings, PERIOD.key, address)
     message = compose(digest, settings, to=Address(name or "", addr_spec=address), message_id=mid, date=DATE)
     policy = email.policy.SMTP if address.isascii() else email.policy.SMTPUTF8

@@ -3,6 +3,7 @@ sequence of edits the output is byte-identical to a clean build of the same inpu
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import os
@@ -17,8 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from site_builder.cli import main
+from site_builder.digest.ledger import Ledger
+from site_builder.digest.period import Period
 from site_builder.website import search
 from tests.conftest import ROOT, case_text
+from tests.smtp_server import SmtpServer
 
 BUILD = (
     "build",
@@ -35,14 +39,15 @@ BUILD = (
 )
 
 
-def build(project: Path, out: str = "dist", *extra: str) -> None:
-    """Build `project` into `project/out`; the build must succeed."""
+def build(project: Path, out: str = "dist", *extra: str) -> str:
+    """Build `project` into `project/out`; the build must succeed. What it printed."""
     args = [*BUILD, "--cases", str(project / "cases"), "--out", str(project / out), "--jobs", "1", *extra]
     config = project / "site.toml"
     if config.exists():
         args += ["--config", str(config)]
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
+    return result.output
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
@@ -247,6 +252,14 @@ def apply(project: Path, step: tuple[str, int, int]) -> None:
             if b % 2:  # a key of its own, which no other case has
                 unkeyed.insert(1, f"translation_key: own-{path.stem}\n")
             path.write_text("".join(unkeyed), encoding="utf-8")
+    elif action == "send":  # a digest sent (b % 3 == 0: refused for everyone, so nobody got it)
+        period = Period(dt.date(2026, 3, 1 + a), dt.date(2026, 3, 1 + a + b))
+        with Ledger(project / LEDGER) as ledger:
+            ledger.claim(period.key, f"p{a}{b}@example.com", f"<{a}-{b}@example.com>", period.until)
+            if b % 3:
+                ledger.mark_sent(period.key, f"p{a}{b}@example.com", [])
+            else:
+                ledger.mark(period.key, f"p{a}{b}@example.com", "failed", "550 no such user")
     elif action == "mail":  # the mail server (shown by no output) and the digest's length (shown by the digest)
         config = project / "site.toml"
         kept = config.read_text(encoding="utf-8").split("[smtp]")[0] if config.exists() else ""
@@ -260,8 +273,10 @@ def steps(*actions: str) -> st.SearchStrategy[list[tuple[str, int, int]]]:
 
 
 STEPS = steps(
-    "add", "edit", "retitle", "rename", "delete", "template", "settings", "mail", "translate", "translate", "rekey"
-)
+    "add", "edit", "retitle", "rename", "delete", "template", "settings", "mail", "translate", "translate", "rekey",
+    "send",
+)  # fmt: skip
+LEDGER = ".site-builder/sent.sqlite"
 RU_HEADINGS = {"## Problem": "## Проблема", "## Cause": "## Причина", "## Fix": "## Решение", "## Thanks": "## Спасибо"}
 DA_HEADINGS = {"## Cause": "## Årsag", "## Fix": "## Løsning", "## Thanks": "## Tak"}
 
@@ -287,6 +302,9 @@ def test_incremental_equals_clean_build(tmp_path_factory: object, steps: list[tu
             clean = project / "clean-project"
             shutil.rmtree(clean, ignore_errors=True)
             shutil.copytree(project, clean, ignore=shutil.ignore_patterns("dist", "clean*", ".site-builder"))
+            if (project / LEDGER).exists():  # the digests sent: input, unlike the rest of .site-builder/
+                (clean / LEDGER).parent.mkdir()
+                shutil.copy(project / LEDGER, clean / LEDGER)
             build(clean, "dist")
             # Pagefind names its files differently on every run, even for the same pages: its index is
             # compared by the pages it holds, everything else byte by byte.
@@ -588,3 +606,60 @@ def test_a_theme_showing_any_field_on_cards_is_kept_up_to_date(project: Path, wr
     build(project)
     assert b"Two free nights" in (project / "dist/site/index.html").read_bytes()
     assert _without_index(project / "dist") == _without_index(_clean_site(project).parent)
+
+
+def changed_files(before: dict[str, tuple[int, int, bytes]], after: dict[str, tuple[int, int, bytes]]) -> set[str]:
+    """Files written again (another inode or mtime), added or removed between two snapshots."""
+    return {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+
+
+def test_a_send_adds_its_page_and_an_unchanged_ledger_rewrites_nothing(
+    project: Path, write_case: Callable[..., Path], smtp: SmtpServer
+) -> None:
+    (project / "site.toml").write_text(
+        f'[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "none"\n[company]\nemail = "care@acme.example"\n',
+        encoding="utf-8",
+    )
+    for day in (2, 9, 20):
+        write_case(f"c{day}.md", case_text(title=f"Case {day}", date=f"2026-03-{day:02}"))
+    (project / "people.csv").write_text("email,name\nanna@example.com,Anna\n", encoding="utf-8")
+    build(project)
+    site = project / "dist/site"
+    assert not (site / "digests").exists()
+
+    def send(since: str, until: str) -> None:
+        args = ["send", "--recipients", "people.csv", "--since", since, "--until", until]
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 0 and "1 sent" in result.output, result.output
+
+    send("2026-03-01", "2026-03-15")  # really sent, through the server
+    before = snapshot(site)
+    build(project)
+    first = snapshot(site)
+    assert (site / "digests/2026-03-15/index.html").is_file()
+    # The first digest adds the archive's link to every page.
+    assert {"digests/2026-03-15/index.html", "digests/index.html", "sitemap.xml"} <= changed_files(before, first)
+    assert {name for name in changed_files(before, first) if name.endswith(".html")} == {
+        name for name in first if name.endswith(".html")
+    }
+    output = build(project, "dist", "-v")
+    assert "Plan: from the last build: nothing changed" in output, output
+    assert snapshot(site) == first, "an unchanged ledger rewrites nothing"
+    send("2026-03-16", "2026-03-31")
+    output = build(project, "dist", "-v")
+    assert "Plan: full: what the site shows (settings, theme, options) changed" in output, output
+    second = snapshot(site)
+    # The search index's listing is written again whenever the site is (same bytes): search.py's way.
+    assert first[search.BUNDLES][2] == second[search.BUNDLES][2]
+    assert changed_files(first, second) - {search.BUNDLES} == {
+        "digests/2026-03-31/index.html",
+        "digests/index.html",
+        "sitemap.xml",
+    }
+    assert "Case 20" in (site / "digests/2026-03-31/index.html").read_text(encoding="utf-8")
+    clean = project / "clean-project"
+    shutil.copytree(project, clean, ignore=shutil.ignore_patterns("dist", ".site-builder"))
+    (clean / LEDGER).parent.mkdir()
+    shutil.copy(project / LEDGER, clean / LEDGER)
+    build(clean)
+    assert _without_index(project / "dist") == _without_index(clean / "dist")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -15,6 +16,8 @@ import pytest
 import yaml
 
 from site_builder.cli import main
+from site_builder.digest.ledger import Ledger
+from site_builder.digest.period import Period
 from tests.conftest import ROOT, case_text
 
 WORKFLOWS = ROOT / ".github/workflows"
@@ -63,14 +66,70 @@ def test_workflow_parses_and_calls_existing_commands(name: str) -> None:
             assert set(used) <= options, f"{name}: {set(used) - options}"
 
 
-def test_pull_request_and_publish_steps_run(sample_project: Path) -> None:
+FAKE_GH = """#!/bin/sh
+# gh as the publish workflow uses it: the runs of digest.yml are the folders of $ARTIFACTS (newest:
+# highest number), each holding its send-ledger artifact or not.
+echo "$*" >> "$ARTIFACTS/calls"
+case "$1 $2" in
+  "run list") ls "$ARTIFACTS" | grep -v calls | sort -rn ;;
+  "run download") [ -f "$ARTIFACTS/$3/sent.sqlite" ] && mkdir -p "$7" && cp "$ARTIFACTS/$3/sent.sqlite" "$7/" ;;
+  *) exit 2 ;;
+esac
+"""
+
+
+def fake_gh(folder: Path, artifacts: Path) -> dict[str, str]:
+    """The environment of a step that finds the fake gh first on its PATH, serving `artifacts`."""
+    (folder / "gh").write_text(FAKE_GH, encoding="utf-8")
+    (folder / "gh").chmod(0o755)
+    artifacts.mkdir(exist_ok=True)
+    path = os.pathsep.join((str(folder), str(Path(sys.executable).parent), os.environ["PATH"]))
+    return {"PATH": path, "ARTIFACTS": str(artifacts)}
+
+
+def test_pull_request_and_publish_steps_run(sample_project: Path, tmp_path: Path) -> None:
+    # The digest's runs: 303 ended before it kept a ledger, 302 kept the newest (a digest sent until
+    # 5 November), 301 an older one. Publishing reads 302's and publishes that digest's web copy.
+    artifacts = tmp_path / "artifacts"
+    for run, sent in (("303", None), ("302", ("2026-10-01", "2026-11-05")), ("301", ("2026-07-01", "2026-07-31"))):
+        (artifacts / run).mkdir(parents=True)
+        if sent:
+            with Ledger(artifacts / run / "sent.sqlite") as store:
+                period = Period(dt.date.fromisoformat(sent[0]), dt.date.fromisoformat(sent[1]))
+                store.claim(period.key, "anna@example.com", "<1@x>", period.until)
+                store.mark_sent(period.key, "anna@example.com", [])
+    env = fake_gh(tmp_path, artifacts)
     for name in ("pull-request.yml", "publish.yml"):
         for step, script in steps(name).items():
             if step == "Install":
                 continue
-            result = run_step(script, sample_project)
+            result = run_step(script, sample_project, env)
             assert result.returncode == 0, f"{name} / {step}:\n{result.stdout}\n{result.stderr}"
     assert (sample_project / "dist/site/index.html").is_file()
+    assert "run list --workflow digest.yml" in (artifacts / "calls").read_text(encoding="utf-8")
+    ledger = sample_project / ".site-builder/sent.sqlite"
+    assert ledger.read_bytes() == (artifacts / "302/sent.sqlite").read_bytes()
+    assert not ledger.stat().st_mode & 0o222, "fetched read-only"
+    site = sample_project / "dist/site"
+    assert (site / "digests/2026-11-05/index.html").is_file() and (site / "ru/digests/2026-11-05/index.html").is_file()
+    assert not (site / "digests/2026-07-31").exists(), "the newest ledger only"
+
+
+def test_a_send_publishes_the_site_after_keeping_the_ledger() -> None:
+    digest, publish = load("digest.yml"), load("publish.yml")
+    assert digest["permissions"]["actions"] == "write", "gh workflow run needs actions: write"
+    assert publish["permissions"]["actions"] == "read", "gh run download needs actions: read"
+    names = [step.get("name", step.get("uses")) for step in digest["jobs"]["send"]["steps"]]
+    kept, published = names.index("Keep the send ledger for the next run"), len(names) - 1
+    step = digest["jobs"]["send"]["steps"][published]
+    assert kept < published and step["run"].strip() == "gh workflow run publish.yml"
+    assert "dry_run" in step["if"] and "cancelled()" in step["if"]
+    build = [step.get("name") for step in publish["jobs"]["build"]["steps"]]
+    assert build.index("Fetch the send ledger of the last digest (read-only)") < build.index("Build")
+    fetch = steps("publish.yml")["Fetch the send ledger of the last digest (read-only)"]
+    assert not any("upload" in line for line in commands_of(fetch)) and not any(
+        "upload-artifact" in str(s) for s in publish["jobs"]["build"]["steps"]
+    )
 
 
 def test_digest_send_step_runs_as_a_dry_run(project: Path, write_case: Callable[..., Path]) -> None:
@@ -83,6 +142,7 @@ def test_digest_send_step_runs_as_a_dry_run(project: Path, write_case: Callable[
         "SINCE": "2026-03-01",
         "DRY_RUN": "true",
         "SITE_BUILDER_SMTP_PASSWORD": "",
+        "SITE_BUILDER_UNSUBSCRIBE_SECRET": "the repository secret",
     }
     result = run_step(steps("digest.yml")["Send"], project, env)
     assert result.returncode == 0, result.stderr

@@ -202,14 +202,26 @@ def foreign_ledger(sample_project: Path) -> Callable[[bytes], Path]:
     return put
 
 
-def test_site_only_build_never_opens_the_ledger(sample_project: Path, foreign_ledger: Callable[[bytes], Path]) -> None:
+def test_a_build_only_looks_at_a_file_that_is_not_a_ledger(
+    sample_project: Path, foreign_ledger: Callable[[bytes], Path]
+) -> None:
+    # The site reads the ledger for its archive of digests sent: a file that is not one is a
+    # warning naming it, never a failed build, and stays as it was.
     assert run("build", *SITE).returncode == 0
     ledger = foreign_ledger(b"garbage\n")
     touch_a_case(sample_project)
-    result = run("build", *SITE)
-    assert result.returncode == 0, result.stdout + result.stderr
+    line = one_line(run("build", *SITE), 0, ".site-builder/sent.sqlite", "is not a send ledger", "no archive")
+    assert line.startswith("warning: ")
     assert ledger.read_bytes() == b"garbage\n"
     assert sorted(p.name for p in ledger.parent.glob("sent*")) == ["sent.sqlite"]
+    assert not (sample_project / "dist/site/digests").exists()
+    # A whole build too (the digest's first day comes from the ledger: the last 30 days instead).
+    one_line(run("build", "--now", "2026-12-01", "--no-search", "--jobs", "1"), 0, "sent.sqlite", "no archive")
+    assert (sample_project / "dist/digest/digest-2026-12-01.html").is_file()
+    assert ledger.read_bytes() == b"garbage\n"
+    # Leaflets alone never open it.
+    result = run("build", "--only", "leaflets", "--jobs", "1")
+    assert result.returncode == 0 and "sent.sqlite" not in result.stdout + result.stderr, result.stderr
 
 
 def test_digest_with_a_file_that_is_not_a_ledger(sample_project: Path, foreign_ledger: Callable[[bytes], Path]) -> None:

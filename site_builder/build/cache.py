@@ -42,6 +42,11 @@ class Cache:
         """Store bytes sealed and atomically, so a crash never leaves half a file under a valid key."""
         write_sealed(self._path(key), data)
 
+    def forget(self, key: str) -> None:
+        """Delete what is stored under `key`, if anything."""
+        with contextlib.suppress(OSError):
+            self._path(key).unlink()
+
     def prune(self, used: AbstractSet[str], days: float = KEEP_DAYS) -> int:
         """Delete what is stored under keys not in `used` and neither stored nor read for `days` (an
         edit leaves its old leaflet behind; another paper size's stay a while); returns how many."""

@@ -26,6 +26,7 @@ class BuildRequest:
     booklet: BookletFilter = field(default_factory=BookletFilter)
     drafts: bool = False
     strict: bool = False
+    sent: tuple[Period, ...] = ()  # the digests sent, one per last day, newest first: the site's archive
 
     def wants(self, output: str) -> bool:
         """True when `output` is among the outputs asked for."""

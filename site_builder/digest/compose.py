@@ -1,4 +1,7 @@
-"""Cases of a period -> a digest email: HTML for mail clients, plain text, and the MIME message (pure)."""
+"""Cases of a period -> a digest email: HTML for mail clients, plain text, and the MIME message.
+
+Pure but for the unsubscribe secret, which comes from the environment (digest/unsubscribe.py).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ from email.message import EmailMessage
 from email.policy import Policy
 from email.utils import format_datetime, formataddr, parseaddr
 from html import escape
-from urllib.parse import quote
 
 import css_inline
 import jinja2
@@ -25,6 +27,7 @@ from site_builder.cases.model import Case
 from site_builder.cases.translations import for_reader
 from site_builder.digest.headers import MailboxHeader
 from site_builder.digest.period import Period
+from site_builder.digest.unsubscribe import one_click, preview_address, unsubscribe_links
 from site_builder.settings.config import Settings
 from site_builder.settings.i18n import Translator, language_name, translator
 from site_builder.settings.theme import environment, theme_fingerprint
@@ -93,12 +96,21 @@ def sender(settings: Settings) -> str:
 class DigestRenderer:
     """Renders digests with one template environment and one CSS inliner."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, parts: frozenset[str] | None = None) -> None:
         self.settings = settings
+        # Languages the site has a part in (its own, and each with published cases): a reader of
+        # another language finds the web copy in the site's language.
+        self.parts = parts
         self.links = Links(settings)
         self.env: jinja2.Environment = environment(settings, "email")
         self.inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         self._cache: dict[tuple[object, ...], Digest] = {}
+        # Read once: every copy this renderer makes says the same of how its link unsubscribes.
+        self.one_click = one_click(settings)
+
+    def _part(self, language: str) -> str:
+        """The part of the site a reader of `language` finds this digest's web copy in."""
+        return language if self.parts is None or language in self.parts else self.settings.language
 
     def render(
         self,
@@ -108,7 +120,8 @@ class DigestRenderer:
         name: str | None = None,
         unsubscribe: str | None = None,
     ) -> Digest:
-        """A digest of `cases` in `language`, cut to fit under MAX_BYTES; `name` personalises it."""
+        """A digest of `cases` in `language`, cut to fit under MAX_BYTES; `name` and the reader's
+        unsubscribe link (`UnsubscribeLinks.body`) personalise it."""
         template = self.template(cases, period, language, name is not None, unsubscribe is not None)
         return _personal(template, name, unsubscribe)
 
@@ -160,7 +173,10 @@ class DigestRenderer:
             "period": t("digest_period", since=t.date(period.since), until=t.date(period.until)),
             "case_url": lambda case: self.links.absolute(self.links.case(case)),
             "site_url": self.links.absolute(""),
+            # The web copy of this digest in the reader's language (the site's digest pages).
+            "web_copy": self.links.absolute(self.links.digest(period.until, self._part(t.language))),
             "unsubscribe": unsubscribe,
+            "unsubscribe_by_email": not self.one_click,
         }
         html = self.inliner.inline(self.env.get_template("digest.html").render(context))
         text = self.env.get_template("digest.txt").render(context)
@@ -199,15 +215,6 @@ def _personal(digest: Digest, name: str | None, unsubscribe: str | None) -> Dige
     return Digest(digest.subject, html, text, digest.language, digest.cases, digest.hidden)
 
 
-def unsubscribe_links(settings: Settings, email: str | None) -> tuple[str | None, str | None]:
-    """(mailto, https) unsubscribe links for a recipient; https only when configured."""
-    address = settings.digest.unsubscribe_mailto or settings.company.email
-    mailto = f"mailto:{address}?subject={quote('unsubscribe ' + (email or ''))}" if address else None
-    url = settings.digest.unsubscribe_url
-    https = url.replace("{email}", quote(email, safe="")) if url and email else None
-    return mailto, https
-
-
 def compose(
     digest: Digest,
     settings: Settings,
@@ -229,7 +236,8 @@ def compose(
     message["List-Id"] = f"{settings.title} <digest.{_domain(settings)}>"
     if "List-Unsubscribe" in personal:
         message["List-Unsubscribe"] = personal["List-Unsubscribe"]
-    if unsubscribe_links(settings, to.addr_spec if to else None)[1]:
+    # RFC 8058: one-click is a POST to the https link; a mailto link cannot take it.
+    if unsubscribe_links(settings, to.addr_spec if to else None).https:
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(digest.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     # base64 for the HTML: encoded in C, many times faster than quoted-printable for a large part.
@@ -250,10 +258,9 @@ def recipient_headers(settings: Settings, *, to: Address | None, message_id: str
     headers = {"To": str(to)} if to is not None else {}
     headers["Date"] = format_datetime(date)
     headers["Message-ID"] = message_id
-    mailto, https = unsubscribe_links(settings, to.addr_spec if to else None)
-    links = [f"<{link}>" for link in (mailto, https) if link]
+    links = unsubscribe_links(settings, to.addr_spec if to else None).header
     if links:
-        headers["List-Unsubscribe"] = ", ".join(links)
+        headers["List-Unsubscribe"] = links
     return headers
 
 
@@ -269,23 +276,28 @@ def message_id(settings: Settings, *parts: str) -> str:
 
 
 def render_digest_files(cases: tuple[Case, ...], settings: Settings, period: Period) -> list[Artifact]:
-    """digest-<until>.html, .txt and .eml for the site's language; nothing for an empty period."""
+    """digest-<until>.html, .txt and .eml for the site's language, addressed to the company itself (its
+    own unsubscribe links, so they can be tried); nothing for an empty period."""
     language = settings.language
     untranslated = settings.digest.untranslated == "show"
     chosen = for_reader(period.select(cases), language, settings.fallbacks, untranslated)
     if not chosen:
         return []
 
+    to = Address(settings.company.name, addr_spec=preview_address(settings))
+    links = unsubscribe_links(settings, to.addr_spec)
+
     @functools.cache
     def files() -> tuple[bytes, bytes, bytes]:
-        digest = DigestRenderer(settings).render(chosen, period, language)
+        digest = DigestRenderer(settings).render(chosen, period, language, unsubscribe=links.body)
         date = dt.datetime.combine(period.until, dt.time(8), tzinfo=dt.UTC)
-        message = compose(digest, settings, to=None, message_id=message_id(settings, period.key), date=date)
+        message = compose(digest, settings, to=to, message_id=message_id(settings, period.key), date=date)
         return digest.html.encode("utf-8"), digest.text.encode("utf-8"), message.as_bytes()
 
-    # Rendered only when something it shows changed: the cases of the period, the settings, the theme.
+    # Rendered only when something it shows changed: the cases of the period, the settings, the theme,
+    # the links (whether the secret is set, and which).
     theme = theme_fingerprint(settings, "email")
-    parts = (__version__, repr(settings), repr(period), theme, *(c.digest for c in chosen))
+    parts = (__version__, repr(settings), repr(period), theme, repr(links), *(c.digest for c in chosen))
     made_of = key(*parts)
     stem = f"digest-{period.until.isoformat()}"
     return [

@@ -14,7 +14,16 @@ from pathlib import Path
 
 from site_builder.digest.addresses import canonical
 
-SCHEMA_VERSION = "1"
+# BUSY_TIMEOUT, SCHEMA_VERSION, LedgerError, last_sent_until and unfinished are still offered here:
+# they were this module's before its read-only part had a module of its own.
+from site_builder.digest.ledger_read import BUSY_TIMEOUT as BUSY_TIMEOUT
+from site_builder.digest.ledger_read import SCHEMA_VERSION as SCHEMA_VERSION
+from site_builder.digest.ledger_read import WHAT_TO_DO, last_sent_until_in, schema, unfinished_in
+from site_builder.digest.ledger_read import LedgerError as LedgerError
+from site_builder.digest.ledger_read import last_sent_until as last_sent_until
+from site_builder.digest.ledger_read import unfinished as unfinished
+from site_builder.digest.period import Period
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -27,7 +36,15 @@ CREATE TABLE IF NOT EXISTS deliveries (
     until TEXT NOT NULL,
     updated TEXT NOT NULL,
     owner TEXT NOT NULL DEFAULT '',
+    uncertain INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (digest, email)
+);
+CREATE TABLE IF NOT EXISTS digests (
+    digest TEXT PRIMARY KEY,
+    since TEXT NOT NULL,
+    until TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT
 );
 CREATE TABLE IF NOT EXISTS delivered_cases (
     email TEXT NOT NULL,
@@ -43,13 +60,9 @@ CREATE TABLE IF NOT EXISTS suppressed (
 );
 """
 
-
-_TABLES = {"meta", "deliveries", "delivered_cases", "suppressed"}
 # Why someone is never sent a digest again.
 REASONS = ("unsubscribed", "bounced", "complained")
 
-# How long to wait for another connection's write to finish before saying the ledger is locked.
-BUSY_TIMEOUT = 5.0
 # A claim ("sending") older than this is free whoever made it: a run on another machine that
 # vanished, or a process id reused since. One message's SMTP exchange is bounded by [smtp] timeout.
 LEASE = dt.timedelta(hours=1)
@@ -58,31 +71,8 @@ _HOST = socket.gethostname()
 _LIVE_RUNS: set[str] = set()
 
 
-class LedgerError(Exception):
-    """The ledger file is not one of ours, is from a newer version, or cannot be opened."""
-
-
-_WHAT_TO_DO = ": move it away or point --ledger/[digest] ledger at the right file"
-
-
 def _reason(exc: BaseException) -> str:
     return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-
-
-def _schema(db: sqlite3.Connection, path: Path) -> str | None:
-    """The ledger's schema version; None for an empty database (a new ledger). Raises LedgerError for
-    a database of something else or of another version, sqlite3.DatabaseError for a file that is none."""
-    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if not tables:
-        return None
-    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() if "meta" in tables else None
-    if row is None and tables <= _TABLES:
-        return None  # a ledger whose creation was cut short: made again
-    if row is None or "deliveries" not in tables:
-        raise LedgerError(f"{path} is not a send ledger (a database of something else){_WHAT_TO_DO}")
-    if row[0] != SCHEMA_VERSION:
-        raise LedgerError(f"{path}: ledger schema {row[0]} is not {SCHEMA_VERSION}; use a matching site-builder")
-    return str(row[0])
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -142,6 +132,7 @@ class Claim:
     ours: bool
     message_id: str
     sent: bool = False  # not ours because it was sent already (else: another live run is sending it)
+    attempts: int = 1  # runs that have tried this person, this one included
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +142,8 @@ class Delivery:
     status: str
     message_id: str
     attempts: int
+    # Times the whole message went out and the line dropped before the server confirmed it.
+    uncertain: int = 0
 
 
 def _now() -> str:
@@ -175,11 +168,11 @@ class Ledger:
             # check_same_thread=False: parallel SMTP connections share it, one at a time under their lock.
             self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
-            raise LedgerError(f"{path} cannot be opened ({_reason(exc)}){_WHAT_TO_DO}") from exc
+            raise LedgerError(f"{path} cannot be opened ({_reason(exc)}){WHAT_TO_DO}") from exc
         try:
             # Checked before anything is written: a file that is someone else's database must not
             # get our tables or a new journal mode.
-            row = _schema(self.db, path)
+            row = schema(self.db, path)
             self.db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode: every commit survives the process being killed; only a power cut
             # could lose the last commits (and then those people would get the digest again).
@@ -191,8 +184,11 @@ class Ledger:
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     self.db.execute(statement)
                 columns = {name for (_, name, *_) in self.db.execute("PRAGMA table_info(deliveries)")}
-                if "owner" not in columns:  # a ledger of an earlier version of schema 1
+                # Columns that earlier versions of schema 1 did not have.
+                if "owner" not in columns:
                     self.db.execute("ALTER TABLE deliveries ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+                if "uncertain" not in columns:
+                    self.db.execute("ALTER TABLE deliveries ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0")
                 if row is None:
                     self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
                     self.db.execute("INSERT OR IGNORE INTO meta VALUES ('addresses', 'canonical')")
@@ -207,7 +203,7 @@ class Ledger:
             if _is_busy(exc):
                 raise _locked(path, exc) from exc
             if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
-                raise LedgerError(f"{path} is not a send ledger ({exc}){_WHAT_TO_DO}") from exc
+                raise LedgerError(f"{path} is not a send ledger ({exc}){WHAT_TO_DO}") from exc
             raise LedgerError(
                 f"{path} cannot be used ({exc}): check that it is writable and that no other send is running"
             ) from exc
@@ -247,7 +243,8 @@ class Ledger:
         """The recorded state of `email` for `digest`, if any."""
         email = canonical(email)
         row = self.db.execute(
-            "SELECT status, message_id, attempts FROM deliveries WHERE digest = ? AND email = ?", (digest, email)
+            "SELECT status, message_id, attempts, uncertain FROM deliveries WHERE digest = ? AND email = ?",
+            (digest, email),
         ).fetchone()
         return Delivery(*row) if row else None
 
@@ -264,7 +261,7 @@ class Ledger:
         email = canonical(email)
         with self._writing():
             row = self.db.execute(
-                "SELECT status, message_id, owner, updated FROM deliveries WHERE digest = ? AND email = ?",
+                "SELECT status, message_id, owner, updated, attempts FROM deliveries WHERE digest = ? AND email = ?",
                 (digest, email),
             ).fetchone()
             if row is None:
@@ -274,7 +271,7 @@ class Ledger:
                     (digest, email, message_id, until.isoformat(), _now(), self.owner),
                 )
                 return Claim(True, message_id)
-            status, known_id, owner, updated = row
+            status, known_id, owner, updated, attempts = row
             if status == "sent":
                 return Claim(False, known_id, sent=True)
             if status == "sending" and owner != self.owner and _alive(owner, updated):
@@ -285,7 +282,7 @@ class Ledger:
                 (_now(), self.owner, digest, email),
             )
             # The Message-ID of the first try, so mail software can spot the (rare) double delivery.
-            return Claim(True, known_id)
+            return Claim(True, known_id, attempts=attempts + 1)
 
     def mark_sent(self, digest: str, email: str, slugs: Iterable[str]) -> None:
         """The server accepted the message: record it and its cases in one transaction."""
@@ -308,6 +305,35 @@ class Ledger:
                 "UPDATE deliveries SET status = ?, error = ?, updated = ? WHERE digest = ? AND email = ?",
                 (status, error[:500], _now(), digest, email),
             )
+
+    def mark_uncertain(self, digest: str, email: str, error: str) -> None:
+        """The whole message went out but the server's answer never came: it may have been stored."""
+        email = canonical(email)
+        with self._writing():
+            self.db.execute(
+                """UPDATE deliveries SET status = 'deferred', uncertain = uncertain + 1, error = ?, updated = ?
+                   WHERE digest = ? AND email = ?""",
+                (error[:500], _now(), digest, email),
+            )
+
+    def start(self, period: Period) -> None:
+        """Record that sending `period`'s digest has begun: until it is finished, it is the one to send."""
+        with self._writing():
+            self.db.execute(
+                "INSERT OR IGNORE INTO digests (digest, since, until, started) VALUES (?, ?, ?, ?)",
+                (period.key, period.since.isoformat(), period.until.isoformat(), _now()),
+            )
+
+    def finish(self, period: Period) -> None:
+        """Everyone due has been handled: the next digest may begin."""
+        with self._writing():
+            self.db.execute(
+                "UPDATE digests SET finished = ? WHERE digest = ? AND finished IS NULL", (_now(), period.key)
+            )
+
+    def unfinished(self) -> Period | None:
+        """The oldest digest whose sending began and did not finish."""
+        return unfinished_in(self.db)
 
     def suppress(self, people: Iterable[tuple[str, str, str]]) -> list[str]:
         """Never send a digest again to these (address, reason, source); the canonical addresses that
@@ -333,29 +359,11 @@ class Ledger:
         rows = self.db.execute("SELECT email FROM deliveries UNION SELECT email FROM suppressed")
         return {email for (email,) in rows}
 
+    def recipient_of(self, message_id: str) -> str | None:
+        """The canonical address a digest with this Message-ID (`<...>`) was sent to, if it was one."""
+        row = self.db.execute("SELECT email FROM deliveries WHERE message_id = ? LIMIT 1", (message_id,)).fetchone()
+        return str(row[0]) if row else None
+
     def last_sent_until(self) -> dt.date | None:
         """The end date of the newest digest anyone actually received."""
-        row = self.db.execute("SELECT MAX(until) FROM deliveries WHERE status = 'sent'").fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
-
-
-def last_sent_until(path: Path) -> dt.date | None:
-    """Like Ledger.last_sent_until, read-only: without creating the file when there is none, nor
-    changing it (a digest build only looks)."""
-    if not path.exists():
-        return None
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise LedgerError(f"{path} cannot be opened ({exc}){_WHAT_TO_DO}") from exc
-    try:
-        if _schema(db, path) is None:
-            return None
-        row = db.execute("SELECT MAX(until) FROM deliveries WHERE status = 'sent'").fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
-    except sqlite3.OperationalError as exc:
-        raise LedgerError(f"{path} cannot be read ({exc}): check that it is readable, then run again") from exc
-    except (sqlite3.DatabaseError, ValueError) as exc:
-        raise LedgerError(f"{path} is not a send ledger ({exc}){_WHAT_TO_DO}") from exc
-    finally:
-        db.close()
+        return last_sent_until_in(self.db)

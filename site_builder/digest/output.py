@@ -33,11 +33,14 @@ class DigestOutput:
     carried = None
 
     def shows(self, request: BuildRequest) -> str:
-        """The digest's settings, the email theme and the period."""
+        """The digest's settings, the email theme, the period and the preview's unsubscribe links."""
+        from site_builder.digest.unsubscribe import preview_address, unsubscribe_links
         from site_builder.settings.theme import theme_fingerprint  # Jinja: not for commands that build nothing
 
         settings = digest_settings(request.settings)
-        return key(repr(settings), theme_fingerprint(settings, "email"), repr(request.period))
+        # The links change with the secret in the environment, which no file of the project holds.
+        links = unsubscribe_links(settings, preview_address(settings))
+        return key(repr(settings), theme_fingerprint(settings, "email"), repr(request.period), repr(links))
 
     def render(self, cases: tuple[Case, ...], request: BuildRequest, workers: LayoutWorkers | None) -> list[Artifact]:
         """The three files of the digest; none for a period without cases."""

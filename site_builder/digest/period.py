@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from site_builder.cases.model import Case
+    from site_builder.digest.sent import Sent
     from site_builder.settings.config import Settings
 
 
@@ -17,6 +18,8 @@ class Period:
 
     since: dt.date
     until: dt.date
+    # An earlier run began sending this digest and did not finish: this run finishes it.
+    resumed: bool = field(default=False, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -28,12 +31,32 @@ class Period:
         return tuple(c for c in cases if not c.draft and self.since <= c.date <= self.until)
 
 
-def digest_period(settings: Settings, since: dt.date | None, until: dt.date | None, today: dt.date) -> Period:
-    """--since/--until, else from the day after the last digest sent, else the last `digest.days` days."""
+def digest_period(
+    settings: Settings,
+    since: dt.date | None,
+    until: dt.date | None,
+    today: dt.date,
+    sent: Sent | None = None,
+) -> Period:
+    """--since/--until; else the digest an earlier send began and did not finish, whatever the date; else
+    from the day after the last digest sent (or the last `digest.days` days) to today. `sent`: what the
+    caller has read of the ledger already (else it is read here)."""
+    if since is None and until is None:
+        if sent is None:
+            from site_builder.digest.ledger_read import unfinished  # sqlite3: only when needed
+
+            started = unfinished(settings.ledger_path)
+        else:
+            started = sent.unfinished
+        if started is not None:
+            return Period(started.since, started.until, resumed=True)
     end = until or today
     if since is None:
-        from site_builder.digest.ledger import last_sent_until  # SQLite: only when the period depends on it
+        if sent is None:
+            from site_builder.digest.ledger_read import last_sent_until
 
-        last = last_sent_until(settings.ledger_path)
+            last = last_sent_until(settings.ledger_path)
+        else:
+            last = max((period.until for period in sent.periods), default=None)
         since = last + dt.timedelta(days=1) if last else end - dt.timedelta(days=settings.digest.days)
     return Period(since, end)

@@ -83,7 +83,13 @@ def load_recipients(path: Path, settings: Settings) -> tuple[Recipient, ...]:
         key = canonical(email)
         if key in seen:
             problems.append(
-                Problem(path, line, "email", f"{email} is already on line {seen[key]}", "each address once")
+                Problem(
+                    path,
+                    line,
+                    "email",
+                    f"{email} is already on line {seen[key]}",
+                    "each address once; capitals do not make another address",
+                )
             )
             continue
         seen[key] = line

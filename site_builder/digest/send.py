@@ -18,11 +18,21 @@ from site_builder.digest.compose import message_id, sender
 from site_builder.digest.ledger import Delivery, Ledger
 from site_builder.digest.period import Period
 from site_builder.digest.recipients import Recipient
-from site_builder.digest.transport import ConnectFailure, PermanentFailure, SendAborted, TemporaryFailure, Transport
+from site_builder.digest.transport import (
+    ConnectFailure,
+    PermanentFailure,
+    SendAborted,
+    TemporaryFailure,
+    Transport,
+    UncertainDelivery,
+)
 from site_builder.digest.wire import Built, DigestMessages
 from site_builder.settings.config import Settings
 
 _Due = tuple[Recipient, tuple[Case, ...], Delivery | None]
+# Runs that may try someone whose server keeps failing temporarily; then they count as failed, so an
+# unfinished digest cannot hold back every later one.
+MAX_RUNS = 3
 
 
 @dataclass(slots=True)
@@ -38,6 +48,12 @@ class SendReport:
     elsewhere: list[str] = field(default_factory=list)
     # On the suppression list (unsubscribed, bounced): never sent again, whichever list names them.
     suppressed: list[str] = field(default_factory=list)
+    # The whole message went out and the line dropped before the server confirmed it: it may have
+    # arrived. Not retried in this run; a later run sends it once more, with the same Message-ID.
+    uncertain: list[tuple[str, str]] = field(default_factory=list)
+    # Uncertain twice: not sent again (each copy may have arrived).
+    left_uncertain: list[str] = field(default_factory=list)
+    finished: bool = False  # everyone due was handled: the next send begins the next digest
     aborted: str | None = None
 
 
@@ -64,8 +80,11 @@ def send_digest(
 ) -> SendReport:
     """Send each recipient the cases of `period` they want and have not had, one connection per transport."""
     report = SendReport()
+    if options.record:
+        ledger.start(period)
     due = _plan(period.select(cases), recipients, period, ledger, report, settings, siblings(cases))
-    run = _Run(due, settings, period, ledger, options, progress, report, len(transports))
+    parts = frozenset({settings.language, *(c.language for c in cases if not c.draft)})
+    run = _Run(due, settings, period, ledger, options, progress, report, len(transports), parts)
     if len(transports) == 1:
         run.work(transports[0])
     else:
@@ -79,6 +98,14 @@ def send_digest(
                 run.stop()
                 raise
     run.finish()
+    # People another run had at the same time count once that run has sent them: of two runs that
+    # saw each other's people, the one ending last finishes the digest.
+    elsewhere = [
+        e for e in report.elsewhere if (known := ledger.delivery(period.key, e)) is None or known.status != "sent"
+    ]
+    if options.record and not (report.aborted or report.deferred or elsewhere or report.uncertain):
+        ledger.finish(period)
+        report.finished = True
     return report
 
 
@@ -95,11 +122,12 @@ class _Run:
         progress: Callable[[Recipient], None],
         report: SendReport,
         connections: int,
+        parts: frozenset[str],
     ) -> None:
         self.settings, self.period, self.ledger, self.options = settings, period, ledger, options
         self.progress, self.report = progress, report
         self.envelope_from = parseaddr(sender(settings))[1]
-        self.messages = DigestMessages(settings, period, self.envelope_from)
+        self.messages = DigestMessages(settings, period, self.envelope_from, parts)
         self.queue: deque[_Due] = deque(due)
         # People whose connection could not be opened, left for a connection that works.
         self.handed_back: deque[tuple[_Due, str]] = deque()
@@ -142,11 +170,12 @@ class _Run:
             self.report.deferred.append((person.email, error))
         self.report.deferred.extend((p.email, "not tried") for p, _, _ in self.queue)
 
-    def _next(self) -> tuple[_Due, Built] | None:
+    def _next(self) -> tuple[_Due, Built, int] | None:
         """The next person this run has claimed, with their message; None when none is left."""
         while (taken := self._take()) is not None:
             job, mid = taken
             person, chosen, _ = job
+            attempts = 1
             self._wait_for_pace()
             if self.options.record:
                 with self.record:
@@ -154,7 +183,7 @@ class _Run:
                     if not claim.ours:
                         # Sent or being sent by another run on this ledger (run at the same time).
                         (self.report.skipped if claim.sent else self.report.elsewhere).append(person.email)
-                mid = claim.message_id
+                mid, attempts = claim.message_id, claim.attempts
                 if not claim.ours:
                     with self.changed:
                         self.in_flight -= 1
@@ -166,7 +195,7 @@ class _Run:
             if self.options.sign is not None:
                 # Outside the lock: the other connection builds its next message meanwhile.
                 built = Built(self.options.sign(built.data), built.cases)
-            return job, built
+            return job, built, attempts
         return None
 
     def _take(self) -> tuple[_Due, str] | None:
@@ -194,12 +223,14 @@ class _Run:
             )
             return job, mid
 
-    def _send(self, transport: Transport, job: _Due, built: Built) -> bool:
+    def _send(self, transport: Transport, job: _Due, built: Built, attempts: int) -> bool:
         """Deliver one message and record the outcome; False when this connection should stop."""
         email = job[0].email
         outcome = _deliver(transport, built.data, self.envelope_from, email, self.settings, self.options)
         if isinstance(outcome, ConnectFailure) and self._hand_back(job, str(outcome)):
             return False
+        if type(outcome) is TemporaryFailure and attempts >= MAX_RUNS:
+            outcome = PermanentFailure(f"gave up after {attempts} runs: {outcome}")
         with self.record:
             if outcome is None:
                 if self.options.record:
@@ -209,6 +240,10 @@ class _Run:
                 if self.options.record:
                     self.ledger.mark(self.period.key, email, "failed", str(outcome))
                 self.report.failed.append((email, str(outcome)))
+            elif isinstance(outcome, UncertainDelivery):
+                if self.options.record:
+                    self.ledger.mark_uncertain(self.period.key, email, str(outcome))
+                self.report.uncertain.append((email, str(outcome)))
             else:
                 if self.options.record:
                     self.ledger.mark(self.period.key, email, "deferred", str(outcome))
@@ -264,6 +299,7 @@ def _plan(
     due = []
     shown = settings.digest.untranslated == "show"
     suppressed = ledger.suppressed()
+    choices: dict[tuple[tuple[str, ...], str, frozenset[str]], tuple[Case, ...]] = {}
     for person in recipients:
         if canonical(person.email) in suppressed:
             report.suppressed.append(person.email)
@@ -272,9 +308,16 @@ def _plan(
         if known is not None and known.status == "sent":
             report.skipped.append(person.email)
             continue
+        if known is not None and known.uncertain >= 2:
+            report.left_uncertain.append(person.email)
+            continue
         had = ledger.delivered_slugs(person.email)
-        wanted = [c for c in in_period if person.wants(c) and not stories.get(c.slug, frozenset({c.slug})) & had]
-        chosen = for_reader(wanted, person.language, settings.fallbacks, shown)
+        # Most people share their segments, language and history: choose once for each such group.
+        group = (person.segments, person.language, frozenset(had))
+        chosen = choices.get(group)
+        if chosen is None:
+            wanted = [c for c in in_period if person.wants(c) and not stories.get(c.slug, frozenset({c.slug})) & had]
+            chosen = choices[group] = for_reader(wanted, person.language, settings.fallbacks, shown)
         if chosen:
             due.append((person, chosen, known))
         else:
@@ -300,8 +343,8 @@ def _deliver(
             return None
         except PermanentFailure as exc:
             return exc
-        except SendAborted as exc:
-            return exc
+        except (SendAborted, UncertainDelivery) as exc:
+            return exc  # an uncertain message is not sent again in this run: it may have arrived
         except TemporaryFailure as exc:
             last = exc
     return last

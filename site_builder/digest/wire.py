@@ -26,10 +26,10 @@ from site_builder.digest.compose import (
     personal_html,
     personal_text,
     recipient_headers,
-    unsubscribe_links,
 )
 from site_builder.digest.headers import mailbox_lines
 from site_builder.digest.period import Period
+from site_builder.digest.unsubscribe import unsubscribe_links
 from site_builder.settings.config import Settings
 
 # smtplib's send_message serializes with the message's policy (email.policy.default) and CRLF line
@@ -66,10 +66,12 @@ class _Template:
 class DigestMessages:
     """Builds each recipient's message for one period, serializing each distinct digest only once."""
 
-    def __init__(self, settings: Settings, period: Period, envelope_from: str) -> None:
+    def __init__(
+        self, settings: Settings, period: Period, envelope_from: str, parts: frozenset[str] | None = None
+    ) -> None:
         self.settings = settings
         self.period = period
-        self.renderer = DigestRenderer(settings)
+        self.renderer = DigestRenderer(settings, parts)
         self.ascii_sender = envelope_from.isascii()
         self._templates: dict[tuple[object, ...], _Template] = {}
 
@@ -84,13 +86,13 @@ class DigestMessages:
     ) -> Built:
         """The complete message for one person, CRLF line ends, as smtplib would have sent it."""
         to = Address(display_name=name or "", addr_spec=address)
-        _, https = unsubscribe_links(self.settings, address)
+        link = unsubscribe_links(self.settings, address).body
         if not (self.ascii_sender and address.isascii()):
             # Rare: internationalized addresses need the SMTPUTF8 serialization; no shortcut.
-            digest = self.renderer.render(cases, self.period, language, name, https)
+            digest = self.renderer.render(cases, self.period, language, name, link)
             message = compose(digest, self.settings, to=to, message_id=message_id, date=date)
             return Built(message.as_bytes(policy=email.policy.SMTPUTF8), digest.cases)
-        template = self._template(cases, language, name is not None, https is not None)
+        template = self._template(cases, language, name is not None, link is not None)
         headers = recipient_headers(self.settings, to=to, message_id=message_id, date=date)
         real = boundary(message_id).encode("ascii")
         head = [
@@ -100,8 +102,8 @@ class DigestMessages:
             for part in template.head
         ]
         before, between, after = (piece.replace(template.boundary, real) for piece in template.frame)
-        text = [_personal_line(line, name, https) if isinstance(line, str) else line for line in template.text]
-        html = _base64(personal_html(template.digest.html, name, https))
+        text = [_personal_line(line, name, link) if isinstance(line, str) else line for line in template.text]
+        html = _base64(personal_html(template.digest.html, name, link))
         data = b"".join([*head, _CRLF, before, *text, between, html, after])
         return Built(data, template.digest.cases)
 

@@ -102,6 +102,28 @@ class Smtp:
 
 
 @dataclass(frozen=True, slots=True)
+class Mailbox:
+    """The IMAP mailbox unsubscribe requests and bounces arrive in (`site-builder mailbox`); the
+    password comes only from the environment."""
+
+    host: str = _doc("IMAP server name; empty: `mailbox` is not set up.", "")
+    port: int = _doc("IMAP port; 0 picks 993 (ssl) or 143 (starttls, none).", 0)
+    security: str = _doc("ssl, starttls or none.", "ssl")
+    username: str = _doc("Login name.", "")
+    password_env: str = _doc("Environment variable holding the password.", "SITE_BUILDER_MAILBOX_PASSWORD")
+    folder: str = _doc("Folder to read.", "INBOX")
+    done_folder: str = _doc(
+        "Folder handled messages are moved to (made when missing); / separates levels.", "site-builder/handled"
+    )
+    timeout: float = _doc("Seconds to wait for each answer of the server.", 30.0)
+
+    @property
+    def effective_port(self) -> int:
+        """The port to use: the configured one, or the usual one for the security mode."""
+        return self.port or (993 if self.security == "ssl" else 143)
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     """The email digest: who it is from, how many cases, where the send ledger lives."""
 
@@ -112,7 +134,7 @@ class Digest:
     ledger: str = _doc("SQLite file recording every message sent (relative to site.toml).", ".site-builder/sent.sqlite")
     unsubscribe_mailto: str = _doc("Address for unsubscribe requests; default: the company's email.", "")
     unsubscribe_url: str = _doc(
-        "https URL for one-click unsubscribe (RFC 8058); {email} is replaced by the address.", ""
+        "https URL for one-click unsubscribe (RFC 8058); {token} is replaced by the reader's token.", ""
     )
     unsubscribe_secret_env: str = _doc(
         "Environment variable holding the secret that signs unsubscribe tokens (keep it the same for ever).",
@@ -194,6 +216,7 @@ class Settings:
     )
     company: Company = _doc("The company publishing the cases.", factory=Company)
     smtp: Smtp = _doc("Mail server for `send`.", factory=Smtp)
+    mailbox: Mailbox = _doc("Mailbox `mailbox` reads unsubscribe requests and bounces from.", factory=Mailbox)
     digest: Digest = _doc("The email digest.", factory=Digest)
     leaflet: Leaflet = _doc("Printable leaflets.", factory=Leaflet)
     sections: dict[str, dict[str, tuple[str, ...]]] = _doc(
@@ -488,6 +511,15 @@ def load_settings(path: Path | None) -> Settings:
         problems.append(f"leaflet.size: {settings.leaflet.size!r} is not one of {', '.join(PAPER_SIZES)}")
     if settings.smtp.security not in SECURITY:
         problems.append(f"smtp.security: {settings.smtp.security!r} is not one of {', '.join(SECURITY)}")
+    if settings.mailbox.security not in SECURITY:
+        problems.append(f"mailbox.security: {settings.mailbox.security!r} is not one of {', '.join(SECURITY)}")
+    folders = (settings.mailbox.folder.strip(" /"), settings.mailbox.done_folder.strip(" /"))
+    if not all(folders):
+        problems.append("mailbox: folder and done_folder must name a folder")
+    elif folders[0].casefold() == folders[1].casefold():
+        problems.append(f"mailbox.done_folder: {folders[1]!r} is the folder read; name another one")
+    if settings.mailbox.timeout <= 0:
+        problems.append("mailbox.timeout: must be more than 0 seconds")
     if settings.digest.max_cases < 1 or settings.digest.days < 1 or settings.digest.retries < 1:
         problems.append("digest: days, max_cases and retries must be at least 1")
     if settings.untranslated not in ("show", "hide"):
@@ -495,8 +527,13 @@ def load_settings(path: Path | None) -> Settings:
     if settings.digest.untranslated not in ("show", "hide"):
         problems.append(f"digest.untranslated: {settings.digest.untranslated!r} is not one of show, hide")
     url = settings.digest.unsubscribe_url
-    if url and (not url.startswith("https://") or "{email}" not in url):
-        problems.append(f"digest.unsubscribe_url: {url!r} must be an https URL containing {{email}}")
+    if url and "{email}" in url:
+        problems.append(
+            f"digest.unsubscribe_url: {url!r} puts the reader's address in the link; write {{token}} instead "
+            "(site-builder unsubscribe TOKEN tells whose it is)"
+        )
+    elif url and (not url.startswith("https://") or "{token}" not in url):
+        problems.append(f"digest.unsubscribe_url: {url!r} must be an https URL containing {{token}}")
     _check_dkim(settings.digest, problems)
     sections = _check_sections(settings.sections, problems)
     strings = {}

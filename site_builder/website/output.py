@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from site_builder.build.outputs import Edited
     from site_builder.build.request import BuildRequest
     from site_builder.cases.model import Case
+    from site_builder.digest.period import Period
     from site_builder.leaflets.workers import LayoutWorkers
 
 
@@ -30,17 +31,18 @@ class Website:
     carried = None
 
     def shows(self, request: BuildRequest) -> str:
-        """The site's settings, its theme, and whether it links to leaflets."""
+        """The site's settings, its theme, whether it links to leaflets, and the digests sent (its
+        archive): a send makes the next build a full one, which adds the new digest's pages."""
         from site_builder.settings.theme import theme_fingerprint  # Jinja: not for commands that build nothing
 
         settings = site_settings(request.settings)
-        return key(repr(settings), theme_fingerprint(settings, "site"), request.wants("leaflets"))
+        return key(repr(settings), theme_fingerprint(settings, "site"), request.wants("leaflets"), *_archive(request))
 
     def render(self, cases: tuple[Case, ...], request: BuildRequest, workers: LayoutWorkers | None) -> list[Artifact]:
         """Every file of the site."""
         from site_builder.website.pages import render_site
 
-        return render_site(cases, site_settings(request.settings), leaflets=request.wants("leaflets"))
+        return render_site(cases, site_settings(request.settings), request.wants("leaflets"), *_archive(request))
 
     def shown_whole(self, cases: tuple[Case, ...], request: BuildRequest) -> tuple[Case, ...]:
         """The feeds' cases, each with every version of its story (so that each language's feed can
@@ -56,7 +58,7 @@ class Website:
         """The edited cases' pages, and the feeds when they show one of them."""
         from site_builder.website.pages import SiteRenderer
 
-        renderer = SiteRenderer(site_settings(request.settings), request.wants("leaflets"))
+        renderer = SiteRenderer(site_settings(request.settings), request.wants("leaflets"), *_archive(request))
         versions = _versions(edited.remembered.get(self.name, ()))
         made = [
             renderer.case_page(case, older, newer, versions.get(str(case.source), ()))
@@ -102,6 +104,13 @@ class Website:
 
 
 _VERSIONS = "versions"
+
+
+def _archive(request: BuildRequest) -> tuple[tuple[Period, ...], bool]:
+    """What the site's archive of sent digests is made of: the digests, and whether a story not
+    told in a reader's language is shown in another (the digest's setting, which `site_settings`
+    leaves out: it is the digest's choice, not the site's lists')."""
+    return request.sent, request.settings.digest.untranslated == "show" if request.sent else True
 
 
 def _versions(remembered: tuple[str, ...]) -> dict[str, tuple[tuple[str, str], ...]]:

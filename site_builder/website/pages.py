@@ -17,7 +17,8 @@ from site_builder.build.artifacts import Artifact
 from site_builder.build.keys import file_key, key
 from site_builder.cases.model import Case, Section
 from site_builder.cases.names import booklet_file
-from site_builder.cases.translations import by_story
+from site_builder.cases.translations import by_story, for_reader
+from site_builder.digest.period import Period
 from site_builder.settings.config import Settings
 from site_builder.settings.i18n import Translator, language_name, own_name, translator
 from site_builder.settings.theme import TemplateDigests, environment, static_files, theme_error, theme_fingerprint
@@ -71,12 +72,24 @@ def _card(case: Case | None) -> CaseCard | None:
 class SiteRenderer:
     """Renders pages with the shared context every template gets."""
 
-    def __init__(self, settings: Settings, leaflets: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        leaflets: bool = False,
+        digests: tuple[Period, ...] = (),
+        untranslated: bool = True,
+    ) -> None:
         self.settings = settings
         self.leaflets = leaflets
+        # The archive: the digests sent (newest first), and whether a story not told in a reader's
+        # language is shown in another, as the digest did (its own setting, not the site's).
+        self.digests = digests
+        self.untranslated = untranslated
         # Everything every page depends on: a change here re-renders the whole site. The theme is
-        # not in it: each page's key has the digest of the templates it is made from.
-        self.fingerprint = key(__version__, settings, leaflets)
+        # not in it: each page's key has the digest of the templates it is made from. Of the
+        # archive, only whether there is one: every page links it; a new digest changes no page
+        # but its own, the list and the sitemap.
+        self.fingerprint = key(__version__, settings, leaflets, bool(digests))
         self.links = Links(settings)
         self.env: jinja2.Environment = environment(settings, "site")
         self.templates = TemplateDigests(self.env, lambda: theme_fingerprint(settings, "site"))
@@ -144,6 +157,7 @@ class SiteRenderer:
             root=root_for(file_for(path)) if root is None else root,
             url=self.links.absolute(path),
             leaflets=self.leaflets,
+            archive=bool(self.digests),
             base_path=urlsplit(self.settings.base_url).path or "/",
             **context,
         )
@@ -322,6 +336,8 @@ class SiteRenderer:
             home = self.links.home(edition.language)
             _, switcher = self._languages(edition.language, home, starts)
             out.append(self.page("404.html", f"{home}404.html", edition.language, root=base_path, switcher=switcher))
+        if self.digests:
+            out.extend(self.archive(cases, parts, starts))
         out.extend(self.feeds(cases, parts))
         out.append(self.sitemap(out))
         robots = self.env.get_template("robots.txt").render(sitemap=self.links.absolute("sitemap.xml"))
@@ -331,6 +347,53 @@ class SiteRenderer:
             for name, path in static_files(self.settings, "site").items()
         )
         return out
+
+    def archive(
+        self, cases: tuple[Case, ...], parts: tuple[Edition, ...], starts: tuple[tuple[str, str], ...]
+    ) -> list[Artifact]:
+        """The web copy of each digest sent, in each language's part of the site where a reader of
+        that language had cases in it (one version of each story, theirs when there is one, as the
+        digest chose), and in each part the list of them; `starts`: each language's home."""
+        copies: dict[str, list[tuple[Period, tuple[Case, ...]]]] = {}
+        for edition in parts:
+            told = ((p, self._read_by(edition.language, p.select(cases))) for p in self.digests)
+            copies[edition.language] = [(period, chosen) for period, chosen in told if chosen]
+        where = {(language, period.until) for language, made in copies.items() for period, _ in made}
+        out: list[Artifact] = []
+        for language, made in copies.items():
+            listed = []
+            for period, chosen in made:
+                path = self.links.digest(period.until, language)
+                same = tuple(
+                    (lang, self.links.digest(period.until, lang)) for lang in copies if (lang, period.until) in where
+                )
+                alternates, switcher = self._languages(language, path, same + starts if starts else ())
+                out.append(
+                    self.page(
+                        "digest.html",
+                        path,
+                        language,
+                        since=period.since,
+                        until=period.until,
+                        cases=tuple(CaseCard(case) for case in chosen),
+                        alternates=alternates,
+                        switcher=switcher,
+                    )
+                )
+                listed.append((period.since, period.until, len(chosen), path))
+            path = self.links.digests(language)
+            same = tuple((lang, self.links.digests(lang)) for lang in copies)
+            alternates, switcher = self._languages(language, path, same + starts if starts else ())
+            out.append(
+                self.page(
+                    "digests.html", path, language, digests=tuple(listed), alternates=alternates, switcher=switcher
+                )
+            )
+        return out
+
+    def _read_by(self, language: str, cases: tuple[Case, ...]) -> tuple[Case, ...]:
+        """One version of each story of `cases` for a reader of `language`, as the digest chose it."""
+        return for_reader(cases, language, self.settings.fallbacks, self.untranslated)
 
     def feeds(self, cases: tuple[Case, ...], parts: tuple[Edition, ...] | None = None) -> list[Artifact]:
         """feed.xml of each language's part of the site (`parts`, when the caller has them): the
@@ -396,6 +459,14 @@ def _body(case: Case) -> str:
     return "\n".join(s.html for s in ordered_sections(case))
 
 
-def render_site(cases: tuple[Case, ...], settings: Settings, leaflets: bool = False) -> list[Artifact]:
-    """Every file of the website for the published `cases`, newest first; `leaflets`: link the PDFs."""
-    return SiteRenderer(settings, leaflets).render(cases)
+def render_site(
+    cases: tuple[Case, ...],
+    settings: Settings,
+    leaflets: bool = False,
+    digests: tuple[Period, ...] = (),
+    untranslated: bool = True,
+) -> list[Artifact]:
+    """Every file of the website for the published `cases`, newest first; `leaflets`: link the PDFs;
+    `digests`: the digests sent, newest first, each published with the cases a reader got
+    (`untranslated`: a story not told in the reader's language shown in another)."""
+    return SiteRenderer(settings, leaflets, digests, untranslated).render(cases)
