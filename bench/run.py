@@ -193,6 +193,33 @@ def leaflets(count: int) -> dict[str, float]:
     return result
 
 
+def booklet(count: int, cold_up_to: int) -> dict[str, Run]:
+    """`leaflets` (every leaflet and a booklet per language) cold, with no change, and after an edit
+    of the newest case (its leaflet laid out again, its booklet joined again). Above `cold_up_to`
+    cases only the booklets' leaflets are laid out cold; the others are seeded (seed_leaflets.py)."""
+    folder = scratch()
+    cases = write_corpus(count, folder)
+    command = [*SB, "leaflets"]
+    results: dict[str, Run] = {}
+    if count > cold_up_to:
+        one = folder / "one"
+        (one / "cases").mkdir(parents=True)
+        shutil.copy(_newest(cases), one / "cases")
+        timed(command, one)
+        [sample] = [p for p in (one / "dist/leaflets").glob("*.pdf") if not p.name.startswith("all")]
+        subprocess.run(
+            [sys.executable, str(HERE / "seed_leaflets.py"), str(folder), str(sample)], cwd=folder, check=True
+        )
+        results["booklets' leaflets cold, the rest seeded"] = timed(command, folder)
+    else:
+        results["cold"] = timed(command, folder)
+    results["no change"] = timed(command, folder)
+    _edit(_newest(cases), "booklet")
+    results["newest case edited"] = timed(command, folder)
+    shutil.rmtree(folder)
+    return results
+
+
 def sending(count: int, dkim: str = "") -> float:
     """Messages per second to a loopback SMTP server, with the ledger; `dkim`: signed with a new key
     of that kind (rsa: 2048 bits, or ed25519)."""
@@ -266,6 +293,10 @@ def main() -> None:
     parser.add_argument("--cases", type=int, nargs="*", default=[1000])
     parser.add_argument("--leaflets", type=int, default=40)
     parser.add_argument("--send", type=int, default=2000)
+    parser.add_argument(
+        "--booklet", type=int, nargs="*", default=[], help="cases to time `leaflets` and the booklet on"
+    )
+    parser.add_argument("--booklet-cold-up-to", type=int, default=1000, help="above: booklets' leaflets only, cold")
     parser.add_argument("--dkim", action="store_true", help="time sending signed with RSA-2048 and Ed25519 too")
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--full-up-to", type=int, default=1000, help="largest corpus to also time full builds on")
@@ -318,6 +349,12 @@ def main() -> None:
         print(
             f"1 process: {one:.0f} ms per leaflet; {os.cpu_count()} processes: {many:.0f} ms per leaflet; speed-up {one / many:.2f}x"
         )
+    for count in args.booklet:
+        print(f"\n## Leaflets and booklets ({count} cases, `leaflets`)\n")
+        print("| run | seconds | peak MB |")
+        print("|---|---|---|")
+        for label, run in booklet(count, args.booklet_cold_up_to).items():
+            print(f"| {label} | {run.seconds:.2f} | {run.peak_mb:.0f} |")
     if args.send:
         rate = sending(args.send)
         print(f"\n## Sending\n\n{args.send} messages to a loopback SMTP server, with the ledger: {rate:.0f} per second")

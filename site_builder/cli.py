@@ -373,6 +373,7 @@ def digest(
 @click.option("--since", type=DATE, help="Booklet: only cases published on or after this date.")
 @click.option("--language", help="Only this language's booklet [one booklet per language].")
 @click.option("--jobs", type=click.IntRange(min=0), default=0, help="Processes to render with [all cores].")
+@click.option("--imposed", is_flag=True, help="Also all.imposed.pdf: each booklet 2-up in saddle-stitch order.")
 def leaflets(
     cases_dir: Path,
     config_path: Path,
@@ -385,6 +386,7 @@ def leaflets(
     since: dt.datetime | None,
     language: str | None,
     jobs: int,
+    imposed: bool,
 ) -> None:
     """Render one PDF per case into OUT/leaflets/, and a booklet with a cover per language: all.pdf
     in the site's language, all.<language>.pdf in each other one."""
@@ -399,6 +401,7 @@ def leaflets(
             settings.leaflet.print_marks if print_marks is None else print_marks,
             jobs,
             settings.cache_dir,
+            imposed=imposed,
         )
         booklet = BookletFilter(tag, industry, since.date() if since else None, language)
         period = Period(dt.date.today(), dt.date.today())  # not used: no digest here

@@ -26,6 +26,7 @@ from site_builder.leaflets import pdf as pdf_module
 from site_builder.settings.config import load_settings
 from tests.conftest import ROOT, SAMPLE_CASES, case_text
 
+NOTES = ("Notes", "Заметки", "Noter")
 MM = 72 / 25.4
 A5 = (148 * MM, 210 * MM)
 SIZES = {"A4": (210 * MM, 297 * MM), "A5": A5, "A6": (105 * MM, 148 * MM), "Letter": (612.0, 792.0)}
@@ -76,6 +77,8 @@ def test_pages_size_text_and_metadata(samples: Path) -> None:
         for page in doc.pages:
             assert float(page.mediabox.width) == pytest.approx(A5[0], abs=0.1)
             assert float(page.mediabox.height) == pytest.approx(A5[1], abs=0.1)
+            if page.extract_text().startswith(NOTES):
+                continue  # a booklet's lined notes page, padding it to a multiple of 4
             assert len(page.extract_text().strip()) > 40, f"{pdf.name} has a page without text"
     ru = samples / "taksi-otchet-posle-nizkoy-otsenki.pdf"
     ru_text = text(ru)
@@ -138,7 +141,7 @@ def test_each_language_has_its_booklet(samples: Path, name: str, language: str, 
     cases = load_cases(SAMPLE_CASES, load_settings(ROOT / "site.toml"))
     own = [c for c in cases if c.language == language and not c.draft]
     leaflet_pages = sum(len(reader(samples / f"{c.slug}.pdf").pages) for c in own)
-    assert len(booklet.pages) == 1 + leaflet_pages
+    assert len(booklet.pages) == 1 + leaflet_pages + (-(2 + leaflet_pages) % 4) + 1  # cover, notes, closing
     cover = booklet.pages[0].extract_text()
     assert title in cover
     # The company's address in the booklet's language, where site.toml gives one ([languages.ru.company]).
@@ -264,7 +267,8 @@ def test_unchanged_leaflets_are_not_rendered_again(
 
     monkeypatch.setattr(leaflet_module, "pdf_from_html", counting)
     assert build_leaflets(project).exit_code == 0
-    assert sorted(rendered) == ["Case A", "Case B", "Complaints we fixed"]
+    # The page-number palette has no title; no notes page: cover, two cases and the closing page make 4.
+    assert sorted(rendered) == ["", "All our cases, and how to reach us", "Case A", "Case B", "Complaints we fixed"]
     rendered.clear()
     assert build_leaflets(project).exit_code == 0
     assert rendered == []
@@ -279,13 +283,13 @@ def test_unchanged_leaflets_are_not_rendered_again(
     assert rendered == []
     (project / "site.toml").write_text('search = false\ntitle = "Fixed for you"\n', encoding="utf-8")
     assert build_leaflets(project).exit_code == 0
-    assert len(rendered) == 3
+    assert len(rendered) == 5
     rendered.clear()
     for cached in (project / ".site-builder/cache").rglob("*"):
         if cached.is_file():
             cached.write_bytes(b"damaged")
     assert build_leaflets(project).exit_code == 0
-    assert len(rendered) == 3
+    assert len(rendered) == 5
     assert reader(project / "dist/leaflets/a.pdf").pages
 
 
@@ -296,9 +300,9 @@ def test_booklet_filters(project: Path, write_case: Callable[..., Path]) -> None
     cover = reader(project / "dist/leaflets/all.pdf").pages[0].extract_text()
     assert "Taxi" in cover and "Hotel" not in cover
     assert build_leaflets(project, "--since", "2026-03-05").exit_code == 0
-    assert len(reader(project / "dist/leaflets/all.pdf").pages) == 2
+    assert len(reader(project / "dist/leaflets/all.pdf").outline) == 1
     assert build_leaflets(project, "--tag", "booking").exit_code == 0
-    assert len(reader(project / "dist/leaflets/all.pdf").pages) == 3
+    assert len(reader(project / "dist/leaflets/all.pdf").outline) == 2
     assert (project / "dist/leaflets/hotel.pdf").is_file() and (project / "dist/leaflets/taxi.pdf").is_file()
 
 
@@ -472,7 +476,7 @@ def test_cached_leaflets_no_output_uses_go_after_a_month(
     write_case("late.md", case_text(title="Late parcel"))
     assert build_leaflets(project).exit_code == 0
     first = cached()
-    assert len(first) == 3  # two leaflets and the booklet's cover
+    assert len(first) == 5  # two leaflets, the booklet's cover and closing page, the page-number palette
     month_ago = time.time() - 31 * 86400
     for path in (project / ".site-builder/cache/leaflets").rglob("*"):
         if path.is_file():

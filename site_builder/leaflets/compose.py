@@ -18,9 +18,10 @@ from site_builder.build.cache import Cache
 from site_builder.build.keys import key
 from site_builder.cases.model import Case
 from site_builder.cases.names import booklet_file
+from site_builder.leaflets.booklet import PALETTE, Palette, Part, assemble, impose, number, padding, page_count
 from site_builder.leaflets.breaks import LONG, STEP, breakable
 from site_builder.leaflets.options import SIZES, BookletFilter, LeafletOptions
-from site_builder.leaflets.pdf import merge, pdf_from_html
+from site_builder.leaflets.pdf import pdf_from_html
 from site_builder.leaflets.workers import LayoutWorkers
 from site_builder.problems import LayoutError
 from site_builder.settings.config import Digest, Settings, Smtp
@@ -80,12 +81,43 @@ class LeafletRenderer:
         )
         return breakable(page)
 
-    def cover_html(self, cases: tuple[Case, ...], language: str) -> str:
-        """The cover page of the booklet in `language`: its every label and date in that language."""
+    def _page(self, template: str, language: str, **values: object) -> str:
+        """A booklet page in `language` that shows no case (the page-number palette, notes, closing)."""
+        page = self.env.get_template(template).render(
+            settings=self.settings,
+            company=self.settings.company_in(language),
+            t=translator(language, self.settings),
+            created=_created(dt.date(2000, 1, 1)),
+            size=self.options.size,
+            print_marks=self.options.print_marks,
+            font=self.fonts.__getitem__,
+            site_url=self.links.absolute(""),
+            **values,
+        )
+        return breakable(page)
+
+    def palette_html(self) -> str:
+        """One page whose footer holds every sign of a page number, to stamp numbers with."""
+        return self._page("numbers.html", self.settings.language, palette=PALETTE)
+
+    def notes_html(self, language: str) -> str:
+        """A lined page for notes: what pads the booklet to a multiple of 4 pages."""
+        return self._page("notes.html", language)
+
+    def closing_html(self, language: str) -> str:
+        """The back cover: the company's contact and a QR code to the site."""
+        url = self.links.absolute("")
+        qr = segno.make(url, error="m").svg_data_uri(scale=1, border=4, dark="#1d1f23")
+        return self._page("closing.html", language, qr=qr)
+
+    def cover_html(self, cases: tuple[Case, ...], language: str, starts: tuple[int, ...] = ()) -> str:
+        """The cover page of the booklet in `language`: its every label and date in that language,
+        and the page each case starts on."""
         t = translator(language, self.settings)
         newest = max((c.date for c in cases), default=dt.date(2000, 1, 1))
         page = self.env.get_template("cover.html").render(
             cases=cases,
+            starts=starts,
             settings=self.settings,
             title=self.settings.title_in(language),
             company=self.settings.company_in(language),
@@ -115,7 +147,7 @@ class _Pdf(Deferred):
 
     def start(self) -> None:
         """Hand the layout to a worker, unless it is cached or there are no workers."""
-        workers = self.work.workers
+        workers = self.work.own_workers()
         if self.ticket is None and workers is not None and not self.work.cached(self.key):
             # Cached as soon as it arrives, even if nobody asks for it (the writer may find the
             # file already in place): a layout is never done twice.
@@ -131,8 +163,9 @@ class _Pdf(Deferred):
             self.start()
             ticket, self.ticket = self.ticket, None
         try:
-            if ticket is not None and self.work.workers is not None:
-                return self.work.workers.result(ticket)  # cached on arrival
+            workers = self.work.own_workers()
+            if ticket is not None and workers is not None:
+                return workers.result(ticket)  # cached on arrival
             data = pdf_from_html((self.work.page(self.html), self.work.base))
         except Exception as exc:  # WeasyPrint raises many kinds; the user needs to know which leaflet
             raise LayoutError(f"{self.name}: could not be laid out: {exc}") from exc
@@ -145,6 +178,14 @@ class _Leaflets:
 
     def __init__(self, cache: Cache | None, base: float, workers: LayoutWorkers | None) -> None:
         self.cache, self.base, self.workers = cache, base, workers
+        self.pid = os.getpid()
+        self.numbers: _Pdf
+        self._palette: Palette | None = None
+
+    def own_workers(self) -> LayoutWorkers | None:
+        """The layout workers, unless this is a process the writer forked to make booklets in
+        parallel: the workers' pipes belong to the build's process (two readers garble them)."""
+        return self.workers if os.getpid() == self.pid else None
 
     def keep(self, key: str) -> Callable[[bytes], None]:
         """What stores a PDF made for `key` in the cache."""
@@ -163,9 +204,85 @@ class _Leaflets:
         except jinja2.TemplateError as exc:
             raise theme_error(exc, "leaflet template") from None
 
-    def booklet(self, cover: _Pdf, parts: list[_Pdf], title: str, author: str, created: str, language: str) -> bytes:
-        """The cover and every selected leaflet, joined (the leaflets are made by then)."""
-        return merge([cover.result(), *(part.result() for part in parts)], title, author, created, language)
+    def palette(self) -> Palette:
+        """The page-number palette, read once per build."""
+        if self._palette is None:
+            self._palette = Palette(self.numbers.result())
+        return self._palette
+
+    def booklet(self, spec: _Booklet) -> bytes:
+        """The cover, every selected leaflet, notes pages and the closing page, joined and numbered.
+        The cover lists the page each case starts on, so it is laid out once the leaflets' page
+        counts are known: a cover that comes out longer than guessed is laid out again."""
+        leaflets = [part.result() for part in spec.parts]
+        counts = [page_count(data) for data in leaflets]
+        guess = 1
+        for _ in range(4):
+            starts, at = [], guess + 1
+            for count in counts:
+                starts.append(at)
+                at += count
+            made = spec.cover(tuple(starts)).result()
+            pages = page_count(made)
+            if pages == guess:
+                break
+            guess = pages
+        else:
+            raise LayoutError(f"{spec.name}: the cover's length does not settle")
+        pieces = [
+            Part(made, spec.language),
+            *(Part(d, spec.language, t) for d, t in zip(leaflets, spec.titles, strict=True)),
+        ]
+        # A sheet folded in two holds 4 pages: lined notes pages fill the gap before the back cover
+        # (blank pages look like a printing fault; a reader of a printed booklet can use notes).
+        blank = padding(pages + sum(counts) + 1)
+        if blank:
+            pieces += [Part(spec.notes.result(), spec.language)] * blank
+        pieces.append(Part(spec.closing.result(), spec.language))
+        data = assemble(pieces, self.palette(), spec.title, spec.author, spec.created, spec.language)
+        if spec.imposed is not None:
+            spec.imposed[0] = impose(data)
+        return data
+
+
+class _Booklet:
+    """What one booklet is made of: its leaflets, and how to lay out its cover."""
+
+    def __init__(
+        self,
+        name: str,
+        language: str,
+        parts: list[_Pdf],
+        titles: list[str],
+        cover: Callable[[tuple[int, ...]], _Pdf],
+        pages: tuple[_Pdf, _Pdf],
+        meta: tuple[str, str, str],
+        imposed: list[bytes] | None,
+    ) -> None:
+        self.name, self.language, self.parts, self.titles, self.cover = name, language, parts, titles, cover
+        self.notes, self.closing = pages
+        self.title, self.author, self.created = meta
+        self.imposed = imposed
+
+
+class _Numbered(Deferred):
+    """A leaflet with its page numbers stamped on ("1 / 2"); one page is left without."""
+
+    __slots__ = ("pdf", "work")
+
+    def __init__(self, work: _Leaflets, pdf: _Pdf) -> None:
+        self.work, self.pdf = work, pdf
+
+    def start(self) -> None:
+        """Start the layout."""
+        self.pdf.start()
+
+    def result(self) -> bytes:
+        """The numbered PDF."""
+        data = self.pdf.result()
+        if page_count(data) < 2:
+            return data
+        return number(data, self.work.palette())
 
 
 def leaflet_fingerprint(settings: Settings, options: LeafletOptions) -> str:
@@ -234,26 +351,80 @@ def render_leaflets(
         )
         for c in cases
     }
-    artifacts = [Artifact(f"{slug}.pdf", pdf, pdf.key) for slug, pdf in pdfs.items()]
-    covers = []
+    work.numbers = _Pdf(work, "the page-number palette", key(*common, "numbers", PALETTE), renderer.palette_html)
+    # The leaflet's key is its layout's: the numbers stamped on it depend only on the layout and on
+    # what `common` holds, and the cached layout stays in use (the cache keeps what outputs use).
+    artifacts = [Artifact(f"{slug}.pdf", _Numbered(work, pdf), pdf.key) for slug, pdf in pdfs.items()]
+    pages = []
     for name, (language, selected) in (booklets(cases, settings, booklet) if with_booklet else {}).items():
         title = f"{settings.title_in(language)} · {settings.company_in(language).name}"
         parts = [pdfs[c.slug] for c in selected]
         booklet_key = key(*common, "booklet", name, title, *(p.key for p in parts))
-        # The cover shows only titles and dates: editing a case's text does not lay it out again.
+        # The cover shows titles, dates and where each case starts: editing a case's text without
+        # changing its page count does not lay it out again.
         listed = [(c.title, c.date, c.language) for c in selected]
-        cover_key = key(*common, "cover", language, listed)
-        cover = _Pdf(
-            work, f"the cover of {name}", cover_key, functools.partial(renderer.cover_html, selected, language)
+
+        def cover(starts: tuple[int, ...], name: str = name, language: str = language, listed: object = listed,
+                  selected: tuple[Case, ...] = selected) -> _Pdf:  # fmt: skip
+            return _Pdf(
+                work,
+                f"the cover of {name}",
+                key(*common, "cover", language, listed, starts),
+                functools.partial(renderer.cover_html, selected, language, starts),
+            )
+
+        notes = _Pdf(
+            work,
+            f"the notes page of {name}",
+            key(*common, "notes", language),
+            functools.partial(renderer.notes_html, language),
         )
-        covers.append(cover)
+        closing = _Pdf(
+            work,
+            f"the closing page of {name}",
+            key(*common, "closing", language),
+            functools.partial(renderer.closing_html, language),
+        )
+        pages += [notes, closing]
         created = _created(max(c.date for c in selected))
         author = settings.company_in(language).name
-        render = functools.partial(work.booklet, cover, parts, title, author, created, language)
-        artifacts.append(Artifact(name, render, booklet_key, made_from_others=True))
+        imposed: list[bytes] | None = [b""] if options.imposed else None
+        spec = _Booklet(
+            name,
+            language,
+            parts,
+            [c.title for c in selected],
+            cover,
+            (notes, closing),
+            (title, author, created),
+            imposed,
+        )
+        artifacts.append(Artifact(name, functools.partial(work.booklet, spec), booklet_key, made_from_others=True))
+        if imposed is not None:
+            # Made with the booklet, which the writer renders first (its name sorts before).
+            artifacts.append(
+                Artifact(
+                    imposed_file(name),
+                    functools.partial(_imposed, imposed, work, spec),
+                    key(booklet_key, "imposed"),
+                    made_from_others=True,
+                )
+            )
     if workers is not None:
-        # An edited case's leaflet is laid out while the site is rendered; the cover alongside the leaflets.
+        # An edited case's leaflet is laid out while the site is rendered; the booklet's own pages alongside.
         missing = [pdf for pdf in pdfs.values() if not work.cached(pdf.key)][: 2 * workers.most]
-        for pdf in [*missing, *covers]:
+        for pdf in [*missing, work.numbers, *pages]:
             pdf.start()
     return artifacts
+
+
+def imposed_file(name: str) -> str:
+    """The imposition's file name beside the booklet's: all.pdf -> all.imposed.pdf."""
+    return name.removesuffix(".pdf") + ".imposed.pdf"
+
+
+def _imposed(made: list[bytes], work: _Leaflets, spec: _Booklet) -> bytes:
+    """The 2-up imposition, made with the booklet (or from it, when the booklet came from elsewhere)."""
+    if not made[0]:
+        work.booklet(spec)  # fills `made`
+    return made[0]

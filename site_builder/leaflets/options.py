@@ -26,6 +26,7 @@ class LeafletOptions:
     print_marks: bool = False
     jobs: int = 0
     cache_dir: Path | None = None
+    imposed: bool = False  # also all.imposed.pdf: the booklet 2-up for saddle stitching
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "digest_intro": "Here is what went wrong for some of our customers lately, and what we did about it. "
         "Every fix started with someone telling us.",
         "read_full_case": "Read the full case",
+        "booklet_notes": "Notes",
+        "booklet_closing": "All our cases, and how to reach us",
+        "booklet_page": "Page",
         "more_cases": "More cases on our website",
         "visit_site": "All cases on our website",
         "why_receiving": "You get this email because you are a client of {company}.",
@@ -148,6 +151,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "digest_intro": "Вот что недавно пошло не так у наших клиентов и что мы с этим сделали. "
         "Каждое исправление началось с того, что кто-то нам об этом сказал.",
         "read_full_case": "Читать полностью",
+        "booklet_notes": "Заметки",
+        "booklet_closing": "Все наши случаи и как с нами связаться",
+        "booklet_page": "Стр.",
         "more_cases": "Другие случаи на нашем сайте",
         "visit_site": "Все случаи на нашем сайте",
         "why_receiving": "Вы получили это письмо, потому что вы клиент компании {company}.",
@@ -234,6 +240,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "digest_intro": "Her er, hvad der for nylig gik galt for nogle af vores kunder, og hvad vi gjorde ved det. "
         "Hver løsning begyndte med, at nogen sagde det til os.",
         "read_full_case": "Læs hele sagen",
+        "booklet_notes": "Noter",
+        "booklet_closing": "Alle vores sager, og hvordan du når os",
+        "booklet_page": "Side",
         "more_cases": "Flere sager på vores website",
         "visit_site": "Alle sager på vores website",
         "why_receiving": "Du får denne e-mail, fordi du er kunde hos {company}.",
