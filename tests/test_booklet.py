@@ -232,3 +232,16 @@ def test_a_leaflet_is_numbered_on_its_own(project: Path, write_case: Callable[..
     assert total % 4 == 0
     numbers = [re.findall(r"\b(\d+) ?/ ?(\d+)", page) for page in booklet[1:-1]]
     assert numbers == [[(str(n), str(total))] for n in range(2, total)]
+
+
+def test_imposed_is_added_and_removed_by_the_flag_alone(project: Path, write_case: Callable[..., Path]) -> None:
+    write_case("room.md", case_text(title="Room"))
+    assert leaflets(project).exit_code == 0
+    assert not (project / "dist/leaflets/all.imposed.pdf").exists()
+    booklet = (project / "dist/leaflets/all.pdf").read_bytes()
+    assert leaflets(project, "--imposed").exit_code == 0  # no leaflet changed, the output did
+    with pikepdf.open(project / "dist/leaflets/all.imposed.pdf") as sheets:
+        assert len(sheets.pages) == 2  # cover, case, notes, closing: 4 pages on 2 sides
+    assert (project / "dist/leaflets/all.pdf").read_bytes() == booklet
+    assert leaflets(project).exit_code == 0
+    assert not (project / "dist/leaflets/all.imposed.pdf").exists()

@@ -18,7 +18,7 @@ from site_builder.build.cache import Cache
 from site_builder.build.keys import key
 from site_builder.cases.model import Case
 from site_builder.cases.names import booklet_file
-from site_builder.leaflets.booklet import PALETTE, Palette, Part, assemble, impose, number, padding, page_count
+from site_builder.leaflets.booklet import PALETTE, Palette, Part, assemble, impose, number, opened, padding, page_count
 from site_builder.leaflets.breaks import LONG, STEP, breakable
 from site_builder.leaflets.options import SIZES, BookletFilter, LeafletOptions
 from site_builder.leaflets.pdf import pdf_from_html
@@ -214,8 +214,8 @@ class _Leaflets:
         """The cover, every selected leaflet, notes pages and the closing page, joined and numbered.
         The cover lists the page each case starts on, so it is laid out once the leaflets' page
         counts are known: a cover that comes out longer than guessed is laid out again."""
-        leaflets = [part.result() for part in spec.parts]
-        counts = [page_count(data) for data in leaflets]
+        leaflets = [opened(part.result()) for part in spec.parts]
+        counts = [len(pdf.pages) for pdf in leaflets]
         guess = 1
         for _ in range(4):
             starts, at = [], guess + 1
@@ -230,15 +230,16 @@ class _Leaflets:
         else:
             raise LayoutError(f"{spec.name}: the cover's length does not settle")
         pieces = [
-            Part(made, spec.language),
+            Part(opened(made), spec.language),
             *(Part(d, spec.language, t) for d, t in zip(leaflets, spec.titles, strict=True)),
         ]
         # A sheet folded in two holds 4 pages: lined notes pages fill the gap before the back cover
         # (blank pages look like a printing fault; a reader of a printed booklet can use notes).
         blank = padding(pages + sum(counts) + 1)
         if blank:
-            pieces += [Part(spec.notes.result(), spec.language)] * blank
-        pieces.append(Part(spec.closing.result(), spec.language))
+            notes = spec.notes.result()
+            pieces += [Part(opened(notes), spec.language) for _ in range(blank)]
+        pieces.append(Part(opened(spec.closing.result()), spec.language))
         data = assemble(pieces, self.palette(), spec.title, spec.author, spec.created, spec.language)
         if spec.imposed is not None:
             spec.imposed[0] = impose(data)

@@ -25,7 +25,10 @@ class LeafletsOutput:
         """What every leaflet's key holds (settings, theme, paper, WeasyPrint's version), and the booklet's filter."""
         from site_builder.leaflets.compose import leaflet_fingerprint
 
-        return key(leaflet_fingerprint(request.settings, request.leaflet), repr(request.booklet))
+        # --imposed adds files without changing a leaflet: the output differs, no leaflet's key does.
+        return key(
+            leaflet_fingerprint(request.settings, request.leaflet), repr(request.booklet), request.leaflet.imposed
+        )
 
     def render(self, cases: tuple[Case, ...], request: BuildRequest, workers: LayoutWorkers | None) -> list[Artifact]:
         """Every leaflet and the booklet (the ones to lay out go to the workers at once)."""

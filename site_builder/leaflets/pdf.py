@@ -42,7 +42,7 @@ def pdf_from_html(job: tuple[str, float]) -> bytes:
     # A layout leaves cyclic garbage (boxes point to their parents): collect it at Python's usual
     # pace, not at the lazier one a build sets for its own long-lived objects (100 MB more per worker).
     runtime.collect_at_pythons_pace()
-    from site_builder.leaflets.booklet import attach_orphans
+    from site_builder.leaflets.booklet import finish_layout
 
     html, base = job
     # Only local files (the theme's fonts) and data: URLs (the QR code): a leaflet makes no requests.
@@ -54,12 +54,12 @@ def pdf_from_html(job: tuple[str, float]) -> bytes:
         document = weasyprint.HTML(string=styled, url_fetcher=fetcher).render(font_config=fonts)
         first = first or document
         if len(document.pages) == 1:
-            return attach_orphans(bytes(document.write_pdf(pdf_tags=True)))
+            return finish_layout(bytes(document.write_pdf(pdf_tags=True)))
         if len(document.pages) > 2:
             break  # three pages or more will not shrink onto one: no more layouts to try
     # It does not fit one page even a little smaller: print at full size on as many pages as it needs.
     assert first is not None
-    return attach_orphans(bytes(first.write_pdf(pdf_tags=True)))
+    return finish_layout(bytes(first.write_pdf(pdf_tags=True)))
 
 
 def merge(pdfs: Iterable[bytes], title: str, author: str, created: str, language: str) -> bytes:
