@@ -10,6 +10,7 @@ as a copy of one real leaflet under their real keys. The booklets' cases are lef
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -22,9 +23,11 @@ from site_builder.settings.config import load_settings
 
 def main() -> None:
     """Store the sample PDF under the key of every leaflet the booklets do not hold."""
-    project, sample = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes()
-    settings = load_settings(project / "site.toml")
-    cases = published(load_cases(project / "cases", settings), False, dt.date.today())  # as `leaflets` does
+    sample = Path(sys.argv[2]).read_bytes()
+    os.chdir(sys.argv[1])
+    # Paths exactly as `leaflets` gives them (a case's key holds its path): run in the project.
+    settings = load_settings(Path("site.toml"))
+    cases = published(load_cases(Path("cases"), settings), False, dt.date.today())
     options = LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, 1, settings.cache_dir)
     held = {c.slug for c in booklet_cases(cases, settings, None)}
     cache = Cache(settings.cache_dir / "leaflets")
