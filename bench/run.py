@@ -1,6 +1,7 @@
 """Benchmark: our builder against Hugo and Pelican on the same generated corpus.
 
     python bench/run.py [--cases 1000 10000] [--leaflets 40] [--send 10000 [--dkim]] [--skip-peers] [--languages 3000]
+                        [--booklet 100 1000 10000 [--booklet-cold-up-to 100]]
 
 `--cases` with no number skips the builds (to time only leaflets or sending).
 
