@@ -49,15 +49,18 @@ PROGRESS_FROM = 200  # items; fewer finish in well under a second
 DATE = click.DateTime(["%Y-%m-%d"])
 
 
+_config = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("site.toml"),
+    show_default=True,
+    help="Site settings file (optional).",
+)
+
+
 def _common(func: F) -> F:
-    func = click.option(
-        "--config",
-        "config_path",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=Path("site.toml"),
-        show_default=True,
-        help="Site settings file (optional).",
-    )(func)
+    func = _config(func)
     func = click.option(
         "--cases",
         "cases_dir",
@@ -85,6 +88,7 @@ _out = click.option(
     show_default=True,
     help="Output folder: OUT/site/, OUT/digest/, OUT/leaflets/.",
 )
+_ledger = click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False), help="Send ledger (SQLite).")
 _base_url = click.option("--base-url", help="Public URL of the site (overrides site.toml).")
 
 
@@ -479,7 +483,7 @@ def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: boo
 @click.option("--smtp-host", help="SMTP server (overrides [smtp] host).")
 @click.option("--smtp-port", type=click.IntRange(1, 65535), help="SMTP port (overrides [smtp] port).")
 @click.option("--security", type=click.Choice(SECURITY), help="Connection security (overrides [smtp] security).")
-@click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False), help="Send ledger (SQLite).")
+@_ledger
 @click.option(
     "--dry-run",
     "outbox",
@@ -680,16 +684,9 @@ def _print_send_report(report: SendReport, outbox: Path | None) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="The recipients CSV, to find whose a token is when the ledger has never sent to them.",
 )
-@click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False), help="Send ledger (SQLite).")
+@_ledger
 @click.option("--list", "show", is_flag=True, help="Print everyone on the list (address, reason, date, source).")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("site.toml"),
-    show_default=True,
-    help="Site settings file (optional).",
-)
+@_config
 def unsubscribe(
     people: tuple[str, ...],
     from_file: tuple[Path, ...],
@@ -754,17 +751,10 @@ def unsubscribe(
 @click.option("--imap-host", help="IMAP server (overrides [mailbox] host).")
 @click.option("--imap-port", type=click.IntRange(1, 65535), help="IMAP port (overrides [mailbox] port).")
 @click.option("--security", type=click.Choice(SECURITY), help="Connection security (overrides [mailbox] security).")
-@click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False), help="Send ledger (SQLite).")
+@_ledger
 @click.option("--dry-run", is_flag=True, help="Say what would be recorded and moved; change nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list each message handled.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("site.toml"),
-    show_default=True,
-    help="Site settings file (optional).",
-)
+@_config
 def mailbox(
     imap_host: str | None,
     imap_port: int | None,
