@@ -86,6 +86,12 @@ _out = click.option(
     help="Output folder: OUT/site/, OUT/digest/, OUT/leaflets/.",
 )
 _base_url = click.option("--base-url", help="Public URL of the site (overrides site.toml).")
+_print_option = click.option(
+    "--print/--screen",
+    "print_shop",
+    default=None,
+    help="Leaflets for a print shop (PDF/X-4, CMYK, bleed, marks) or a screen (PDF/UA-1) [site.toml's leaflet.print].",
+)
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -281,6 +287,7 @@ def _run_build(request: BuildRequest, workers: LayoutWorkers | None = None, verb
 @click.option("--search/--no-search", default=None, help="Build the search index [site.toml's search, on].")
 @click.option("--now", type=DATE, help="Build as if today were this date (scheduled cases, digest period).")
 @click.option("--jobs", type=click.IntRange(min=0), default=0, help="Processes for leaflets [all cores].")
+@_print_option
 @click.option(
     "--only",
     type=click.Choice(NAMES),
@@ -304,6 +311,7 @@ def build(
     jobs: int,
     only: tuple[str, ...],
     verbose: bool,
+    print_shop: bool | None,
 ) -> None:
     """Check every case, then build the outputs into OUT, replacing the old ones only on success."""
     # The leaflet workers first, before the rest of the tool is even imported: each spends half a
@@ -314,7 +322,10 @@ def build(
         if search is not None:
             settings = replace(settings, search=search)
         today = now.date() if now else None
-        leaflet = LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, jobs, settings.cache_dir)
+        print_shop = settings.leaflet.print if print_shop is None else print_shop
+        leaflet = LeafletOptions(
+            settings.leaflet.size, settings.leaflet.print_marks, print_shop, jobs, settings.cache_dir
+        )
         sent = _sent(settings) if "site" in names or ("digest" in names and since is None) else None
         period = _period(settings, since, until, today, ledger="digest" in names, sent=sent)
         request = BuildRequest(
@@ -368,6 +379,7 @@ def digest(
 @click.option("--base-url", help="Public URL of the site, for the QR codes (overrides site.toml).")
 @click.option("--size", type=click.Choice(PAPER_SIZES), help="Paper size [site.toml's leaflet.size, A5].")
 @click.option("--print-marks", is_flag=True, default=None, help="3 mm bleed and crop marks for a print shop.")
+@_print_option
 @click.option("--tag", help="Booklet: only cases with this tag.")
 @click.option("--industry", help="Booklet: only cases in this industry.")
 @click.option("--since", type=DATE, help="Booklet: only cases published on or after this date.")
@@ -380,6 +392,7 @@ def leaflets(
     base_url: str | None,
     size: str | None,
     print_marks: bool | None,
+    print_shop: bool | None,
     tag: str | None,
     industry: str | None,
     since: dt.datetime | None,
@@ -397,6 +410,7 @@ def leaflets(
         leaflet = LeafletOptions(
             size or settings.leaflet.size,
             settings.leaflet.print_marks if print_marks is None else print_marks,
+            settings.leaflet.print if print_shop is None else print_shop,
             jobs,
             settings.cache_dir,
         )
