@@ -341,6 +341,16 @@ def build(
             sent=sent.periods if sent and "site" in names else (),
         )
         _run_build(request, workers, verbose)
+    if print_shop and "leaflets" in names:
+        _preflight(out / "leaflets")
+
+
+def _preflight(folder: Path) -> None:
+    """What a print shop would send back about the print files just built, as warnings."""
+    from site_builder.leaflets.preflight import preflight
+
+    problems = [replace(problem, severity="warning") for problem in preflight(folder, print_shop=True)]
+    _report_problems(problems, "the print files were written; fix these before sending them to print.")
 
 
 def _sent(settings: Settings) -> Sent:
@@ -418,6 +428,8 @@ def leaflets(
         period = Period(dt.date.today(), dt.date.today())  # not used: no digest here
         request = BuildRequest(cases_dir, out, settings, period, dt.date.today(), ("leaflets",), leaflet, booklet)
         _run_build(request, workers)
+    if leaflet.print_shop:
+        _preflight(out / "leaflets")
 
 
 @main.command()
@@ -446,8 +458,23 @@ def serve(cases_dir: Path, config_path: Path, port: int, out: Path | None) -> No
 @click.option("--strict", is_flag=True, help="Warnings fail the check too.")
 @click.option("--links", is_flag=True, help="Also check every link, anchor and image of the built site in OUT/site.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list stories that lack a translation the site offers.")
+@click.option(
+    "--print",
+    "print_shop",
+    is_flag=True,
+    help="Also preflight the print files in OUT/leaflets: image resolution, RGB, small text, booklet pages.",
+)
 @_out
-def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: bool, verbose: bool, out: Path) -> None:
+def check(
+    cases_dir: Path,
+    config_path: Path,
+    fmt: str,
+    strict: bool,
+    links: bool,
+    verbose: bool,
+    print_shop: bool,
+    out: Path,
+) -> None:
     """Check every case and list all problems at once. Exit 1 on errors (or warnings with --strict)."""
     from site_builder.cases.load import check_cases
 
@@ -475,7 +502,18 @@ def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: boo
         click.echo(
             f"{len(broken)} broken link(s) in {site}." if broken else f"All links in {site} work.", err=bool(broken)
         )
-    if failing or broken:
+    preflighted = []
+    if print_shop:
+        folder = out / "leaflets"
+        if not any(folder.glob("*.pdf")):
+            _fail(f"No leaflets in {folder}; run site-builder leaflets --print first.", 2)
+        from site_builder.leaflets.preflight import preflight
+
+        preflighted = preflight(folder, print_shop=True)
+        _report_problems(preflighted, "fix them and build the print files again.", fmt)
+        if fmt == "text" and not preflighted:
+            click.echo(f"The print files in {folder} pass preflight.")
+    if failing or broken or preflighted:
         sys.exit(1)
     if fmt == "text":
         click.echo(f"All {len(cases)} case(s) in {cases_dir} are valid.")
