@@ -230,9 +230,9 @@ def test_screen_leaflets_are_pdf_ua_with_tags_title_bookmarks_and_links(screen: 
             assert pdf.pdf_version == "1.7"
             assert "/OutputIntents" not in pdf.Root
             assert "/StructTreeRoot" in pdf.Root
-            assert pdf.Root.MarkInfo.Marked is True
+            assert bool(pdf.Root.MarkInfo.Marked)
             assert str(pdf.Root.Lang) in ("en", "ru", "da")
-            assert pdf.Root.ViewerPreferences.DisplayDocTitle is True
+            assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle)
             assert 'pdfuaid:part="1"' in xmp(pdf)
             with pdf.open_outline() as outline:
                 (title,) = outline.root
