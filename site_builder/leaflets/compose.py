@@ -41,6 +41,15 @@ def _font_urls(settings: Settings) -> dict[str, str]:
     return urls
 
 
+def _color_profile(settings: Settings) -> str:
+    """The file: URL of the theme's CMYK output profile (color/default_cmyk.icc), an override's first."""
+    for folder in theme_folders(settings, "leaflet"):
+        profile = folder / "color" / "default_cmyk.icc"
+        if profile.is_file():
+            return profile.resolve().as_uri()
+    return ""
+
+
 def _created(day: dt.date) -> str:
     """A PDF's creation date: SOURCE_DATE_EPOCH when set (reproducible builds), else `day`."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
@@ -58,11 +67,19 @@ class LeafletRenderer:
         self.links = Links(settings)
         self.env = environment(settings, "leaflet")
         self.fonts = _font_urls(settings)
+        self.color_profile = _color_profile(settings)
 
     def html(self, case: Case) -> str:
         """The print HTML of one leaflet."""
         url = self.links.absolute(self.links.case(case))
         qr = segno.make(url, error="m").svg_data_uri(scale=1, border=0, dark="#1d1f23")
+        if self.options.print_shop:
+            # Black ink alone (K 100 %): four inks would blur the modules under misregistration.
+            # segno takes web colours only, so its one stroke colour is replaced in the SVG.
+            # No fill either: SVG's default fill is RGB black, drawn (invisibly) under the strokes.
+            qr = qr.replace("%231d1f23", "device-cmyk(0%200%200%201)").replace(
+                "%3Csvg%20", "%3Csvg%20fill%3D%27none%27%20", 1
+            )
         sections = [s for s in ordered_sections(case) if s.key != "cause"]
         page = self.env.get_template("leaflet.html").render(
             case=case,
@@ -76,6 +93,8 @@ class LeafletRenderer:
             created=_created(case.date),
             size=self.options.size,
             print_marks=self.options.print_marks,
+            print_shop=self.options.print_shop,
+            color_profile=self.color_profile,
             font=self.fonts.__getitem__,
         )
         return breakable(page)
@@ -94,6 +113,8 @@ class LeafletRenderer:
             created=_created(newest),
             size=self.options.size,
             print_marks=self.options.print_marks,
+            print_shop=self.options.print_shop,
+            color_profile=self.color_profile,
             font=self.fonts.__getitem__,
             site_url=self.links.absolute(""),
         )
@@ -119,7 +140,9 @@ class _Pdf(Deferred):
         if self.ticket is None and workers is not None and not self.work.cached(self.key):
             # Cached as soon as it arrives, even if nobody asks for it (the writer may find the
             # file already in place): a layout is never done twice.
-            self.ticket = workers.submit((self.work.page(self.html), self.work.base), self.work.keep(self.key))
+            self.ticket = workers.submit(
+                (self.work.page(self.html), self.work.base, self.work.print_shop), self.work.keep(self.key)
+            )
 
     def result(self) -> bytes:
         """The PDF's bytes."""
@@ -133,7 +156,7 @@ class _Pdf(Deferred):
         try:
             if ticket is not None and self.work.workers is not None:
                 return self.work.workers.result(ticket)  # cached on arrival
-            data = pdf_from_html((self.work.page(self.html), self.work.base))
+            data = pdf_from_html((self.work.page(self.html), self.work.base, self.work.print_shop))
         except Exception as exc:  # WeasyPrint raises many kinds; the user needs to know which leaflet
             raise LayoutError(f"{self.name}: could not be laid out: {exc}") from exc
         self.work.keep(self.key)(data)
@@ -143,8 +166,8 @@ class _Pdf(Deferred):
 class _Leaflets:
     """What the PDFs of one build share: where they are cached, who lays them out."""
 
-    def __init__(self, cache: Cache | None, base: float, workers: LayoutWorkers | None) -> None:
-        self.cache, self.base, self.workers = cache, base, workers
+    def __init__(self, cache: Cache | None, base: float, workers: LayoutWorkers | None, print_shop: bool) -> None:
+        self.cache, self.base, self.workers, self.print_shop = cache, base, workers, print_shop
 
     def keep(self, key: str) -> Callable[[bytes], None]:
         """What stores a PDF made for `key` in the cache."""
@@ -165,7 +188,9 @@ class _Leaflets:
 
     def booklet(self, cover: _Pdf, parts: list[_Pdf], title: str, author: str, created: str, language: str) -> bytes:
         """The cover and every selected leaflet, joined (the leaflets are made by then)."""
-        return merge([cover.result(), *(part.result() for part in parts)], title, author, created, language)
+        return merge(
+            [cover.result(), *(part.result() for part in parts)], title, author, created, language, self.print_shop
+        )
 
 
 def leaflet_fingerprint(settings: Settings, options: LeafletOptions) -> str:
@@ -179,6 +204,7 @@ def leaflet_fingerprint(settings: Settings, options: LeafletOptions) -> str:
         repr(shown),
         options.size,
         options.print_marks,
+        options.print_shop,
         os.environ.get("SOURCE_DATE_EPOCH", ""),
         theme_fingerprint(settings, "leaflet"),
         (LONG, STEP),  # where long words are broken
@@ -224,7 +250,8 @@ def render_leaflets(
     renderer = LeafletRenderer(settings, options)
     base = SIZES[options.size]
     common = (leaflet_fingerprint(settings, options),)
-    work = _Leaflets(Cache(options.cache_dir / "leaflets") if options.cache_dir else None, base, workers)
+    cache = Cache(options.cache_dir / "leaflets") if options.cache_dir else None
+    work = _Leaflets(cache, base, workers, options.print_shop)
     pdfs = {
         c.slug: _Pdf(
             work,

@@ -20,10 +20,11 @@ SCALES = (1.0, 0.94, 0.88, 0.84)
 
 @dataclass(frozen=True, slots=True)
 class LeafletOptions:
-    """How to print: paper size, bleed and crop marks, how many processes, where the cache is."""
+    """How to print: paper size, bleed and marks, print shop or screen, how many processes, where the cache is."""
 
     size: str = "A5"
     print_marks: bool = False
+    print_shop: bool = False  # PDF/X-4 in CMYK with bleed and marks; else PDF/UA-1 for the screen
     jobs: int = 0
     cache_dir: Path | None = None
 
