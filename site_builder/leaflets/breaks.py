@@ -21,11 +21,17 @@ _MARKUP = re.compile(
 # A run with no break opportunity: neither whitespace nor a zero-width space or soft hyphen;
 # an entity (&amp;) is one character that must not be split.
 _RUN = re.compile(rf"(?:&#?\w+;|[^\s<&\u200b\u00ad]){{{LONG},}}")
+_LOOKS_LIKE_AN_ADDRESS = re.compile(r"(?:https?://|www\.|mailto:|[\w.+-]+@\w)", re.IGNORECASE)
 _PIECE = re.compile(rf"(?:&#?\w+;|[^&]){{1,{STEP}}}")
 
 
 def _broken(run: re.Match[str]) -> str:
-    return _ZWSP.join(_PIECE.findall(run.group()))
+    text = run.group()
+    if _LOOKS_LIKE_AN_ADDRESS.match(text):
+        # An address breaks where a reader expects it to (after a slash, before a dot), and only a
+        # part still too long between those gets the every-few-characters breaks.
+        return _ZWSP.join(_text(part) for part in address_breaks(text).split(_ZWSP))
+    return _ZWSP.join(_PIECE.findall(text))
 
 
 def _text(text: str) -> str:
@@ -43,3 +49,12 @@ def breakable(html: str) -> str:
         at = match.end()
     out.append(_text(html[at:]))
     return "".join(out)
+
+
+_ADDRESS_BREAK = re.compile(r"(?<=[/\-@])(?!/)|(?<=[^/])(?=\.)")
+
+
+def address_breaks(address: str) -> str:
+    """A web or e-mail address with a zero-width space where a line may break in it: after a slash,
+    a hyphen or an @, before a dot; it is never hyphenated, and nowhere else broken."""
+    return _ADDRESS_BREAK.sub(_ZWSP, address)

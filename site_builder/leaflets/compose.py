@@ -18,7 +18,7 @@ from site_builder.build.cache import Cache
 from site_builder.build.keys import key
 from site_builder.cases.model import Case
 from site_builder.cases.names import booklet_file
-from site_builder.leaflets.breaks import LONG, STEP, breakable
+from site_builder.leaflets.breaks import LONG, STEP, address_breaks, breakable
 from site_builder.leaflets.options import SIZES, BookletFilter, LeafletOptions
 from site_builder.leaflets.pdf import merge, pdf_from_html
 from site_builder.leaflets.workers import LayoutWorkers
@@ -49,6 +49,9 @@ def _created(day: dt.date) -> str:
     return f"{day.isoformat()}T00:00:00Z"
 
 
+QUIET_ZONE = 4  # modules of white around the QR code
+
+
 class LeafletRenderer:
     """Turns cases into print HTML (cheap, in this process) and PDFs (expensive, in workers)."""
 
@@ -62,7 +65,9 @@ class LeafletRenderer:
     def html(self, case: Case) -> str:
         """The print HTML of one leaflet."""
         url = self.links.absolute(self.links.case(case))
-        qr = segno.make(url, error="m").svg_data_uri(scale=1, border=0, dark="#1d1f23")
+        # The quiet zone is part of the image: four modules of white on every side, as ISO/IEC 18004
+        # asks, whatever the layout puts next to the code.
+        qr = segno.make(url, error="m").svg_data_uri(scale=1, border=QUIET_ZONE, dark="#1d1f23")
         sections = [s for s in ordered_sections(case) if s.key != "cause"]
         page = self.env.get_template("leaflet.html").render(
             case=case,
@@ -77,6 +82,7 @@ class LeafletRenderer:
             size=self.options.size,
             print_marks=self.options.print_marks,
             font=self.fonts.__getitem__,
+            address=address_breaks,
         )
         return breakable(page)
 
@@ -96,6 +102,7 @@ class LeafletRenderer:
             print_marks=self.options.print_marks,
             font=self.fonts.__getitem__,
             site_url=self.links.absolute(""),
+            address=address_breaks,
         )
         return breakable(page)
 
