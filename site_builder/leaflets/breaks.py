@@ -22,6 +22,11 @@ _MARKUP = re.compile(
 # an entity (&amp;) is one character that must not be split.
 _RUN = re.compile(rf"(?:&#?\w+;|[^\s<&\u200b\u00ad]){{{LONG},}}")
 _LOOKS_LIKE_AN_ADDRESS = re.compile(r"(?:https?://|www\.|mailto:|[\w.+-]+@\w)", re.IGNORECASE)
+# An address in running text: a web address, or an e-mail address (its last dot is not the sentence's).
+_IN_TEXT = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"'&\u200b]*[^\s<>\"'&\u200b.,;:!?)\]]"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}",
+)
 _PIECE = re.compile(rf"(?:&#?\w+;|[^&]){{1,{STEP}}}")
 
 
@@ -34,8 +39,24 @@ def _broken(run: re.Match[str]) -> str:
     return _ZWSP.join(_PIECE.findall(text))
 
 
-def _text(text: str) -> str:
+def _runs(text: str) -> str:
     return _RUN.sub(_broken, text) if len(text) >= LONG else text
+
+
+def _text(text: str) -> str:
+    if "@" not in text and "://" not in text and "www." not in text:
+        return _runs(text)
+    # An address written as text (an e-mail address, or a link's own text) is marked so that it is
+    # never hyphenated (leaflet.css), and may break only after a slash or before a dot.
+    out: list[str] = []
+    at = 0
+    for address in _IN_TEXT.finditer(text):
+        out.append(_runs(text[at : address.start()]))
+        parts = address_breaks(address.group()).split(_ZWSP)
+        out.append(f'<span class="address">{_ZWSP.join(_runs(part) for part in parts)}</span>')
+        at = address.end()
+    out.append(_runs(text[at:]))
+    return "".join(out)
 
 
 def breakable(html: str) -> str:
@@ -51,10 +72,10 @@ def breakable(html: str) -> str:
     return "".join(out)
 
 
-_ADDRESS_BREAK = re.compile(r"(?<=[/\-@])(?!/)|(?<=[^/])(?=\.)")
+_ADDRESS_BREAK = re.compile(r"(?<=[/-])(?!/|$)|(?<=[^/])(?=\.)")
 
 
 def address_breaks(address: str) -> str:
-    """A web or e-mail address with a zero-width space where a line may break in it: after a slash,
-    a hyphen or an @, before a dot; it is never hyphenated, and nowhere else broken."""
+    """A web or e-mail address with a zero-width space where a line may break in it: after a slash or
+    a hyphen, before a dot; it is never hyphenated, and nowhere else broken."""
     return _ADDRESS_BREAK.sub(_ZWSP, address)
