@@ -323,7 +323,9 @@ def test_address_breaks_only_after_a_slash_or_before_a_dot() -> None:
     ("Vi betalte 2 500 kr. og 480 kr.", f"Vi betalte 2{NNBSP}500{NBSP}kr. og 480{NBSP}kr."),
     ("Refusion af 2.500 kr.", f"Refusion af 2.500{NBSP}kr."),
     ("They paid $1,000 and $ 20, 400 miles, 15 %", f"They paid $1,000 and ${NBSP}20, 400{NBSP}miles, 15{NBSP}%"),
-    ("In 2024 100 people came at 90 minutes", "In 2024 100 people came at 90 minutes"),
+    ("In 2024 100 people came, 90 minutes late", f"In 2024 100 people came, 90{NBSP}minutes late"),
+    ("после 640 километров", f"после 640{NBSP}километров"),
+    ("Page 3 of the 12 cases", "Page 3 of the 12 cases"),
 ])  # fmt: skip
 def test_numbers_keep_their_units(written: str, shown: str) -> None:
     assert tie_text(written) == shown

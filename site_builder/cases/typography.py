@@ -23,71 +23,15 @@ _ADDRESS = re.compile(r"(?:https?://|www\.|mailto:)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]
 _GROUPS = re.compile(rf"(?<![\d.,])(\d{{1,3}})((?:{_SPACE}\d{{3}})+)(?![\d])")
 _CURRENCY = "₽$€£¥₴₸"
 # Units and currencies written after a number, in en, ru and da; each must end the word.
-_UNITS = (
-    "kr.",
-    "kr",
-    "DKK",
-    "EUR",
-    "USD",
-    "GBP",
-    "RUB",
-    "руб.",
-    "руб",
-    "р.",
-    "коп.",
-    "тыс.",
-    "млн",
-    "млрд",
-    "%",
-    "‰",
-    "°C",
-    "°",
-    "km",
-    "kg",
-    "mm",
-    "cm",
-    "m",
-    "g",
-    "t",
-    "l",
-    "h",
-    "min",
-    "mi",
-    "miles",
-    "ft",
-    "km/h",
-    "kWh",
-    "kW",
-    "MB",
-    "GB",
-    "TB",
-    "pcs",
-    "stk.",
-    "км",
-    "кг",
-    "мм",
-    "см",
-    "м",
-    "г",
-    "т",
-    "л",
-    "ч",
-    "мин",
-    "сек",
-    "шт.",
-    "шт",
-    "чел.",
-    "человек",
-    "₽",
-    "€",
-    "$",
-    "£",
-    "¥",
-    "дн.",
-    "мес.",
-    "år",
-    "timer",
+_UNIT_WORDS = (
+    # currencies and amounts
+    "kr. kr DKK EUR USD GBP RUB руб. руб р. коп. тыс. млн млрд ₽ € $ £ ¥ kroner рублей рубля рубль "
+    # measures, with the few written out that a case tells a distance or a time in
+    "% ‰ °C ° km kg mm cm m g t l h min mi ft km/h kWh kW MB GB TB pcs stk. шт. шт чел. человек "
+    "км кг мм см м г т л ч мин сек дн. мес. miles kilometres kilometers minutes hours "
+    "километров километра километр метров минут минуты часов часа kilometer minutter timer"
 )
+_UNITS = _UNIT_WORDS.split()
 _UNIT = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
 _NUMBER_UNIT = re.compile(rf"(\d){_SPACE}+(?=(?:{_UNIT})(?![\w]))")
 # A sign written before its number: "$ 1,000", "€ 20", "№ 5", "§ 3".
