@@ -36,7 +36,9 @@ def _broken(run: re.Match[str]) -> str:
         # An address breaks where a reader expects it to (after a slash, before a dot), and only a
         # part still too long between those gets the every-few-characters breaks.
         return _ZWSP.join(_text(part) for part in address_breaks(text).split(_ZWSP))
-    return _ZWSP.join(_PIECE.findall(text))
+    # Marked so that it is not hyphenated as well (leaflet.css): it is no word of any language, and
+    # it reads back whole, broken only where it wraps.
+    return f'<span class="long">{_ZWSP.join(_PIECE.findall(text))}</span>'
 
 
 def _runs(text: str) -> str:
