@@ -18,7 +18,7 @@ from site_builder.build.cache import Cache
 from site_builder.build.keys import key
 from site_builder.cases.model import Case
 from site_builder.cases.names import booklet_file
-from site_builder.leaflets.breaks import LONG, STEP, breakable
+from site_builder.leaflets.breaks import LONG, STEP, address_breaks, breakable
 from site_builder.leaflets.options import SIZES, BookletFilter, LeafletOptions
 from site_builder.leaflets.pdf import merge, pdf_from_html
 from site_builder.leaflets.workers import LayoutWorkers
@@ -58,6 +58,9 @@ def _created(day: dt.date) -> str:
     return f"{day.isoformat()}T00:00:00Z"
 
 
+QUIET_ZONE = 4  # modules of white around the QR code
+
+
 class LeafletRenderer:
     """Turns cases into print HTML (cheap, in this process) and PDFs (expensive, in workers)."""
 
@@ -72,7 +75,9 @@ class LeafletRenderer:
     def html(self, case: Case) -> str:
         """The print HTML of one leaflet."""
         url = self.links.absolute(self.links.case(case))
-        qr = segno.make(url, error="m").svg_data_uri(scale=1, border=0, dark="#1d1f23")
+        # The quiet zone is part of the image: four modules of white on every side, as ISO/IEC 18004
+        # asks, whatever the layout puts next to the code.
+        qr = segno.make(url, error="m").svg_data_uri(scale=1, border=QUIET_ZONE, dark="#1d1f23")
         if self.options.print_shop:
             # Black ink alone (K 100 %): four inks would blur the modules under misregistration.
             # segno takes web colours only, so its one stroke colour is replaced in the SVG.
@@ -96,6 +101,7 @@ class LeafletRenderer:
             print_shop=self.options.print_shop,
             color_profile=self.color_profile,
             font=self.fonts.__getitem__,
+            address=address_breaks,
         )
         return breakable(page)
 
@@ -117,6 +123,7 @@ class LeafletRenderer:
             color_profile=self.color_profile,
             font=self.fonts.__getitem__,
             site_url=self.links.absolute(""),
+            address=address_breaks,
         )
         return breakable(page)
 

@@ -11,11 +11,9 @@ if TYPE_CHECKING:
     from site_builder.cases.model import Case
 from site_builder.settings.config import PAPER_SIZES
 
-# The body text size (pt) that suits each paper size.
-SIZES = {"A4": 11.5, "A5": 10.0, "A6": 8.0, "Letter": 11.5}
+# The body text size (pt) of each paper size: one size for every leaflet of it, never shrunk to fit.
+SIZES = {"A4": 11.0, "A5": 9.5, "A6": 8.5, "Letter": 11.0}
 assert tuple(SIZES) == PAPER_SIZES
-# Try a slightly smaller type before spilling onto a second page.
-SCALES = (1.0, 0.94, 0.88, 0.84)
 
 
 @dataclass(frozen=True, slots=True)

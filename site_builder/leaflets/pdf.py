@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from site_builder import runtime
-from site_builder.leaflets.options import SCALES
 
 _FONTS: dict[int, Any] = {}
 MM = 72 / 25.4
@@ -40,7 +39,8 @@ def font_configuration() -> Any:
 
 
 def pdf_from_html(job: tuple[str, float, bool]) -> bytes:
-    """Lay out the HTML and return PDF bytes; shrink the type a little if that keeps it on one page."""
+    """Lay out the HTML at its paper size's one body size and return PDF bytes: PDF/X-4 for a print
+    shop, PDF/UA-1 for a screen."""
     weasyprint = runtime.import_weasyprint()
     from weasyprint.urls import URLFetcher
 
@@ -53,21 +53,13 @@ def pdf_from_html(job: tuple[str, float, bool]) -> bytes:
     variant = "pdf/x-4" if print_shop else "pdf/ua-1"
     # Only local files (the theme's fonts) and data: URLs (the QR code): a leaflet makes no requests.
     fetcher = URLFetcher(allowed_protocols={"file", "data"}, timeout=5)
-    fonts = font_configuration()
-    first = None
-    chosen = None
-    for scale in SCALES:
-        styled = html.replace("</head>", f"<style>html {{ font-size: {base * scale:.2f}pt; }}</style></head>", 1)
-        document = weasyprint.HTML(string=styled, url_fetcher=fetcher).render(font_config=fonts, pdf_variant=variant)
-        first = first or document
-        if len(document.pages) == 1:
-            chosen = document
-            break
-        if len(document.pages) > 2:
-            break  # three pages or more will not shrink onto one: no more layouts to try
-    # It does not fit one page even a little smaller: print at full size on as many pages as it needs.
-    assert first is not None
-    data = bytes((chosen or first).write_pdf(pdf_tags=True, pdf_variant=variant))
+    # One size for every leaflet of a paper size, never shrunk to fit: a booklet whose body text
+    # wandered between 8.4 and 10 pt looked careless, and a long case cost up to four layouts.
+    styled = html.replace("</head>", f"<style>html {{ font-size: {base:.2f}pt; }}</style></head>", 1)
+    document = weasyprint.HTML(string=styled, url_fetcher=fetcher).render(
+        font_config=font_configuration(), pdf_variant=variant
+    )
+    data = bytes(document.write_pdf(pdf_tags=True, pdf_variant=variant))
     return for_print(data) if print_shop else data
 
 

@@ -62,6 +62,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "digest_intro": "Here is what went wrong for some of our customers lately, and what we did about it. "
         "Every fix started with someone telling us.",
         "read_full_case": "Read the full case",
+        "qr_code": "QR code",
         "more_cases": "More cases on our website",
         "visit_site": "All cases on our website",
         "why_receiving": "You get this email because you are a client of {company}.",
@@ -148,6 +149,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "digest_intro": "Вот что недавно пошло не так у наших клиентов и что мы с этим сделали. "
         "Каждое исправление началось с того, что кто-то нам об этом сказал.",
         "read_full_case": "Читать полностью",
+        "qr_code": "QR-код",
         "more_cases": "Другие случаи на нашем сайте",
         "visit_site": "Все случаи на нашем сайте",
         "why_receiving": "Вы получили это письмо, потому что вы клиент компании {company}.",
@@ -234,6 +236,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "digest_intro": "Her er, hvad der for nylig gik galt for nogle af vores kunder, og hvad vi gjorde ved det. "
         "Hver løsning begyndte med, at nogen sagde det til os.",
         "read_full_case": "Læs hele sagen",
+        "qr_code": "QR-kode",
         "more_cases": "Flere sager på vores website",
         "visit_site": "Alle sager på vores website",
         "why_receiving": "Du får denne e-mail, fordi du er kunde hos {company}.",
