@@ -49,15 +49,18 @@ PROGRESS_FROM = 200  # items; fewer finish in well under a second
 DATE = click.DateTime(["%Y-%m-%d"])
 
 
+_config = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("site.toml"),
+    show_default=True,
+    help="Site settings file (optional).",
+)
+
+
 def _common(func: F) -> F:
-    func = click.option(
-        "--config",
-        "config_path",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=Path("site.toml"),
-        show_default=True,
-        help="Site settings file (optional).",
-    )(func)
+    func = _config(func)
     func = click.option(
         "--cases",
         "cases_dir",
@@ -85,7 +88,14 @@ _out = click.option(
     show_default=True,
     help="Output folder: OUT/site/, OUT/digest/, OUT/leaflets/.",
 )
+_ledger = click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False), help="Send ledger (SQLite).")
 _base_url = click.option("--base-url", help="Public URL of the site (overrides site.toml).")
+_print_option = click.option(
+    "--print/--screen",
+    "print_shop",
+    default=None,
+    help="Leaflets for a print shop (PDF/X-4, CMYK, bleed, marks) or a screen (PDF/UA-1) [site.toml's leaflet.print].",
+)
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -281,6 +291,7 @@ def _run_build(request: BuildRequest, workers: LayoutWorkers | None = None, verb
 @click.option("--search/--no-search", default=None, help="Build the search index [site.toml's search, on].")
 @click.option("--now", type=DATE, help="Build as if today were this date (scheduled cases, digest period).")
 @click.option("--jobs", type=click.IntRange(min=0), default=0, help="Processes for leaflets [all cores].")
+@_print_option
 @click.option(
     "--only",
     type=click.Choice(NAMES),
@@ -304,6 +315,7 @@ def build(
     jobs: int,
     only: tuple[str, ...],
     verbose: bool,
+    print_shop: bool | None,
 ) -> None:
     """Check every case, then build the outputs into OUT, replacing the old ones only on success."""
     # The leaflet workers first, before the rest of the tool is even imported: each spends half a
@@ -314,7 +326,10 @@ def build(
         if search is not None:
             settings = replace(settings, search=search)
         today = now.date() if now else None
-        leaflet = LeafletOptions(settings.leaflet.size, settings.leaflet.print_marks, jobs, settings.cache_dir)
+        print_shop = settings.leaflet.print if print_shop is None else print_shop
+        leaflet = LeafletOptions(
+            settings.leaflet.size, settings.leaflet.print_marks, print_shop, jobs, settings.cache_dir
+        )
         sent = _sent(settings) if "site" in names or ("digest" in names and since is None) else None
         period = _period(settings, since, until, today, ledger="digest" in names, sent=sent)
         request = BuildRequest(
@@ -330,6 +345,16 @@ def build(
             sent=sent.periods if sent and "site" in names else (),
         )
         _run_build(request, workers, verbose)
+    if print_shop and "leaflets" in names:
+        _preflight(out / "leaflets")
+
+
+def _preflight(folder: Path) -> None:
+    """What a print shop would send back about the print files just built, as warnings."""
+    from site_builder.leaflets.preflight import preflight
+
+    problems = [replace(problem, severity="warning") for problem in preflight(folder, print_shop=True)]
+    _report_problems(problems, "the print files were written; fix these before sending them to print.")
 
 
 def _sent(settings: Settings) -> Sent:
@@ -368,6 +393,7 @@ def digest(
 @click.option("--base-url", help="Public URL of the site, for the QR codes (overrides site.toml).")
 @click.option("--size", type=click.Choice(PAPER_SIZES), help="Paper size [site.toml's leaflet.size, A5].")
 @click.option("--print-marks", is_flag=True, default=None, help="3 mm bleed and crop marks for a print shop.")
+@_print_option
 @click.option("--tag", help="Booklet: only cases with this tag.")
 @click.option("--industry", help="Booklet: only cases in this industry.")
 @click.option("--since", type=DATE, help="Booklet: only cases published on or after this date.")
@@ -381,6 +407,7 @@ def leaflets(
     base_url: str | None,
     size: str | None,
     print_marks: bool | None,
+    print_shop: bool | None,
     tag: str | None,
     industry: str | None,
     since: dt.datetime | None,
@@ -399,6 +426,7 @@ def leaflets(
         leaflet = LeafletOptions(
             size or settings.leaflet.size,
             settings.leaflet.print_marks if print_marks is None else print_marks,
+            settings.leaflet.print if print_shop is None else print_shop,
             jobs,
             settings.cache_dir,
             imposed=imposed,
@@ -407,6 +435,8 @@ def leaflets(
         period = Period(dt.date.today(), dt.date.today())  # not used: no digest here
         request = BuildRequest(cases_dir, out, settings, period, dt.date.today(), ("leaflets",), leaflet, booklet)
         _run_build(request, workers)
+    if leaflet.print_shop:
+        _preflight(out / "leaflets")
 
 
 @main.command()
@@ -435,8 +465,23 @@ def serve(cases_dir: Path, config_path: Path, port: int, out: Path | None) -> No
 @click.option("--strict", is_flag=True, help="Warnings fail the check too.")
 @click.option("--links", is_flag=True, help="Also check every link, anchor and image of the built site in OUT/site.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list stories that lack a translation the site offers.")
+@click.option(
+    "--print",
+    "print_shop",
+    is_flag=True,
+    help="Also preflight the print files in OUT/leaflets: image resolution, RGB, small text, booklet pages.",
+)
 @_out
-def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: bool, verbose: bool, out: Path) -> None:
+def check(
+    cases_dir: Path,
+    config_path: Path,
+    fmt: str,
+    strict: bool,
+    links: bool,
+    verbose: bool,
+    print_shop: bool,
+    out: Path,
+) -> None:
     """Check every case and list all problems at once. Exit 1 on errors (or warnings with --strict)."""
     from site_builder.cases.load import check_cases
 
@@ -464,7 +509,18 @@ def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: boo
         click.echo(
             f"{len(broken)} broken link(s) in {site}." if broken else f"All links in {site} work.", err=bool(broken)
         )
-    if failing or broken:
+    preflighted = []
+    if print_shop:
+        folder = out / "leaflets"
+        if not any(folder.glob("*.pdf")):
+            _fail(f"No leaflets in {folder}; run site-builder leaflets --print first.", 2)
+        from site_builder.leaflets.preflight import preflight
+
+        preflighted = preflight(folder, print_shop=True)
+        _report_problems(preflighted, "fix them and build the print files again.", fmt)
+        if fmt == "text" and not preflighted:
+            click.echo(f"The print files in {folder} pass preflight.")
+    if failing or broken or preflighted:
         sys.exit(1)
     if fmt == "text":
         click.echo(f"All {len(cases)} case(s) in {cases_dir} are valid.")
@@ -482,7 +538,7 @@ def check(cases_dir: Path, config_path: Path, fmt: str, strict: bool, links: boo
 @click.option("--smtp-host", help="SMTP server (overrides [smtp] host).")
 @click.option("--smtp-port", type=click.IntRange(1, 65535), help="SMTP port (overrides [smtp] port).")
 @click.option("--security", type=click.Choice(SECURITY), help="Connection security (overrides [smtp] security).")
-@click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False), help="Send ledger (SQLite).")
+@_ledger
 @click.option(
     "--dry-run",
     "outbox",
@@ -683,16 +739,9 @@ def _print_send_report(report: SendReport, outbox: Path | None) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="The recipients CSV, to find whose a token is when the ledger has never sent to them.",
 )
-@click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False), help="Send ledger (SQLite).")
+@_ledger
 @click.option("--list", "show", is_flag=True, help="Print everyone on the list (address, reason, date, source).")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("site.toml"),
-    show_default=True,
-    help="Site settings file (optional).",
-)
+@_config
 def unsubscribe(
     people: tuple[str, ...],
     from_file: tuple[Path, ...],
@@ -757,17 +806,10 @@ def unsubscribe(
 @click.option("--imap-host", help="IMAP server (overrides [mailbox] host).")
 @click.option("--imap-port", type=click.IntRange(1, 65535), help="IMAP port (overrides [mailbox] port).")
 @click.option("--security", type=click.Choice(SECURITY), help="Connection security (overrides [mailbox] security).")
-@click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False), help="Send ledger (SQLite).")
+@_ledger
 @click.option("--dry-run", is_flag=True, help="Say what would be recorded and moved; change nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list each message handled.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("site.toml"),
-    show_default=True,
-    help="Site settings file (optional).",
-)
+@_config
 def mailbox(
     imap_host: str | None,
     imap_port: int | None,

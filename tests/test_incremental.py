@@ -448,7 +448,7 @@ def test_a_failure_while_pagefind_runs_stops_it(
     fake = _fake_pagefind(tmp_path, f"echo $$ > {pid_file}; exec sleep 60")
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
 
-    def failing(job: tuple[str, float]) -> bytes:
+    def failing(job: tuple[str, float, bool]) -> bytes:
         raise ValueError("no room for the table")
 
     monkeypatch.setattr(pdf_module, "pdf_from_html", failing)

@@ -261,7 +261,7 @@ def test_unchanged_leaflets_are_not_rendered_again(
     rendered: list[str] = []
     real = pdf_module.pdf_from_html
 
-    def counting(job: tuple[str, float]) -> bytes:
+    def counting(job: tuple[str, float, bool]) -> bytes:
         rendered.append(re.search(r"<title>(.*?)</title>", job[0]).group(1))  # type: ignore[union-attr]
         return real(job)
 
@@ -392,7 +392,7 @@ def test_a_leaflet_that_cannot_be_laid_out_is_named_and_nothing_changes(
     write_case("late.md", case_text(title="Late parcel, again"))
     real = pdf_module.pdf_from_html
 
-    def failing(job: tuple[str, float]) -> bytes:
+    def failing(job: tuple[str, float, bool]) -> bytes:
         if "Late parcel, again" in job[0]:
             raise ValueError("no room for the table")
         return real(job)

@@ -17,7 +17,7 @@ from slugify import slugify
 from site_builder.build.keys import key
 from site_builder.build.parallel import fork_pool
 from site_builder.cases import consent as consent_rule
-from site_builder.cases import markdown
+from site_builder.cases import markdown, typography
 from site_builder.cases.assets import linked_files
 from site_builder.cases.embeds import external_embeds
 from site_builder.cases.limits import nesting_problems
@@ -383,10 +383,12 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         links=tuple(target for target in links if target not in answered),
     )
     problems.extend(review(draft_review))
+    # Numbers are tied to their units here, once, so that every output shows them whole.
+    sections = tuple(Section(s.key, s.heading, typography.tie_numbers(s.html)) for s in sections)
     return Case(
         source=shown,
         slug=slug,
-        title=title,
+        title=typography.tie_text(title),
         date=date,
         received=received,
         resolved=resolved,
@@ -394,9 +396,10 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         industry=industry,
         tags=tags,
         costs=costs,
-        compensation=compensation,
+        compensation=typography.tie_text(compensation) if compensation else compensation,
         language=language,
-        summary=summary or markdown.first_sentence(markdown.to_text(problem_html)),
+        summary=typography.tie_text(summary or markdown.first_sentence(markdown.to_text(problem_html))),
+        summary_written=summary is not None,
         draft=draft,
         body=Body(sections),
         translation_key=translation_key,

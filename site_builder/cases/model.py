@@ -85,6 +85,8 @@ class Case:
     draft: bool
     body: Body  # the sections; see `sections`
     translation_key: str | None = None  # cases sharing one are translations of one story
+    # False when the summary is Problem's first sentence: a page that shows both would say it twice.
+    summary_written: bool = True
     assets: tuple[tuple[str, Path], ...] = ()  # files the body links to: (path beside the page, source)
     local_links: tuple[str, ...] = ()  # every relative link target in the body, existing or not
     digest: str = ""  # of the file's path and text: pages that show this case depend on it

@@ -45,16 +45,9 @@ class Recipient:
 def load_recipients(path: Path, settings: Settings) -> tuple[Recipient, ...]:
     """Read and check every row; raises InputError naming each bad row's line."""
     problems: list[Problem] = []
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError([Problem(path, None, "file", "not found", "a CSV file with an email column")]) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            [Problem(path, None, "file", f"is not valid UTF-8 (byte {exc.start})", "save as UTF-8")]
-        ) from None
+    text = read_list(path, "a CSV file with an email column")
     # Rows end at CR/LF only: str.splitlines would also split at U+2028, U+0085, \x1c... in a name.
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_separator(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=separator(text))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if "email" not in header:
         raise InputError(
@@ -130,7 +123,21 @@ def load_recipients(path: Path, settings: Settings) -> tuple[Recipient, ...]:
     return tuple(recipients)
 
 
-def _separator(text: str) -> str:
+def read_list(path: Path, expected: str) -> str:
+    """The text of a list of people (UTF-8, a BOM allowed); InputError saying what is wrong with the file."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError([Problem(path, None, "file", "not found", expected)]) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            [Problem(path, None, "file", f"is not valid UTF-8 (byte {exc.start})", "save as UTF-8")]
+        ) from None
+    except OSError as exc:
+        raise InputError([Problem(path, None, "file", f"cannot be read ({exc.strerror})", expected)]) from None
+
+
+def separator(text: str) -> str:
     """The separator of the header line: the one that makes a column named email (comma when all do)."""
     first = text[: min(i for i in (text.find("\n"), text.find("\r"), len(text)) if i >= 0)]
     best, most = ",", 0

@@ -12,6 +12,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from site_builder.digest.addresses import canonical, is_token, resolve
+from site_builder.digest.recipients import read_list, separator
 from site_builder.problems import InputError, Problem
 
 
@@ -32,22 +33,11 @@ def from_arguments(texts: Iterable[str]) -> list[Request]:
 def from_file(path: Path) -> list[Request]:
     """One address or token per line (`#` starts a comment), or a CSV whose header has an email column
     (a spreadsheet's export: the other columns are ignored)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError([Problem(path, None, "file", "not found", "one address or token per line")]) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            [Problem(path, None, "file", f"is not valid UTF-8 (byte {exc.start})", "save as UTF-8")]
-        ) from None
-    except OSError as exc:
-        raise InputError([Problem(path, None, "file", f"cannot be read ({exc.strerror})", "a readable file")]) from None
-    from site_builder.digest.recipients import _separator  # the same header rule as the recipients file
-
+    text = read_list(path, "one address or token per line")
     first = text.lstrip().partition("\n")[0]
-    separator = _separator(first)
-    if "email" in (f.strip().lower() for f in next(csv.reader([first], delimiter=separator), [])):
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=separator)
+    between = separator(first)
+    if "email" in (f.strip().lower() for f in next(csv.reader([first], delimiter=between), [])):
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=between)
         reader.fieldnames = [f.strip().lower() for f in reader.fieldnames or []]
         return [
             Request(row["email"].strip(), path, reader.line_num)

@@ -17,6 +17,8 @@ from typing import Any
 
 import pikepdf
 
+from site_builder.leaflets.pdf import carry_metadata, share_profile
+
 # The footer's text in the palette layout (numbers.html): every sign a page number needs, none at an edge.
 PALETTE = "0 /123456789"
 _STAMP = pikepdf.Name("/SbPageNumber")
@@ -144,6 +146,8 @@ def number(data: bytes, palette: Palette) -> bytes:
         if total < 2:
             return data
         _stamp(pdf, palette, range(total), total)
+        if "/OutputIntents" in pdf.Root:  # a print file: the stamp's colours use the leaflet's profile
+            share_profile(pdf, pdf.Root.OutputIntents[0].DestOutputProfile)
         pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name.D)]))
         return _saved(pdf, pdf.pdf_version)
 
@@ -323,6 +327,10 @@ def assemble(parts: Sequence[Part], palette: Palette, title: str, author: str, c
     booklet.docinfo["/ModDate"] = stamp
     booklet.Root.Lang = pikepdf.String(language)
     booklet.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
+    # PDF/X-4 or PDF/UA-1 like its parts: their XMP (and a print file's output intent), with a
+    # document ID from the parts' own identifiers, so the same parts give the same bytes.
+    seed = b"".join(bytes(part.pdf.trailer.ID[0]) for part in parts if "/ID" in part.pdf.trailer)
+    carry_metadata(booklet, parts[0].pdf, title, seed + title.encode())
     data = _saved(booklet, version)
     for source in sources:
         source.close()

@@ -21,15 +21,44 @@ _MARKUP = re.compile(
 # A run with no break opportunity: neither whitespace nor a zero-width space or soft hyphen;
 # an entity (&amp;) is one character that must not be split.
 _RUN = re.compile(rf"(?:&#?\w+;|[^\s<&\u200b\u00ad]){{{LONG},}}")
+_LOOKS_LIKE_AN_ADDRESS = re.compile(r"(?:https?://|www\.|mailto:|[\w.+-]+@\w)", re.IGNORECASE)
+# An address in running text: a web address, or an e-mail address (its last dot is not the sentence's).
+_IN_TEXT = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"'&\u200b]*[^\s<>\"'&\u200b.,;:!?)\]]"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}",
+)
 _PIECE = re.compile(rf"(?:&#?\w+;|[^&]){{1,{STEP}}}")
 
 
 def _broken(run: re.Match[str]) -> str:
-    return _ZWSP.join(_PIECE.findall(run.group()))
+    text = run.group()
+    if _LOOKS_LIKE_AN_ADDRESS.match(text):
+        # An address breaks where a reader expects it to (after a slash, before a dot), and only a
+        # part still too long between those gets the every-few-characters breaks.
+        return _ZWSP.join(_text(part) for part in address_breaks(text).split(_ZWSP))
+    # Marked so that it is not hyphenated as well (leaflet.css): it is no word of any language, and
+    # it reads back whole, broken only where it wraps.
+    return f'<span class="long">{_ZWSP.join(_PIECE.findall(text))}</span>'
+
+
+def _runs(text: str) -> str:
+    return _RUN.sub(_broken, text) if len(text) >= LONG else text
 
 
 def _text(text: str) -> str:
-    return _RUN.sub(_broken, text) if len(text) >= LONG else text
+    if "@" not in text and "://" not in text and "www." not in text:
+        return _runs(text)
+    # An address written as text (an e-mail address, or a link's own text) is marked so that it is
+    # never hyphenated (leaflet.css), and may break only after a slash or before a dot.
+    out: list[str] = []
+    at = 0
+    for address in _IN_TEXT.finditer(text):
+        out.append(_runs(text[at : address.start()]))
+        parts = address_breaks(address.group()).split(_ZWSP)
+        out.append(f'<span class="address">{_ZWSP.join(_runs(part) for part in parts)}</span>')
+        at = address.end()
+    out.append(_runs(text[at:]))
+    return "".join(out)
 
 
 def breakable(html: str) -> str:
@@ -43,3 +72,12 @@ def breakable(html: str) -> str:
         at = match.end()
     out.append(_text(html[at:]))
     return "".join(out)
+
+
+_ADDRESS_BREAK = re.compile(r"(?<=[/-])(?!/|$)|(?<=[^/])(?=\.)")
+
+
+def address_breaks(address: str) -> str:
+    """A web or e-mail address with a zero-width space where a line may break in it: after a slash or
+    a hyphen, before a dot; it is never hyphenated, and nowhere else broken."""
+    return _ADDRESS_BREAK.sub(_ZWSP, address)

@@ -19,7 +19,7 @@ from site_builder.build.keys import key
 from site_builder.cases.model import Case
 from site_builder.cases.names import booklet_file
 from site_builder.leaflets.booklet import PALETTE, Palette, Part, assemble, impose, number, opened, padding, page_count
-from site_builder.leaflets.breaks import LONG, STEP, breakable
+from site_builder.leaflets.breaks import LONG, STEP, address_breaks, breakable
 from site_builder.leaflets.options import SIZES, BookletFilter, LeafletOptions
 from site_builder.leaflets.pdf import pdf_from_html
 from site_builder.leaflets.workers import LayoutWorkers
@@ -42,12 +42,24 @@ def _font_urls(settings: Settings) -> dict[str, str]:
     return urls
 
 
+def _color_profile(settings: Settings) -> str:
+    """The file: URL of the theme's CMYK output profile (color/default_cmyk.icc), an override's first."""
+    for folder in theme_folders(settings, "leaflet"):
+        profile = folder / "color" / "default_cmyk.icc"
+        if profile.is_file():
+            return profile.resolve().as_uri()
+    return ""
+
+
 def _created(day: dt.date) -> str:
     """A PDF's creation date: SOURCE_DATE_EPOCH when set (reproducible builds), else `day`."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return f"{day.isoformat()}T00:00:00Z"
+
+
+QUIET_ZONE = 4  # modules of white around the QR code
 
 
 class LeafletRenderer:
@@ -59,11 +71,12 @@ class LeafletRenderer:
         self.links = Links(settings)
         self.env = environment(settings, "leaflet")
         self.fonts = _font_urls(settings)
+        self.color_profile = _color_profile(settings)
 
     def html(self, case: Case) -> str:
         """The print HTML of one leaflet."""
         url = self.links.absolute(self.links.case(case))
-        qr = segno.make(url, error="m").svg_data_uri(scale=1, border=0, dark="#1d1f23")
+        qr = self.qr(url)
         sections = [s for s in ordered_sections(case) if s.key != "cause"]
         page = self.env.get_template("leaflet.html").render(
             case=case,
@@ -77,9 +90,26 @@ class LeafletRenderer:
             created=_created(case.date),
             size=self.options.size,
             print_marks=self.options.print_marks,
+            print_shop=self.options.print_shop,
+            color_profile=self.color_profile,
             font=self.fonts.__getitem__,
+            address=address_breaks,
         )
         return breakable(page)
+
+    def qr(self, url: str) -> str:
+        """The QR code of `url` as an SVG data URI, with its quiet zone, in K only for a print file."""
+        # The quiet zone is part of the image: four modules of white on every side, as ISO/IEC 18004
+        # asks, whatever the layout puts next to the code.
+        qr = segno.make(url, error="m").svg_data_uri(scale=1, border=QUIET_ZONE, dark="#1d1f23")
+        if self.options.print_shop:
+            # Black ink alone (K 100 %): four inks would blur the modules under misregistration.
+            # segno takes web colours only, so its one stroke colour is replaced in the SVG.
+            # No fill either: SVG's default fill is RGB black, drawn (invisibly) under the strokes.
+            qr = qr.replace("%231d1f23", "device-cmyk(0%200%200%201)").replace(
+                "%3Csvg%20", "%3Csvg%20fill%3D%27none%27%20", 1
+            )
+        return qr
 
     def _page(self, template: str, language: str, **values: object) -> str:
         """A booklet page in `language` that shows no case (the page-number palette, notes, closing)."""
@@ -90,8 +120,11 @@ class LeafletRenderer:
             created=_created(dt.date(2000, 1, 1)),
             size=self.options.size,
             print_marks=self.options.print_marks,
+            print_shop=self.options.print_shop,
+            color_profile=self.color_profile,
             font=self.fonts.__getitem__,
             site_url=self.links.absolute(""),
+            address=address_breaks,
             **values,
         )
         return breakable(page)
@@ -106,9 +139,7 @@ class LeafletRenderer:
 
     def closing_html(self, language: str) -> str:
         """The back cover: the company's contact and a QR code to the site."""
-        url = self.links.absolute("")
-        qr = segno.make(url, error="m").svg_data_uri(scale=1, border=4, dark="#1d1f23")
-        return self._page("closing.html", language, qr=qr)
+        return self._page("closing.html", language, qr=self.qr(self.links.absolute("")))
 
     def cover_html(self, cases: tuple[Case, ...], language: str, starts: tuple[int, ...] = ()) -> str:
         """The cover page of the booklet in `language`: its every label and date in that language,
@@ -126,8 +157,11 @@ class LeafletRenderer:
             created=_created(newest),
             size=self.options.size,
             print_marks=self.options.print_marks,
+            print_shop=self.options.print_shop,
+            color_profile=self.color_profile,
             font=self.fonts.__getitem__,
             site_url=self.links.absolute(""),
+            address=address_breaks,
         )
         return breakable(page)
 
@@ -151,7 +185,9 @@ class _Pdf(Deferred):
         if self.ticket is None and workers is not None and not self.work.cached(self.key):
             # Cached as soon as it arrives, even if nobody asks for it (the writer may find the
             # file already in place): a layout is never done twice.
-            self.ticket = workers.submit((self.work.page(self.html), self.work.base), self.work.keep(self.key))
+            self.ticket = workers.submit(
+                (self.work.page(self.html), self.work.base, self.work.print_shop), self.work.keep(self.key)
+            )
 
     def result(self) -> bytes:
         """The PDF's bytes."""
@@ -166,7 +202,7 @@ class _Pdf(Deferred):
             workers = self.work.own_workers()
             if ticket is not None and workers is not None:
                 return workers.result(ticket)  # cached on arrival
-            data = pdf_from_html((self.work.page(self.html), self.work.base))
+            data = pdf_from_html((self.work.page(self.html), self.work.base, self.work.print_shop))
         except Exception as exc:  # WeasyPrint raises many kinds; the user needs to know which leaflet
             raise LayoutError(f"{self.name}: could not be laid out: {exc}") from exc
         self.work.keep(self.key)(data)
@@ -176,8 +212,8 @@ class _Pdf(Deferred):
 class _Leaflets:
     """What the PDFs of one build share: where they are cached, who lays them out."""
 
-    def __init__(self, cache: Cache | None, base: float, workers: LayoutWorkers | None) -> None:
-        self.cache, self.base, self.workers = cache, base, workers
+    def __init__(self, cache: Cache | None, base: float, workers: LayoutWorkers | None, print_shop: bool) -> None:
+        self.cache, self.base, self.workers, self.print_shop = cache, base, workers, print_shop
         self.pid = os.getpid()
         self.numbers: _Pdf
         self._palette: Palette | None = None
@@ -297,6 +333,7 @@ def leaflet_fingerprint(settings: Settings, options: LeafletOptions) -> str:
         repr(shown),
         options.size,
         options.print_marks,
+        options.print_shop,
         os.environ.get("SOURCE_DATE_EPOCH", ""),
         theme_fingerprint(settings, "leaflet"),
         (LONG, STEP),  # where long words are broken
@@ -342,7 +379,8 @@ def render_leaflets(
     renderer = LeafletRenderer(settings, options)
     base = SIZES[options.size]
     common = (leaflet_fingerprint(settings, options),)
-    work = _Leaflets(Cache(options.cache_dir / "leaflets") if options.cache_dir else None, base, workers)
+    cache = Cache(options.cache_dir / "leaflets") if options.cache_dir else None
+    work = _Leaflets(cache, base, workers, options.print_shop)
     pdfs = {
         c.slug: _Pdf(
             work,

@@ -11,19 +11,18 @@ if TYPE_CHECKING:
     from site_builder.cases.model import Case
 from site_builder.settings.config import PAPER_SIZES
 
-# The body text size (pt) that suits each paper size.
-SIZES = {"A4": 11.5, "A5": 10.0, "A6": 8.0, "Letter": 11.5}
+# The body text size (pt) of each paper size: one size for every leaflet of it, never shrunk to fit.
+SIZES = {"A4": 11.0, "A5": 9.5, "A6": 8.5, "Letter": 11.0}
 assert tuple(SIZES) == PAPER_SIZES
-# Try a slightly smaller type before spilling onto a second page.
-SCALES = (1.0, 0.94, 0.88, 0.84)
 
 
 @dataclass(frozen=True, slots=True)
 class LeafletOptions:
-    """How to print: paper size, bleed and crop marks, how many processes, where the cache is."""
+    """How to print: paper size, bleed and marks, print shop or screen, how many processes, where the cache is."""
 
     size: str = "A5"
     print_marks: bool = False
+    print_shop: bool = False  # PDF/X-4 in CMYK with bleed and marks; else PDF/UA-1 for the screen
     jobs: int = 0
     cache_dir: Path | None = None
     imposed: bool = False  # also all.imposed.pdf: the booklet 2-up for saddle stitching

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # multiprocessing is imported when workers start: a site-only
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
-Job = tuple[str, float]  # print HTML and its base font size
+Job = tuple[str, float, bool]  # print HTML, its base font size, and whether it is a print-shop file
 
 
 def _serve(connection: Connection, inherited: list[Connection]) -> None:

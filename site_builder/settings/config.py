@@ -160,6 +160,10 @@ class Leaflet:
 
     size: str = _doc("Paper size: A4, A5, A6 or Letter.", "A5")
     print_marks: bool = _doc("Add 3 mm bleed and crop marks for a print shop.", False)
+    print: bool = _doc(
+        "Print-shop files: PDF/X-4, CMYK with the theme's output intent, 3 mm bleed and crop marks (not PDF/UA).",
+        False,
+    )
 
 
 @dataclass(frozen=True, slots=True)
