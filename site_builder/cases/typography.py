@@ -6,6 +6,7 @@ feed, the digest, the leaflets) shows "1 000 ₽" and "2 500 kr." whole at the e
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"  # narrow no-break space: what a typesetter puts between the groups of a number
@@ -43,18 +44,24 @@ def _tie_groups(match: re.Match[str]) -> str:
     return match.group(1) + groups
 
 
+def outside(pattern: re.Pattern[str], text: str, change: Callable[[str], str]) -> str:
+    """`text` with `change` applied to each stretch between the matches of `pattern`; the matches
+    (markup, addresses, code) are kept exactly as they are."""
+    out: list[str] = []
+    at = 0
+    for match in pattern.finditer(text):
+        out.append(change(text[at : match.start()]))
+        out.append(match.group())
+        at = match.end()
+    out.append(change(text[at:]))
+    return "".join(out)
+
+
 def tie_text(text: str) -> str:
     """`text` (no markup) with its numbers tied to their groups, units and currency signs."""
     if not any(c.isdigit() for c in text):
         return text
-    out: list[str] = []
-    at = 0
-    for address in _ADDRESS.finditer(text):
-        out.append(_tie(text[at : address.start()]))
-        out.append(address.group())
-        at = address.end()
-    out.append(_tie(text[at:]))
-    return "".join(out)
+    return outside(_ADDRESS, text, _tie)
 
 
 def _tie(text: str) -> str:
@@ -68,11 +75,4 @@ def tie_numbers(html: str) -> str:
     addresses are left exactly as they were."""
     if not any(c.isdigit() for c in html):
         return html
-    out: list[str] = []
-    at = 0
-    for match in _KEEP.finditer(html):
-        out.append(tie_text(html[at : match.start()]))
-        out.append(match.group())
-        at = match.end()
-    out.append(tie_text(html[at:]))
-    return "".join(out)
+    return outside(_KEEP, html, tie_text)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from site_builder.cases.typography import outside
+
 # No word in any language a case is written in comes near this; URLs, hashes and keyboard mashing do.
 LONG = 40
 STEP = 12  # a break opportunity this often: short enough to fill a narrow column well
@@ -64,14 +66,7 @@ def _text(text: str) -> str:
 def breakable(html: str) -> str:
     """`html` with a zero-width space every few characters of each over-long run of text (not in
     markup, attribute values or styles), so that it wraps there."""
-    out: list[str] = []
-    at = 0
-    for match in _MARKUP.finditer(html):
-        out.append(_text(html[at : match.start()]))
-        out.append(match.group())
-        at = match.end()
-    out.append(_text(html[at:]))
-    return "".join(out)
+    return outside(_MARKUP, html, _text)
 
 
 _ADDRESS_BREAK = re.compile(r"(?<=[/-])(?!/|$)|(?<=[^/])(?=\.)")
