@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from site_builder.cli import main
 from site_builder.website import search as search_module
@@ -111,7 +112,18 @@ def open_filter(page: Page, name: str) -> None:
     """Open a filter's group in the search box's panel. Set, not clicked: Pagefind opens a group by
     itself at times (once one of its values is ticked), and a click would then close it."""
     name_of = page.locator(".pagefind-ui__filter-name", has_text=name)
-    page.locator("details.pagefind-ui__filter-block", has=name_of).evaluate("block => { block.open = true; }")
+    block = page.locator("details.pagefind-ui__filter-block", has=name_of)
+    try:
+        block.evaluate("block => { block.open = true; }", timeout=10_000)
+    except PlaywrightTimeoutError:
+        # Typed in the first instant after the page loaded, the page's language filter was set while
+        # Pagefind still loaded its index, and the filter panel stayed empty until the next search
+        # (a known race, left in search.js): search again, as a reader would.
+        box = page.locator(".pagefind-ui__search-input")
+        text = box.input_value()
+        box.fill("")
+        box.fill(text)
+        block.evaluate("block => { block.open = true; }", timeout=20_000)
 
 
 def result_links(page: Page) -> list[str]:
