@@ -239,3 +239,39 @@ def test_every_page_is_valid_html(site: Path) -> None:
     messages = json.loads(run.stderr or '{"messages": []}')["messages"]
     assert [(m.get("url", "").rsplit("/site/", 1)[-1], m["message"]) for m in messages] == []
     assert run.returncode == 0
+
+
+def _luminance(css_colour: str) -> float:
+    """WCAG relative luminance of an `rgb(...)`/`rgba(...)` colour."""
+    red, green, blue = (int(float(v)) / 255 for v in css_colour.split("(")[1].rstrip(")").split(",")[:3])
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (red, green, blue)]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_page_keeps_its_place_and_its_room_when_the_search_box_arrives(
+    browser: Browser, base_url: str, scheme: str
+) -> None:
+    url = f"{base_url}da/cases/rengoering-glemte-etager/"
+    tops = {}
+    for script in (False, True):
+        context = browser.new_context(
+            java_script_enabled=script, viewport={"width": 1200, "height": 900}, color_scheme=scheme
+        )
+        tab = context.new_page()
+        tab.goto(url)
+        if script:
+            expect(tab.locator(".pagefind-ui__search-input")).to_be_visible()
+            colours = tab.locator(".pagefind-ui__search-input").evaluate(
+                "box => [getComputedStyle(box, '::placeholder').color, getComputedStyle(box).backgroundColor]"
+            )
+            light, dark = sorted((_luminance(colours[0]), _luminance(colours[1])), reverse=True)
+            assert (light + 0.05) / (dark + 0.05) >= 4.5, colours  # WCAG AA for the placeholder
+        main = tab.locator("main")
+        tops[script] = main.evaluate("m => m.getBoundingClientRect().top")
+        # The headings have room under the header rule.
+        assert main.evaluate("m => parseFloat(getComputedStyle(m).paddingTop)") >= 16
+        separator = tab.locator(".costs .cost").nth(1).evaluate("c => getComputedStyle(c, '::before').content")
+        assert separator == '"·"'
+        context.close()
+    assert abs(tops[True] - tops[False]) <= 2, tops  # no jump when Pagefind draws its box
