@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from click.testing import CliRunner
@@ -250,7 +250,7 @@ def _luminance(css_colour: str) -> float:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_page_keeps_its_place_and_its_room_when_the_search_box_arrives(
-    browser: Browser, base_url: str, scheme: str
+    browser: Browser, base_url: str, scheme: Literal["light", "dark"]
 ) -> None:
     url = f"{base_url}da/cases/rengoering-glemte-etager/"
     tops = {}
