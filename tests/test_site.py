@@ -159,6 +159,21 @@ def test_404_links_work_from_any_depth(built: Path) -> None:
     assert doc.cssselect("link[href$='style.css']")[0].get("href") == "/proof/static/style.css"
 
 
+def test_every_page_has_an_icon_that_is_there(built: Path) -> None:
+    """Browsers ask for /favicon.ico when a page names no icon: a 404 on every first visit."""
+    pages = sorted(built.rglob("*.html"))
+    assert len(pages) > 10
+    for path in pages:
+        doc = page(path)
+        if doc.find(".//head") is None or path.parts[-2:] == ("pagefind", path.name):
+            continue
+        [icon] = doc.cssselect("link[rel=icon]")
+        assert icon.get("type") == "image/svg+xml"
+        target = (path.parent / icon.get("href")) if not icon.get("href").startswith("/") else None
+        named = icon.get("href").removeprefix("/proof/")
+        assert (built / named).is_file() if target is None else target.is_file(), (path, icon.get("href"))
+
+
 def test_tag_and_industry_pages_list_their_cases(built: Path) -> None:
     tag = page(built / "tags/guarantee/index.html")
     slugs = {a.get("href") for a in tag.cssselect(".card-title a")}
