@@ -138,6 +138,23 @@ def make_handler(site: Path, state: PreviewState) -> type[http.server.BaseHTTPRe
     return Handler
 
 
+# Files editors and tools write beside the one being saved, then rename or delete: vim's .swp and
+# its "4913" probe, emacs's #autosave# and .#lock, gedit's .goutputstream-*, backups~, Office's
+# ~$lock, JetBrains' ___jb_tmp___, sed -i's sedXXXXXX, downloads in progress. A build reads none of
+# them, so they neither start one nor appear in "Rebuilt after a change to ...".
+EDITORS_SCRATCH = watchfiles.DefaultFilter(
+    ignore_entity_patterns=(
+        *watchfiles.DefaultFilter.ignore_entity_patterns,
+        r"^\.",
+        r"^#.*#$",
+        r"^~\$",
+        r"^4913$",
+        r"^sed[A-Za-z0-9]{6}$",
+        r"\.(tmp|temp|bak|part|crdownload|kate-swp)$",
+    )
+)
+
+
 def preview_folder(settings: Settings) -> Path:
     """Where the preview is built: beside the build cache, apart from any published output."""
     return settings.cache_dir.parent / "preview"
@@ -177,7 +194,10 @@ def serve(
         # The pages are served only once the watcher runs (its first quiet spell, 0.25 s): an edit
         # saved as soon as the page answers must not be missed.
         paths = watched_paths(cases_dir, config_path, settings)
-        for changes in watchfiles.watch(*paths, stop_event=stop, rust_timeout=250, yield_on_timeout=True):
+        watching = watchfiles.watch(
+            *paths, watch_filter=EDITORS_SCRATCH, stop_event=stop, rust_timeout=250, yield_on_timeout=True
+        )
+        for changes in watching:
             if not serving:
                 threading.Thread(target=server.serve_forever, daemon=True).start()
                 announce(

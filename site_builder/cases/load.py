@@ -607,7 +607,16 @@ def check_cases(
     when given, receives each file's size, mtime and inode as read (None: too fresh to tell)."""
     problems: list[Problem] = []
     if not folder.is_dir():
-        problems.append(Problem(folder, None, "cases", "folder not found", "a folder of .md case files"))
+        problems.append(
+            Problem(
+                folder.absolute(),
+                None,
+                "",
+                "no such folder",
+                "run site-builder in your project's folder, the one that holds cases/, "
+                "or name the folder of case files with --cases PATH",
+            )
+        )
         return (), tuple(problems)
     cases: list[Case] = []
     owners: dict[str, Case] = {}

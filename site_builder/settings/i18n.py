@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 from babel import Locale
 from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from babel.units import format_unit
 
 from site_builder.settings.config import SECTION_KEYS, Settings
+from site_builder.words import plural_category
 
 # English is complete; other languages fall back to it key by key.
 STRINGS: dict[str, dict[str, str]] = {
@@ -289,6 +291,19 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
+# Counted words, one text per CLDR plural category a language has (`key_one`, `key_few`,
+# `key_many`, `key_other`); `Translator.count` picks by Babel's rules, `_other` when one is missing.
+COUNTS: dict[str, dict[str, str]] = {
+    "en": {"cases_one": "{count} case", "cases_other": "{count} cases"},
+    "ru": {
+        "cases_one": "{count} случай",
+        "cases_few": "{count} случая",
+        "cases_many": "{count} случаев",
+        "cases_other": "{count} случая",
+    },
+    "da": {"cases_one": "{count} sag", "cases_other": "{count} sager"},
+}
+
 HEADINGS: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {"problem": ("Problem",), "cause": ("Cause",), "fix": ("Fix",), "thanks": ("Thanks",)},
     "ru": {
@@ -311,6 +326,11 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         """The text for `key` in this language, with `{name}` placeholders filled in."""
         return self.table[key].format(**values) if values else self.table[key]
+
+    def count(self, key: str, count: int) -> str:
+        """A number with its noun in the right plural form: '1 case', '22 случая', '25 случаев'."""
+        text = self.table.get(f"{key}_{plural_category(count, self.language)}") or self.table[f"{key}_other"]
+        return text.format(count=format_decimal(count, locale=self.language))
 
     def date(self, value: dt.date) -> str:
         """A date as people write it in this language (14 October 2026, 14 октября 2026 г.)."""
@@ -384,7 +404,7 @@ def placeholders(text: str) -> list[str]:
 
 def _placeholder_problem(key: str, text: str) -> str | None:
     """What is wrong with the placeholders of an override of `key`, or None."""
-    allowed = placeholders(STRINGS["en"][key])
+    allowed = placeholders({**STRINGS["en"], **COUNTS["en"]}[key])
     named = ", ".join(f"{{{name}}}" for name in allowed) or "none"
     if not allowed:
         # Shown as it is written, braces and all: only a word in braces looks like a mistake.
@@ -414,7 +434,8 @@ def check_strings(strings: Mapping[str, Mapping[str, str]]) -> list[str]:
     for language, table in strings.items():
         for key, text in table.items():
             # A key of its own (for a theme override's template) has no placeholders to check against.
-            problem = _placeholder_problem(key, text) if key in STRINGS["en"] else None
+            known = key in STRINGS["en"] or key in COUNTS["en"]
+            problem = _placeholder_problem(key, text) if known else None
             if problem:
                 problems.append(f"strings.{language}.{key}: {problem}")
     return problems
@@ -435,7 +456,13 @@ def own_name(language: str) -> str:
 
 def translator(language: str, settings: Settings) -> Translator:
     """Built-in strings for `language`, then site.toml's overrides, falling back to English."""
-    table = {**STRINGS["en"], **STRINGS.get(language, {}), **settings.strings.get(language, {})}
+    table = {
+        **STRINGS["en"],
+        **COUNTS["en"],
+        **STRINGS.get(language, {}),
+        **COUNTS.get(language, {}),
+        **settings.strings.get(language, {}),
+    }
     return Translator(language, table)
 
 
