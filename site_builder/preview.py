@@ -12,6 +12,7 @@ import datetime as dt
 import html
 import http.server
 import mimetypes
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -155,6 +156,17 @@ EDITORS_SCRATCH = watchfiles.DefaultFilter(
 )
 
 
+class PreviewServer(http.server.ThreadingHTTPServer):
+    """The preview's HTTP server: a reader who leaves mid-answer is no error, and any other failure
+    of one request is one line, never a traceback among the build messages."""
+
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        """Say in one line why a request failed, unless the browser simply went away."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError):
+            print(f"preview: a request from {client_address[0]} failed: {error}", file=sys.stderr)
+
+
 def preview_folder(settings: Settings) -> Path:
     """Where the preview is built: beside the build cache, apart from any published output."""
     return settings.cache_dir.parent / "preview"
@@ -183,7 +195,7 @@ def serve(
     # Chosen once: a site.toml edited while serving must not move the folder being served.
     out = preview_folder(settings)
     state = PreviewState()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), make_handler(out / "site", state))
+    server = PreviewServer(("127.0.0.1", port), make_handler(out / "site", state))
     server.daemon_threads = True
     base_url = f"http://127.0.0.1:{server.server_address[1]}/"
     state.publish(build_preview(cases_dir, out, config_path, base_url))

@@ -156,6 +156,23 @@ def test_a_rebuild_names_the_case_saved_not_the_editors_scratch_files(
     assert rebuilt == ["Rebuilt after a change to room.md"], said[0]
 
 
+def test_a_reader_who_leaves_mid_answer_is_no_traceback(project: Path, write_case: Callable[..., Path]) -> None:
+    import socket
+    import struct
+
+    write_case("room.md", case_text(title="A room was gone"))
+    said: list[str] = []
+    with running_serve(project, said=said) as url:
+        port = int(url.rstrip("/").rsplit(":", 1)[1])
+        for _ in range(20):  # the answer is a page of several KB: some writes meet a closed socket
+            with socket.create_connection(("127.0.0.1", port)) as reader:
+                reader.sendall(b"GET /cases/room/ HTTP/1.1\r\nHost: x\r\n\r\n")
+                reader.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset
+        time.sleep(1)
+        wait_for(f"{url}cases/room/", "A room was gone")
+    assert "Traceback" not in said[0] and "Exception occurred" not in said[0], said[0]
+
+
 def test_a_page_listens_for_builds_after_the_one_it_was_read_in(tmp_path: Path) -> None:
     import http.server
     import threading
