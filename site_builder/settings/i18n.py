@@ -107,6 +107,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "No digest has been sent in this language yet.",
         "intro": "Every case here began with a customer telling us something went wrong. "
         "Here is what happened, why, what we did about it, and whom we thank for it.",
+        "tagged_description": "Complaints tagged “{name}”: "
+        "what went wrong for our customers, why, and how we fixed it.",
+        "in_industry_description": "Complaints in {name}: what went wrong for our customers, why, and how we fixed it.",
+        "tags_description": "Every topic of the complaints we have fixed, with the number of cases of each.",
+        "industries_description": "Every industry of the complaints we have fixed, with the number of cases of each.",
+        "list_feed": "Follow these cases (Atom feed)",
     },
     "ru": {
         "a_customer": "клиент",
@@ -197,6 +203,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "На этом языке дайджестов ещё не было.",
         "intro": "Каждый случай здесь начался с того, что клиент сказал нам: что-то пошло не так. "
         "Что случилось, почему, что мы сделали и кого благодарим.",
+        "tagged_description": "Жалобы с меткой «{name}»: "
+        "что пошло не так у наших клиентов, почему и как мы это исправили.",
+        "in_industry_description": "Жалобы в отрасли «{name}»: "
+        "что пошло не так у наших клиентов, почему и как мы это исправили.",
+        "tags_description": "Все темы жалоб, которые мы исправили, и число случаев в каждой.",
+        "industries_description": "Все отрасли жалоб, которые мы исправили, и число случаев в каждой.",
+        "list_feed": "Следить за этими случаями (лента Atom)",
     },
     "da": {
         "a_customer": "en kunde",
@@ -288,6 +301,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "Der er endnu ikke sendt nyhedsbreve på dette sprog.",
         "intro": "Hver sag her begyndte med en kunde, der fortalte os, at noget gik galt. "
         "Her er, hvad der skete, hvorfor, hvad vi gjorde, og hvem vi takker.",
+        "tagged_description": "Klager med emnet “{name}”: "
+        "hvad gik galt for vores kunder, hvorfor, og hvordan vi løste det.",
+        "in_industry_description": "Klager i branchen “{name}”: "
+        "hvad gik galt for vores kunder, hvorfor, og hvordan vi løste det.",
+        "tags_description": "Alle emner i de klager, vi har løst, med antallet af sager i hvert.",
+        "industries_description": "Alle brancher i de klager, vi har løst, med antallet af sager i hver.",
+        "list_feed": "Følg disse sager (Atom-feed)",
     },
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from site_builder.build.keys import key
+from site_builder.build.keys import file_key, key
 from site_builder.settings.config import Digest, Leaflet, Settings, Smtp
 
 if TYPE_CHECKING:
@@ -36,7 +36,11 @@ class Website:
         from site_builder.settings.theme import theme_fingerprint  # Jinja: not for commands that build nothing
 
         settings = site_settings(request.settings)
-        return key(repr(settings), theme_fingerprint(settings, "site"), request.wants("leaflets"), *_archive(request))
+        # The logo is copied into the site: a new picture under the same name is a change too.
+        logo = file_key(settings.logo_path) if settings.logo_path is not None else ""
+        return key(
+            repr(settings), theme_fingerprint(settings, "site"), logo, request.wants("leaflets"), *_archive(request)
+        )
 
     def render(self, cases: tuple[Case, ...], request: BuildRequest, workers: LayoutWorkers | None) -> list[Artifact]:
         """Every file of the site."""
