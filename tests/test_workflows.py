@@ -121,11 +121,9 @@ def test_pull_request_and_publish_steps_run(sample_project: Path, tmp_path: Path
 
 def cache_step(name: str) -> dict[str, Any]:
     """The workflow's step that restores the build cache."""
-    [step] = [
-        s
-        for s in load(name)["jobs"]["build" if name == "publish.yml" else "check"]["steps"]
-        if "cache" in s.get("uses", "")
-    ]
+    job = load(name)["jobs"]["build" if name == "publish.yml" else "check"]
+    [step] = [s for s in job["steps"] if "cache" in s.get("uses", "")]
+    assert isinstance(step, dict)
     return step
 
 
