@@ -337,6 +337,11 @@ def _summarize(path: Path, **report: Any) -> None:
     "-v", "--verbose", is_flag=True, help="Also say how it was built and why (in full, or from the last build)."
 )
 @click.option(
+    "--archive-from-cache",
+    is_flag=True,
+    help="With no send ledger here (a pull request's build), the digests sent as the last build read them.",
+)
+@click.option(
     "--summary",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append in Markdown the check's result, the cases and the pages changed since the last build "
@@ -357,6 +362,7 @@ def build(
     only: tuple[str, ...],
     verbose: bool,
     print_shop: bool | None,
+    archive_from_cache: bool,
     summary: Path | None,
 ) -> None:
     """Check every case, then build the outputs into OUT, replacing the old ones only on success."""
@@ -372,7 +378,8 @@ def build(
         leaflet = LeafletOptions(
             settings.leaflet.size, settings.leaflet.print_marks, print_shop, jobs, settings.cache_dir
         )
-        sent = _sent(settings) if "site" in names or ("digest" in names and since is None) else None
+        wanted = "site" in names or ("digest" in names and since is None)
+        sent = _sent(settings, archive_from_cache) if wanted else None
         period = _period(settings, since, until, today, ledger="digest" in names, sent=sent)
         request = BuildRequest(
             cases_dir,
@@ -399,12 +406,12 @@ def _preflight(folder: Path) -> None:
     _report_problems(problems, "the print files were written; fix these before sending them to print.")
 
 
-def _sent(settings: Settings) -> Sent:
+def _sent(settings: Settings, cached_if_missing: bool = False) -> Sent:
     """The digests sent, for the site's archive and the digest's first day; a ledger that cannot be
     read is a warning, never a failed build (see digest/sent.py)."""
     from site_builder.digest.sent import sent_digests
 
-    sent = sent_digests(settings)
+    sent = sent_digests(settings, cached_if_missing)
     if sent.warning:
         click.secho(f"warning: {sent.warning}", fg="yellow", err=True)
     return sent

@@ -11,8 +11,12 @@ import sys
 import time
 from pathlib import Path
 
+from click.testing import CliRunner
+
 from site_builder.build.shortcut import MOST
+from site_builder.cli import main
 from tests.conftest import ROOT, SAMPLE_CASES, case_text
+from tests.test_archive import LEDGER, record
 
 NOW = "2026-11-30"
 BUILD = ["build", "--now", NOW, "--no-search", "-v"]
@@ -129,3 +133,22 @@ def test_a_fresh_clone_with_the_cache_restored_makes_nothing_again(tmp_path: Pat
     written = [line for line in output.splitlines() if line.endswith("new or changed")]
     assert len(written) == 3 and all(line.endswith(" 0 new or changed") for line in written), output
     assert _files(last / "dist") == built
+
+
+def test_a_pull_requests_build_publishes_the_archive_main_read(sample_project: Path) -> None:
+    """A pull request's build has no send ledger (it holds addresses): with --archive-from-cache it
+    publishes the digests main's last build read, kept in the cache, so nothing shows as changed."""
+    record(sample_project / LEDGER, ("2026-10-01", "2026-11-05", "sent"))
+    site = ("build", "--only", "site", "--no-search", "--now", NOW)
+    assert CliRunner().invoke(main, site, catch_exceptions=False).exit_code == 0
+    archive = sample_project / "dist/site/digests/2026-11-05/index.html"
+    assert archive.is_file()
+    (sample_project / LEDGER).unlink()
+    pull_request = (*site, "--archive-from-cache", "--summary", "summary.md")
+    result = CliRunner().invoke(main, pull_request, catch_exceptions=False)
+    assert result.exit_code == 0 and archive.is_file()
+    summary = (sample_project / "summary.md").read_text(encoding="utf-8")
+    assert ": 0 added, 0 changed, 0 removed since the last build in the cache" in summary, summary
+    # Without it, no ledger still means nothing was sent: no archive.
+    assert CliRunner().invoke(main, site, catch_exceptions=False).exit_code == 0
+    assert not archive.exists()

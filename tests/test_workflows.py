@@ -147,7 +147,7 @@ def test_the_build_cache_is_kept_between_runs_without_the_ledger() -> None:
     [upload] = [step for step in check if step.get("uses") == "actions/upload-artifact@v4"]
     assert upload["with"]["path"] == "dist/site"
     [build] = [step for step in check if "site-builder build" in step.get("run", "")]
-    assert build["run"].strip() == 'site-builder build --summary "$GITHUB_STEP_SUMMARY"'
+    assert build["run"].strip() == 'site-builder build --archive-from-cache --summary "$GITHUB_STEP_SUMMARY"'
     assert build["if"] == "${{ !cancelled() }}", "the summary says why a failed check built nothing"
 
 
