@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from site_builder.build.summary import LISTED, compare, markdown, url
 from site_builder.cli import main
+from site_builder.problems import Problem
 from tests.conftest import case_text
 
 BUILD = ["build", "--only", "site", "--no-search", "--now", "2026-11-30", "--summary", "summary.md"]
@@ -163,3 +164,10 @@ def test_compare_and_addresses() -> None:
         "/404.html",
         "/da/",
     ]
+
+
+def test_warnings_pass_unless_they_stopped_the_build() -> None:
+    warning = Problem(Path("cases/a.md"), 4, "summary", "is long", severity="warning")
+    assert "| Check of the cases | passed with 1 warning in 1 file |" in markdown(problems=(warning,), cases=1)
+    refused = markdown(problems=(warning,), cases=None)  # --strict
+    assert "| Check of the cases | **failed**: 1 warning in 1 file; nothing was built |" in refused

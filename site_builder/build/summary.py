@@ -76,10 +76,10 @@ def _listing(title: str, names: Sequence[str]) -> list[str]:
     return lines
 
 
-def _check(problems: Sequence[Problem]) -> str:
+def _check(problems: Sequence[Problem], built: bool) -> str:
     if not problems:
         return "passed, no problems"
-    if any(p.is_error for p in problems):
+    if not built:  # errors, or warnings under --strict
         return f"**failed**: {summary(problems)}; nothing was built"
     return f"passed with {summary(problems)}"
 
@@ -118,7 +118,8 @@ def markdown(
 ) -> str:
     """The job summary: the check's result, the cases, and the site's pages against the last build
     (`cases`, `after`: None when nothing was built; `before`: None when no build is known)."""
-    lines = ["### What this build publishes", "", "| | |", "|---|---|", f"| Check of the cases | {_check(problems)} |"]
+    check = _check(problems, built=cases is not None)
+    lines = ["### What this build publishes", "", "| | |", "|---|---|", f"| Check of the cases | {check} |"]
     held = f" ({_count(held_back, 'draft or future-dated case')} not published)" if held_back else ""
     lines.append(f"| Cases | {cases:,} published{held} |" if cases is not None else "| Cases | none built |")
     if failure:
