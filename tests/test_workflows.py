@@ -141,6 +141,9 @@ def test_the_build_cache_is_kept_between_runs_without_the_ledger() -> None:
             assert f"'{part}'" in prefix
         assert key.startswith(prefix) and "${{ github.sha }}" in key[len(prefix) :]
     assert publish["with"]["restore-keys"] == pull["with"]["restore-keys"]
+    for name, job in (("publish.yml", "build"), ("pull-request.yml", "check")):
+        first = load(name)["jobs"][job]["steps"][:2]
+        assert first == [{"uses": "actions/checkout@v4"}, cache_step(name)], "hashed before Install adds files"
     names = [step.get("name") for step in load("publish.yml")["jobs"]["build"]["steps"]]
     assert names.index("Restore the build cache") < names.index("Fetch the send ledger of the last digest (read-only)")
     check = load("pull-request.yml")["jobs"]["check"]["steps"]
