@@ -311,10 +311,25 @@ def run() -> NoReturn:
     exit_quickly(code)
 
 
-def _run_build(request: BuildRequest, workers: LayoutWorkers | None = None, verbose: bool = False) -> None:
+def _run_build(
+    request: BuildRequest, workers: LayoutWorkers | None = None, verbose: bool = False, summary: Path | None = None
+) -> None:
     from site_builder.build import pipeline
+    from site_builder.build.summary import site_keys
 
     out, strict = request.out, request.strict
+    state = request.settings.cache_dir
+    before = site_keys(out, state) if summary and "site" in request.outputs else None
+
+    def failed(message: str, code: int, problems: tuple[Problem, ...] = ()) -> NoReturn:
+        if summary:
+            # The problems say why nothing was built; any other failure is quoted whole.
+            _summarize(summary, problems=problems, cases=None, failure="" if problems else message)
+        if problems:
+            _report_problems(problems, message)
+            sys.exit(code)
+        _fail(message, code)
+
     try:
         with _writing(out, "build again"):
             result = pipeline.build(
@@ -326,17 +341,26 @@ def _run_build(request: BuildRequest, workers: LayoutWorkers | None = None, verb
                 ),
             )
     except OutputError as exc:
-        _fail(f"Output error: {exc}", 2)
+        failed(f"Output error: {exc}", 2)
     except InputError as exc:
         why = " (--strict: warnings count as errors)" if strict else ""
-        _report_problems(exc.problems, f"nothing was built{why}, the previous output is unchanged.")
-        sys.exit(1)
+        failed(f"nothing was built{why}, the previous output is unchanged.", 1, tuple(exc.problems))
     except ThemeError as exc:
-        _fail(f"Theme error: {exc}\nNothing was built, the previous output is unchanged.", 1)
+        failed(f"Theme error: {exc}\nNothing was built, the previous output is unchanged.", 1)
     except LayoutError as exc:
-        _fail(f"Leaflet error: {exc}\nNothing was built, the previous output is unchanged.", 1)
+        failed(f"Leaflet error: {exc}\nNothing was built, the previous output is unchanged.", 1)
     except SearchError as exc:
-        _fail(f"Search index error: {exc}\nNothing was built, the previous output is unchanged.", 1)
+        failed(f"Search index error: {exc}\nNothing was built, the previous output is unchanged.", 1)
+    if summary:
+        after = site_keys(out, state) if "site" in request.outputs else None
+        _summarize(
+            summary,
+            problems=result.warnings,
+            cases=result.cases,
+            held_back=result.held_back,
+            before=before,
+            after=after,
+        )
     _report_problems(result.warnings, "built anyway; --strict would refuse.")
     if verbose:
         click.echo(f"Plan: {result.plan}")
@@ -352,6 +376,17 @@ def _run_build(request: BuildRequest, workers: LayoutWorkers | None = None, verb
         else:
             p = result.period
             click.echo(f"  {output.name}: no published cases from {p.since} to {p.until}; nothing written")
+
+
+def _summarize(path: Path, **report: Any) -> None:
+    """Append the build's summary in Markdown to `path` (as GitHub's $GITHUB_STEP_SUMMARY is meant to be)."""
+    from site_builder.build.summary import markdown
+
+    try:
+        with path.open("a", encoding="utf-8") as file:
+            file.write(markdown(**report))
+    except OSError as exc:
+        _fail(f"{path}: cannot write the summary ({exc.strerror}); check --summary", 2)
 
 
 @main.command()
@@ -374,6 +409,17 @@ def _run_build(request: BuildRequest, workers: LayoutWorkers | None = None, verb
 @click.option(
     "-v", "--verbose", is_flag=True, help="Also say how it was built and why (in full, or from the last build)."
 )
+@click.option(
+    "--archive-from-cache",
+    is_flag=True,
+    help="With no send ledger here (a pull request's build), the digests sent as the last build read them.",
+)
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append in Markdown the check's result, the cases and the pages changed since the last build "
+    "(a pull request's $GITHUB_STEP_SUMMARY).",
+)
 def build(
     cases_dir: Path,
     config_path: Path,
@@ -389,6 +435,8 @@ def build(
     only: tuple[str, ...],
     verbose: bool,
     print_shop: bool | None,
+    archive_from_cache: bool,
+    summary: Path | None,
 ) -> None:
     """Check every case, then build the outputs into OUT, replacing the old ones only on success."""
     # The leaflet workers first, before the rest of the tool is even imported: each spends half a
@@ -403,7 +451,8 @@ def build(
         leaflet = LeafletOptions(
             settings.leaflet.size, settings.leaflet.print_marks, print_shop, jobs, settings.cache_dir
         )
-        sent = _sent(settings) if "site" in names or ("digest" in names and since is None) else None
+        wanted = "site" in names or ("digest" in names and since is None)
+        sent = _sent(settings, archive_from_cache) if wanted else None
         period = _period(settings, since, until, today, ledger="digest" in names, sent=sent)
         request = BuildRequest(
             cases_dir,
@@ -417,7 +466,7 @@ def build(
             strict=strict,
             sent=sent.periods if sent and "site" in names else (),
         )
-        _run_build(request, workers, verbose)
+        _run_build(request, workers, verbose, summary)
     if print_shop and "leaflets" in names:
         _preflight(out / "leaflets")
 
@@ -430,12 +479,12 @@ def _preflight(folder: Path) -> None:
     _report_problems(problems, "the print files were written; fix {them} before sending them to print.")
 
 
-def _sent(settings: Settings) -> Sent:
+def _sent(settings: Settings, cached_if_missing: bool = False) -> Sent:
     """The digests sent, for the site's archive and the digest's first day; a ledger that cannot be
     read is a warning, never a failed build (see digest/sent.py)."""
     from site_builder.digest.sent import sent_digests
 
-    sent = sent_digests(settings)
+    sent = sent_digests(settings, cached_if_missing)
     if sent.warning:
         click.secho(f"warning: {sent.warning}", fg="yellow", err=True)
     return sent

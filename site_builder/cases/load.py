@@ -206,6 +206,16 @@ def _costs(value: Any) -> tuple[str, ...]:
     return tuple(costs)
 
 
+def decoded(data: bytes) -> str:
+    """A case file's text as the loader reads it (UTF-8, a byte-order mark dropped)."""
+    return data.decode("utf-8").removeprefix("\ufeff")
+
+
+def text_digest(path: Path, text: str) -> str:
+    """A case's `digest`: of its path as shown and its text."""
+    return key(path, text)
+
+
 def _read(path: Path, problems: list[Problem]) -> str | None:
     try:
         return _read_text(path, problems)
@@ -240,7 +250,7 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
         )
         return None
     try:
-        return data.decode("utf-8").removeprefix("\ufeff")
+        return decoded(data)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         problems.append(
@@ -405,7 +415,7 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         translation_key=translation_key,
         assets=assets,
         local_links=links,
-        digest=key(shown, text),
+        digest=text_digest(shown, text),
     )
 
 
