@@ -72,7 +72,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "unsubscribe": "Unsubscribe",
         "unsubscribe_by_email": "Unsubscribe by email",
         "view_in_browser": "View this email in your browser",
-        "complain": "Something went wrong for you? Reply to this email and tell us.",
         "stats": "Stats",
         "stats_title": "How fast we fix complaints",
         "stats_intro": "Every number on this page is counted from the published cases.",
@@ -105,6 +104,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "No digest has been sent in this language yet.",
         "intro": "Every case here began with a customer telling us something went wrong. "
         "Here is what happened, why, what we did about it, and whom we thank for it.",
+        # The invitation to complain (theme/*/_invite.*): the next complaint is the next fix.
+        "invite_title": "Something went wrong? Tell us.",
+        "invite_text": "We answer every complaint, put things right, and change what caused it.",
+        "invite_form": "Tell us what happened",
+        "invite_reply": "Reply to this email, or:",
     },
     "ru": {
         "a_customer": "клиент",
@@ -162,7 +166,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "unsubscribe": "Отписаться",
         "unsubscribe_by_email": "Отписаться письмом",
         "view_in_browser": "Открыть письмо в браузере",
-        "complain": "У вас что-то пошло не так? Ответьте на это письмо и расскажите нам.",
         "stats": "Статистика",
         "stats_title": "Как быстро мы решаем жалобы",
         "stats_intro": "Все цифры на этой странице посчитаны по опубликованным случаям.",
@@ -195,6 +198,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "На этом языке дайджестов ещё не было.",
         "intro": "Каждый случай здесь начался с того, что клиент сказал нам: что-то пошло не так. "
         "Что случилось, почему, что мы сделали и кого благодарим.",
+        "invite_title": "Что-то пошло не так? Расскажите нам.",
+        "invite_text": "Мы отвечаем на каждую жалобу, исправляем ошибку и меняем то, что к ней привело.",
+        "invite_form": "Рассказать, что случилось",
+        "invite_reply": "Ответьте на это письмо или:",
     },
     "da": {
         "a_customer": "en kunde",
@@ -252,7 +259,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "unsubscribe": "Afmeld",
         "unsubscribe_by_email": "Afmeld via e-mail",
         "view_in_browser": "Se e-mailen i din browser",
-        "complain": "Er noget gået galt for dig? Svar på denne e-mail og fortæl os det.",
         "stats": "Statistik",
         "stats_title": "Hvor hurtigt vi løser klager",
         "stats_intro": "Alle tal på denne side er talt op fra de offentliggjorte sager.",
@@ -286,6 +292,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "Der er endnu ikke sendt nyhedsbreve på dette sprog.",
         "intro": "Hver sag her begyndte med en kunde, der fortalte os, at noget gik galt. "
         "Her er, hvad der skete, hvorfor, hvad vi gjorde, og hvem vi takker.",
+        "invite_title": "Er noget gået galt? Fortæl os det.",
+        "invite_text": "Vi svarer på hver klage, retter fejlen og ændrer det, der forårsagede den.",
+        "invite_form": "Fortæl, hvad der skete",
+        "invite_reply": "Svar på denne e-mail, eller:",
     },
 }
 
