@@ -41,6 +41,11 @@ class Company:
         "in its structured data; empty: the theme's icon.",
         "",
     )
+    complain_url: str = _doc(
+        "Where a customer tells you something went wrong: your form (https://...) or a mailto: address; "
+        "the first way in the invitation to complain on every page, digest and leaflet.",
+        "",
+    )
 
 
 MARKDOWN_ENGINES = ("python-markdown", "commonmark")
@@ -341,6 +346,20 @@ def _check_base_url(value: str, where: str, problems: list[str]) -> str:
     return value if value.endswith("/") else value + "/"
 
 
+def _check_complain_url(value: str, where: str, problems: list[str]) -> None:
+    """complain_url becomes a link on every page, email and leaflet: a web form or a mailbox, nothing
+    a browser would run (javascript:, data:) and nothing relative to a page that moves."""
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    web = scheme in ("http", "https") and bool(parts.netloc)
+    mail = scheme == "mailto" and "@" in parts.path
+    if value and (not (web or mail) or any(c.isspace() or not c.isprintable() for c in value)):
+        problems.append(
+            f"{where}: {value!r} is not a web or email address; write the full address of your complaint "
+            "form (like https://example.com/complaints) or mailto:care@example.com"
+        )
+
+
 def zone_named(name: str) -> dt.tzinfo:
     """A time zone by its IANA name; UTC needs no time zone database."""
     if name.upper() == "UTC":
@@ -595,6 +614,10 @@ def load_settings(path: Path | None) -> Settings:
     _check_title_pattern(settings.title_pattern, problems)
     if settings.company.logo:
         _check_logo(settings.company.logo, path.parent, problems)
+    _check_complain_url(settings.company.complain_url, "company.complain_url", problems)
+    for lang, text in texts.items():
+        if isinstance(own := text.company.get("complain_url"), str):
+            _check_complain_url(own, f"languages.{lang}.company.complain_url", problems)
     sections = _check_sections(settings.sections, problems)
     strings = {}
     for lang, table in settings.strings.items():

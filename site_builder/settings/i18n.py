@@ -74,7 +74,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "unsubscribe": "Unsubscribe",
         "unsubscribe_by_email": "Unsubscribe by email",
         "view_in_browser": "View this email in your browser",
-        "complain": "Something went wrong for you? Reply to this email and tell us.",
         "stats": "Stats",
         "stats_title": "How fast we fix complaints",
         "stats_intro": "Every number on this page is counted from the published cases.",
@@ -113,6 +112,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "tags_description": "Every topic of the complaints we have fixed, with the number of cases of each.",
         "industries_description": "Every industry of the complaints we have fixed, with the number of cases of each.",
         "list_feed": "Follow these cases (Atom feed)",
+        # The invitation to complain (theme/*/_invite.*): the next complaint is the next fix.
+        "invite_title": "Something went wrong? Tell us.",
+        "invite_text": "We answer every complaint, put things right, and change what caused it.",
+        "invite_form": "Tell us what happened",
+        "invite_reply": "Reply to this email, or:",
     },
     "ru": {
         "a_customer": "клиент",
@@ -170,7 +174,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "unsubscribe": "Отписаться",
         "unsubscribe_by_email": "Отписаться письмом",
         "view_in_browser": "Открыть письмо в браузере",
-        "complain": "У вас что-то пошло не так? Ответьте на это письмо и расскажите нам.",
         "stats": "Статистика",
         "stats_title": "Как быстро мы решаем жалобы",
         "stats_intro": "Все цифры на этой странице посчитаны по опубликованным случаям.",
@@ -210,6 +213,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "tags_description": "Все темы жалоб, которые мы исправили, и число случаев в каждой.",
         "industries_description": "Все отрасли жалоб, которые мы исправили, и число случаев в каждой.",
         "list_feed": "Следить за этими случаями (лента Atom)",
+        "invite_title": "Что-то пошло не так? Расскажите нам.",
+        "invite_text": "Мы отвечаем на каждую жалобу, исправляем ошибку и меняем то, что к ней привело.",
+        "invite_form": "Рассказать, что случилось",
+        "invite_reply": "Ответьте на это письмо или:",
     },
     "da": {
         "a_customer": "en kunde",
@@ -267,7 +274,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "unsubscribe": "Afmeld",
         "unsubscribe_by_email": "Afmeld via e-mail",
         "view_in_browser": "Se e-mailen i din browser",
-        "complain": "Er noget gået galt for dig? Svar på denne e-mail og fortæl os det.",
         "stats": "Statistik",
         "stats_title": "Hvor hurtigt vi løser klager",
         "stats_intro": "Alle tal på denne side er talt op fra de offentliggjorte sager.",
@@ -308,6 +314,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "tags_description": "Alle emner i de klager, vi har løst, med antallet af sager i hvert.",
         "industries_description": "Alle brancher i de klager, vi har løst, med antallet af sager i hver.",
         "list_feed": "Følg disse sager (Atom-feed)",
+        "invite_title": "Er noget gået galt? Fortæl os det.",
+        "invite_text": "Vi svarer på hver klage, retter fejlen og ændrer det, der forårsagede den.",
+        "invite_form": "Fortæl, hvad der skete",
+        "invite_reply": "Svar på denne e-mail, eller:",
     },
 }
 
