@@ -12,7 +12,7 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from babel.units import format_unit
 
-from site_builder.settings.config import SECTION_KEYS, Settings
+from site_builder.settings.config import OPTIONAL_SECTION_KEYS, SECTION_KEYS, Settings
 
 # English is complete; other languages fall back to it key by key.
 STRINGS: dict[str, dict[str, str]] = {
@@ -105,6 +105,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "No digest has been sent in this language yet.",
         "intro": "Every case here began with a customer telling us something went wrong. "
         "Here is what happened, why, what we did about it, and whom we thank for it.",
+        "changed": "What we changed",
+        "changes": "What we changed",
+        "changes_title": "What changed because you told us",
+        "changes_intro": "Every change below began with a customer's complaint. "
+        "Newest first, each with the case it came from.",
+        "changes_none": "No case says yet what we changed.",
+        "responded": "First reply",
+        "stats_first_reply": "median time to first reply",
+        "stats_first_reply_p90": "9 in 10 got a first reply within",
+        "badge": "{fixed} · median {median}",
+        "badge_fixed_one": "{count} complaint fixed",
+        "badge_fixed_other": "{count} complaints fixed",
     },
     "ru": {
         "a_customer": "клиент",
@@ -195,6 +207,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "На этом языке дайджестов ещё не было.",
         "intro": "Каждый случай здесь начался с того, что клиент сказал нам: что-то пошло не так. "
         "Что случилось, почему, что мы сделали и кого благодарим.",
+        "changed": "Что мы изменили",
+        "changes": "Что мы изменили",
+        "changes_title": "Что изменилось благодаря вам",
+        "changes_intro": "Каждое изменение ниже началось с жалобы клиента. "
+        "Сначала новые, у каждого — случай, из которого оно выросло.",
+        "changes_none": "Пока ни в одном случае не написано, что мы изменили.",
+        "responded": "Первый ответ",
+        "stats_first_reply": "медианное время до первого ответа",
+        "stats_first_reply_p90": "9 из 10 получили первый ответ за",
+        "badge": "{fixed} · медиана {median}",
+        "badge_fixed_one": "{count} жалоба решена",
+        "badge_fixed_few": "{count} жалобы решены",
+        "badge_fixed_many": "{count} жалоб решено",
+        "badge_fixed_other": "{count} жалобы решено",
     },
     "da": {
         "a_customer": "en kunde",
@@ -286,18 +312,43 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "Der er endnu ikke sendt nyhedsbreve på dette sprog.",
         "intro": "Hver sag her begyndte med en kunde, der fortalte os, at noget gik galt. "
         "Her er, hvad der skete, hvorfor, hvad vi gjorde, og hvem vi takker.",
+        "changed": "Hvad vi ændrede",
+        "changes": "Hvad vi ændrede",
+        "changes_title": "Hvad der ændrede sig, fordi du sagde det",
+        "changes_intro": "Hver ændring herunder begyndte med en kundes klage. "
+        "Nyeste først, hver med den sag, den kom fra.",
+        "changes_none": "Ingen sag fortæller endnu, hvad vi ændrede.",
+        "responded": "Første svar",
+        "stats_first_reply": "mediantid til første svar",
+        "stats_first_reply_p90": "9 ud af 10 fik første svar inden for",
+        "badge": "{fixed} · median {median}",
+        "badge_fixed_one": "{count} klage løst",
+        "badge_fixed_other": "{count} klager løst",
     },
 }
 
 HEADINGS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {"problem": ("Problem",), "cause": ("Cause",), "fix": ("Fix",), "thanks": ("Thanks",)},
+    "en": {
+        "problem": ("Problem",),
+        "cause": ("Cause",),
+        "fix": ("Fix",),
+        "thanks": ("Thanks",),
+        "changed": ("What we changed",),
+    },
     "ru": {
         "problem": ("Проблема",),
         "cause": ("Причина",),
         "fix": ("Решение",),
         "thanks": ("Спасибо", "Благодарность"),
+        "changed": ("Что мы изменили",),
     },
-    "da": {"problem": ("Problem",), "cause": ("Årsag",), "fix": ("Løsning",), "thanks": ("Tak",)},
+    "da": {
+        "problem": ("Problem",),
+        "cause": ("Årsag",),
+        "fix": ("Løsning",),
+        "thanks": ("Tak",),
+        "changed": ("Hvad vi ændrede", "Hvad vi har ændret"),
+    },
 }
 
 
@@ -329,6 +380,12 @@ class Translator:
         """A length of time in words, in the unit people would use: '9 days', '5 часов'."""
         return _unit(*_span(delta), self.language)
 
+    def plural(self, key: str, count: int) -> str:
+        """The text for `key` in the plural form `count` takes in this language (`key_one`,
+        `key_few`, ... as Babel's CLDR rules name them; `key_other` when the form has no text)."""
+        form = _plural_form(self.language, count)
+        return self.table.get(f"{key}_{form}", self.table[f"{key}_other"]).format(count=count)
+
     def month(self, day: dt.date) -> str:
         """A month and year, short: 'Oct 2026', 'окт. 2026'."""
         return _month(day.year, day.month, self.language)
@@ -349,6 +406,11 @@ def _long_date(value: dt.date, language: str) -> str:
 @functools.lru_cache(maxsize=1024)
 def _unit(value: int, unit: str, language: str) -> str:
     return str(format_unit(value, unit, length="long", locale=language))
+
+
+@functools.lru_cache(maxsize=1024)
+def _plural_form(language: str, count: int) -> str:
+    return str(Locale.parse(language).plural_form(count))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -440,9 +502,10 @@ def translator(language: str, settings: Settings) -> Translator:
 
 
 def heading_aliases(language: str, settings: Settings) -> dict[str, tuple[str, ...]]:
-    """Headings accepted for each section: the case's language first, English always works."""
+    """Headings accepted for each section (the four and the optional ones): the case's language first,
+    English always works."""
     result: dict[str, tuple[str, ...]] = {}
-    for key in SECTION_KEYS:
+    for key in SECTION_KEYS + OPTIONAL_SECTION_KEYS:
         names = [
             *HEADINGS.get(language, {}).get(key, ()),
             *settings.sections.get(language, {}).get(key, ()),

@@ -29,9 +29,10 @@ from site_builder.website.stats import compute
 
 
 def ordered_sections(case: Case) -> tuple[Section, ...]:
-    """Problem, Cause, Fix, the extra sections, then Thanks."""
+    """Problem, Cause, Fix, What we changed and the extra sections as written, then Thanks."""
     main = tuple(case.section(k) for k in ("problem", "cause", "fix"))
-    return (*main, *case.extra_sections, case.section("thanks"))
+    after = tuple(s for s in case.sections if s.key in ("extra", "changed"))
+    return (*main, *after, case.section("thanks"))
 
 
 class CaseCard:
