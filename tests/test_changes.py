@@ -6,10 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import feedparser
+import lxml.etree
 import pytest
 from click.testing import Result
+from lxml import html
 
-from tests.conftest import case_text
+from site_builder.website import search
+from tests.conftest import ROOT, case_text
+from tests.test_languages_site import build_sample
 
 Cli = Callable[..., Result]
 WriteCase = Callable[..., Path]
@@ -97,3 +102,132 @@ def test_responded_between_received_and_resolved_is_valid(write_case: WriteCase,
     write_case("ok.md", case_text(extra=f"responded: {value}\n"))
     result = cli("check")
     assert result.exit_code == 0, result.output
+
+
+BUILD = ("build", "--only", "site", "--no-search", "--jobs", "1")  # one process: `rendered` sees every page
+
+# The page of changes ------------------------------------------------------------------------------
+
+SAMPLE_TITLES = {"en": "What changed because you told us", "ru": "Что изменилось благодаря вам"}
+SAMPLE_TITLES["da"] = "Hvad der ændrede sig, fordi du sagde det"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample site (English, Russian and Danish), built once."""
+    return build_sample(tmp_path_factory.mktemp("changes"), ROOT / "site.toml")
+
+
+def page(site: Path, path: str) -> html.HtmlElement:
+    """A built page, parsed."""
+    return html.fromstring((site / path / "index.html").read_bytes())
+
+
+def entries(doc: html.HtmlElement) -> list[html.HtmlElement]:
+    """The entries of a page of changes."""
+    return list(doc.cssselect("ol.changes > li > article.change"))
+
+
+@pytest.mark.parametrize(("language", "home"), [("en", ""), ("ru", "ru/"), ("da", "da/")])
+def test_each_language_has_its_page_of_changes_newest_first(site: Path, language: str, home: str) -> None:
+    doc = page(site, f"{home}changes/")
+    assert doc.get("lang") == language
+    assert doc.cssselect("h1")[0].text_content() == SAMPLE_TITLES[language]
+    assert doc.findtext(".//title").startswith(SAMPLE_TITLES[language] + " · ")
+    description = doc.xpath("//meta[@name='description']/@content")[0]
+    assert description != page(site, home).xpath("//meta[@name='description']/@content")[0]
+    found = entries(doc)
+    listed = page(site, home).cssselect(".card-title a")  # the index lists every story once, newest first
+    here, there = site / home / "changes", site / home
+    assert [(here / e.cssselect("h2 a")[0].get("href")).resolve() for e in found] == [
+        (there / a.get("href")).resolve() for a in listed
+    ]
+    dates = [e.cssselect("time")[0].get("datetime") for e in found]
+    assert dates == sorted(dates, reverse=True)
+    for entry in found:
+        target = site / home / "changes" / entry.cssselect("h2 a")[0].get("href") / "index.html"
+        case = html.fromstring(target.resolve().read_bytes())
+        changed = case.cssselect("section.section-changed")[0]
+        assert entry.get("lang") == case.get("lang")
+        # The change itself, as its case shows it.
+        assert " ".join(entry.cssselect(".change-text")[0].text_content().split()) == " ".join(
+            "".join(changed.xpath("./*[not(self::h2)]//text()")).split()
+        )
+
+
+@pytest.mark.parametrize("home", ["", "ru/", "da/"])
+def test_every_page_and_the_home_page_link_the_page_of_changes(site: Path, home: str) -> None:
+    for path in sorted((site / home).rglob("index.html")):
+        if home == "" and path.relative_to(site).parts[0] in ("ru", "da"):
+            continue
+        doc = html.fromstring(path.read_bytes())
+        nav = [a.get("href") for a in doc.cssselect(".site-header nav:not(.languages) a")]
+        linked = [h for h in nav if h.endswith("changes/")]
+        assert len(linked) == 1, path
+        assert (path.parent / linked[0] / "index.html").resolve() == (site / home / "changes/index.html"), path
+    home_page = page(site, home)
+    hrefs = [a.get("href") for a in home_page.cssselect("main a[href$='changes/']")]
+    assert [(site / home / h).resolve() for h in hrefs] == [(site / home / "changes").resolve()]
+
+
+def test_the_page_of_changes_is_in_the_feed_sitemap_and_search(site: Path) -> None:
+    for home in ("", "ru/", "da/"):
+        feed = feedparser.parse((site / home / "feed.xml").read_bytes())
+        url = f"https://proof.example.com/{home}changes/"
+        entry = next(e for e in feed.entries if e.id == url)
+        newest = entries(page(site, f"{home}changes/"))[0].cssselect("time")[0].get("datetime")
+        assert entry.updated.startswith(newest) and entry.title == SAMPLE_TITLES[home.strip("/") or "en"]
+        assert len([e for e in feed.entries if e.id == url]) == 1
+    sitemap = lxml.etree.parse(str(site / "sitemap.xml"))
+    locs = sitemap.xpath("//*[local-name()='loc']/text()")
+    assert {"https://proof.example.com/changes/", "https://proof.example.com/ru/changes/"} <= set(locs)
+    assert {"changes/index.html", "ru/changes/index.html", "da/changes/index.html"} <= set(search.case_pages(site))
+
+
+def test_a_case_without_a_change_is_not_listed_and_a_change_is_kept_safe(
+    project: Path, write_case: WriteCase, cli: Cli
+) -> None:
+    change = (
+        "\n## What we changed\n\nSee [the photo](photo.png) and [the rule](/rules/) and [ours](https://e.org/x)."
+        '[^1]\n\n<script>alert(1)</script> <b onclick="x()">bold</b>\n'
+    )
+    write_case("plain.md", case_text(title="Nothing changed"))
+    write_case("room.md", with_change(case_text(title="A room", date="2026-03-06"), change) + "\n[^1]: A note.\n")
+    write_case("old.md", with_change(case_text(title="An older room", date="2026-03-04"), change))
+    (project / "cases/photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    result = cli("build", "--only", "site", "--no-search")
+    assert result.exit_code == 0, result.output
+    doc = page(project / "dist/site", "changes")
+    assert [e.cssselect("h2")[0].text_content() for e in entries(doc)] == ["A room", "An older room"]
+    text = entries(doc)[0].cssselect(".change-text")[0]
+    links = [a.get("href") for a in text.cssselect("a")]
+    assert links[:3] == ["../cases/room/photo.png", "/rules/", "https://e.org/x"]
+    assert links[3].startswith("../cases/room/#fnref") or links[3].startswith("../cases/room/#fn")
+    assert not doc.xpath("//main//script") and not doc.xpath("//@onclick") and "bold" in text.text_content()
+    ids = doc.xpath("//@id")
+    assert len(ids) == len(set(ids)), "two cases' footnotes must not give one id twice"
+    assert (project / "dist/site/cases/room/photo.png").is_file()
+
+
+def test_the_page_of_changes_is_made_again_only_when_a_change_or_a_field_changes(
+    project: Path, write_case: WriteCase, cli: Cli, rendered: list[str]
+) -> None:
+    write_case("room.md", with_change(case_text(title="A room")))
+    write_case("plain.md", case_text(title="Nothing changed", date="2026-03-04"))
+    assert cli(*BUILD).exit_code == 0
+    rendered.clear()
+    path = project / "cases/room.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("paid for it", "paid for it at once"), encoding="utf-8")
+    assert cli(*BUILD).exit_code == 0
+    assert "changes.html" not in rendered  # the room's Fix is not on the page
+    path.write_text(path.read_text(encoding="utf-8").replace("by phone", "by phone and email"), encoding="utf-8")
+    assert cli(*BUILD).exit_code == 0
+    assert "changes.html" in rendered
+    shown = (project / "dist/site/changes/index.html").read_text(encoding="utf-8")
+    assert "by phone and email" in shown
+    rendered.clear()
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('title: "A room"', 'title: "A lost room"'), encoding="utf-8"
+    )
+    assert cli(*BUILD).exit_code == 0
+    assert "changes.html" in rendered and "A lost room" in (project / "dist/site/changes/index.html").read_text()

@@ -91,14 +91,19 @@ class Case:
     local_links: tuple[str, ...] = ()  # every relative link target in the body, existing or not
     digest: str = ""  # of the file's path and text: pages that show this case depend on it
     responded: Moment | None = None  # the first reply to the customer, between received and resolved
+    # Whether the body has What we changed: set below, so that the page of changes can pick its cases
+    # without reading every case's sections.
+    has_change: bool = field(default=False, compare=False)
     face: str = field(default="", compare=False)  # of everything but its text: set below
 
     def __post_init__(self) -> None:
         # What lists and neighbours' links may show of a case (a theme can show any field), digested
         # once when parsed: the case cache keeps it, and 10,000 of them take 0.15 s.
-        shown = tuple(getattr(self, f.name) for f in fields(self) if f.name not in _NOT_FACE)
-        # What we changed is text, but the page of changes shows it: an edit of it re-renders that page.
         change = self.change
+        object.__setattr__(self, "has_change", change is not None)
+        shown = tuple(getattr(self, f.name) for f in fields(self) if f.name not in _NOT_FACE)
+        # What we changed is text, but the page of changes shows it: an edit of it re-renders that page
+        # (and the lists, as a change of any field does; rare enough not to key them apart).
         object.__setattr__(self, "face", key(shown, change.html if change else None))
 
     @property

@@ -17,10 +17,16 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 
 def render_feed(
-    cases: tuple[Case, ...], settings: Settings, content: Callable[[Case], str], home: str = "", language: str = ""
+    cases: tuple[Case, ...],
+    settings: Settings,
+    content: Callable[[Case], str],
+    home: str = "",
+    language: str = "",
+    changes: tuple[str, str] | None = None,
 ) -> bytes:
     """Atom XML of the newest cases of one language's part of the site (`home`, "" for the site's
-    language); `content` gives a case's HTML body for its entry."""
+    language); `content` gives a case's HTML body for its entry. `changes` (the page's title and
+    description): an entry for the page of changes too, updated when the newest change was published."""
     from feedgen.feed import FeedGenerator  # with lxml and dateutil, 17 ms: only when the feed changed
 
     language = language or settings.language
@@ -36,6 +42,18 @@ def render_feed(
     fg.language(language)
     # The newest case date, not the clock: the same cases give the same feed.
     fg.updated(_midnight(cases[0].date) if cases else _midnight(dt.date(2000, 1, 1)))
+    # The feed's own cases date the entry: a build that makes the feed again from them alone (an edit
+    # of one) gives the same entry, and the page's newest change is among them whenever it is news.
+    changed = next((case for case in cases[:FEED_SIZE] if case.has_change), None)
+    if changes is not None and changed is not None:
+        entry = fg.add_entry()
+        url = links.absolute(f"{home}changes/")
+        entry.id(url)
+        entry.title(changes[0])
+        entry.link(href=url, rel="alternate")
+        entry.published(_midnight(changed.date))
+        entry.updated(_midnight(changed.date))
+        entry.summary(changes[1])
     for case in reversed(cases[:FEED_SIZE]):  # feedgen lists the last added first
         entry = fg.add_entry()
         url = links.absolute(links.case(case))

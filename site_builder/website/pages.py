@@ -148,6 +148,7 @@ class SiteRenderer:
             site_description=self.settings.description_in(language),
             company=self.settings.company_in(language),
             shown=functools.partial(self._shown_name, language),
+            elsewhere=_elsewhere,
             language_label=lambda other: language_name(other, language),
             page_language_name=own_name(language),
             tr=self.tr,
@@ -293,6 +294,10 @@ class SiteRenderer:
             "costs": [(t(f"cost_{cost}"), count) for cost, count in figures.costs],
         }
         made.append(_Page("stats.html", "stats/", language, stats))
+        changed = tuple(CaseCard(case) for case in cases if case.has_change)
+        made.append(_Page("changes.html", "changes/", language, {"cases": changed}))
+        if changed:  # for the sitemap: the page changes when a change is published
+            self._lastmod[file_for(f"{home}changes/")] = changed[0].date
         return made
 
     def render(self, cases: tuple[Case, ...]) -> list[Artifact]:
@@ -407,8 +412,11 @@ class SiteRenderer:
     def feed(self, cases: tuple[Case, ...], home: str = "", language: str = "") -> Artifact:
         """<home>feed.xml: the newest of `cases` (newest first), whole."""
         newest = cases[:FEED_SIZE]
-        made_of = key(self.fingerprint, "feed", home, *(c.digest for c in newest))
-        render = functools.partial(render_feed, newest, self.settings, _body, home, language or self.settings.language)
+        language = language or self.settings.language
+        t = self.tr(language)
+        changes = (t("changes_title"), t("changes_intro"))
+        made_of = key(self.fingerprint, "feed", home, changes, *(c.digest for c in newest))
+        render = functools.partial(render_feed, newest, self.settings, _body, home, language, changes)
         return Artifact(f"{home}feed.xml", render, made_of)
 
     def sitemap(self, made: list[Artifact]) -> Artifact:
@@ -453,6 +461,13 @@ def _paged(cases: tuple[Case, ...], size: int) -> Iterable[tuple[int, int, tuple
     pages = max(1, -(-len(cases) // size))
     for number in range(1, pages + 1):
         yield number, pages, cases[(number - 1) * size : number * size]
+
+
+def _elsewhere(safe_html: str, base: str) -> str:
+    """A case's section shown on another page, its links leading where they do from the case's page."""
+    from site_builder.cases.markdown import elsewhere  # nh3: only when such a page is made
+
+    return elsewhere(safe_html, base)
 
 
 def _body(case: Case) -> str:
