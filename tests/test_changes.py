@@ -3,6 +3,7 @@ trust figures as stats.json and a badge."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -231,3 +232,113 @@ def test_the_page_of_changes_is_made_again_only_when_a_change_or_a_field_changes
     )
     assert cli(*BUILD).exit_code == 0
     assert "changes.html" in rendered and "A lost room" in (project / "dist/site/changes/index.html").read_text()
+
+
+# Time to first reply, stats.json and the badge ----------------------------------------------------
+
+
+def timed(title: str, date: str, received: str, resolved: str, responded: str = "", language: str = "en") -> str:
+    """A case with the given moments."""
+    text = case_text(title=title, date=date, language=language, extra=f"responded: {responded}\n" if responded else "")
+    return text.replace("received: 2026-03-01\n", f"received: {received}\n").replace(
+        "resolved: 2026-03-03\n", f"resolved: {resolved}\n"
+    )
+
+
+@pytest.fixture
+def figures(write_case: WriteCase, cli: Cli, project: Path) -> Path:
+    """Three cases fixed in 1, 2 and 5 days, two of them first answered in 2 and 4 hours; the site."""
+    write_case("a.md", timed("A", "2026-03-10", "2026-03-01 09:00", "2026-03-02 09:00", "2026-03-01 11:00"))
+    write_case("b.md", timed("B", "2026-03-11", "2026-03-01 09:00", "2026-03-03 09:00", "2026-03-01 13:00"))
+    write_case("c.md", timed("C", "2026-04-12", "2026-03-01 09:00", "2026-03-06 09:00"))
+    result = cli(*BUILD)
+    assert result.exit_code == 0, result.output
+    return project / "dist/site"
+
+
+def test_stats_json_holds_the_figures_of_the_cases(figures: Path) -> None:
+    data = json.loads((figures / "stats/stats.json").read_text(encoding="utf-8"))
+    assert data["version"] == 1 and data["language"] == "en" and data["cases"] == 3
+    assert data["page"].endswith("/stats/")
+    day = 86400
+    # Inclusive quantiles of 1, 2, 5 days: the 90th percentile is 2 + 0.8 * 3 = 4.4 days.
+    assert data["time_to_fix"] == {"cases": 3, "median_seconds": 2 * day, "p90_seconds": round(4.4 * day)}
+    assert data["time_to_first_reply"] == {"cases": 2, "median_seconds": 3 * 3600, "p90_seconds": round(3.8 * 3600)}
+    assert data["per_month"] == [{"month": "2026-03", "cases": 2}, {"month": "2026-04", "cases": 1}]
+    assert data["time_to_fix_buckets"] == {
+        "under_1_day": 0,
+        "1_to_3_days": 2,
+        "3_to_7_days": 1,
+        "7_to_14_days": 0,
+        "14_days_or_more": 0,
+    }
+    assert data["costs"] == {"economic": 0, "time": 3, "social": 0, "emotional": 3}
+    assert data["industries"] == [{"name": "hotels", "cases": 3, "median_seconds": 2 * day}]
+
+
+def test_the_trust_page_and_the_case_page_show_the_first_reply(figures: Path) -> None:
+    kpis = {d.findtext("dt"): d.findtext("dd") for d in page(figures, "stats").cssselect(".kpis > div")}
+    assert kpis["median time to first reply"] == "3 hours"
+    assert kpis["9 in 10 got a first reply within"] == "4 hours"
+    assert kpis["median time to fix"] == "2 days"
+    facts = page(figures, "cases/a").cssselect(".facts")[0]
+    reply = facts.xpath(".//div[dt='First reply']/dd/time")[0]
+    assert reply.get("datetime") == "2026-03-01T11:00:00" and "11:00" in reply.text_content()
+    assert not page(figures, "cases/c").xpath("//div[dt='First reply']")
+
+
+def badge(site: Path, home: str = "") -> tuple[str, lxml.etree._Element]:
+    """A badge's title, and the badge parsed as XML."""
+    svg = lxml.etree.fromstring((site / home / "stats/badge.svg").read_bytes())
+    title = svg.find("{http://www.w3.org/2000/svg}title")
+    assert title is not None and title.text is not None
+    return title.text, svg
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "words"),
+    [
+        ("en", 1, "1 complaint fixed"),
+        ("en", 2, "2 complaints fixed"),
+        ("ru", 1, "1 жалоба решена"),
+        ("ru", 2, "2 жалобы решены"),
+        ("ru", 5, "5 жалоб решено"),
+        ("da", 1, "1 klage løst"),
+        ("da", 2, "2 klager løst"),
+    ],
+)
+def test_the_badge_says_the_number_in_its_language_and_plural_form(
+    write_case: WriteCase, cli: Cli, project: Path, language: str, count: int, words: str
+) -> None:
+    (project / "site.toml").write_text(f'language = "{language}"\n', encoding="utf-8")
+    for i in range(count):
+        write_case(f"c{i}.md", timed(f"Case {i}", f"2026-03-1{i}", "2026-03-01", "2026-03-03", language=language))
+    assert cli(*BUILD).exit_code == 0
+    title, svg = badge(project / "dist/site")
+    median = {"en": "median 2 days", "ru": "медиана 2 дня", "da": "median 2 dage"}[language]
+    assert title == f"{words} · {median}"
+    assert svg.get("aria-label") == title and svg.get("{http://www.w3.org/XML/1998/namespace}lang") == language
+    assert svg.findtext("{http://www.w3.org/2000/svg}text") == title
+    assert not svg.xpath("//*[local-name()='script' or local-name()='image' or @href]")
+
+
+def test_each_language_has_its_badge_and_json(site: Path) -> None:
+    for home, language, start in (
+        ("", "en", "9 complaints fixed"),
+        ("ru/", "ru", "9 жалоб"),
+        ("da/", "da", "9 klager"),
+    ):
+        title, _ = badge(site, home)
+        assert title.startswith(start)
+        assert json.loads((site / home / "stats/stats.json").read_bytes())["language"] == language
+
+
+def test_the_badge_escapes_its_text(write_case: WriteCase, cli: Cli, project: Path) -> None:
+    strings = '[strings.en]\nbadge_fixed_other = "{count} <fixed> & \\"done\\""\n'
+    (project / "site.toml").write_text(strings, encoding="utf-8")
+    write_case("a.md", case_text())
+    write_case("b.md", case_text(title="Another", date="2026-03-06"))
+    assert cli(*BUILD).exit_code == 0
+    title, svg = badge(project / "dist/site")
+    assert title.startswith('2 <fixed> & "done" · median')
+    assert svg.get("aria-label") == title and len(svg) == 3  # title, rect, text: nothing injected

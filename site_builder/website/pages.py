@@ -25,7 +25,8 @@ from site_builder.settings.theme import TemplateDigests, environment, static_fil
 from site_builder.website.editions import Edition, editions, homes, versions
 from site_builder.website.feed import FEED_SIZE, render_feed
 from site_builder.website.links import Links, file_for, root_for, tag_slug
-from site_builder.website.stats import compute
+from site_builder.website.stats import Stats, compute
+from site_builder.website.trust import badge_svg, stats_json
 
 
 def ordered_sections(case: Case) -> tuple[Section, ...]:
@@ -97,6 +98,7 @@ class SiteRenderer:
         self._translators: dict[str, Translator] = {}
         self._alternates: dict[str, tuple[tuple[str, str], ...]] = {}  # of each page, for the sitemap
         self._lastmod: dict[str, dt.date] = {}  # of each case page, for the sitemap
+        self._figures: dict[str, Stats] = {}  # of each language's part, for stats.json and the badge
 
     def tr(self, language: str) -> Translator:
         """A cached translator for `language`."""
@@ -293,6 +295,7 @@ class SiteRenderer:
             "buckets": [(t(key), count) for key, count in figures.buckets],
             "costs": [(t(f"cost_{cost}"), count) for cost, count in figures.costs],
         }
+        self._figures[language] = figures
         made.append(_Page("stats.html", "stats/", language, stats))
         changed = tuple(CaseCard(case) for case in cases if case.has_change)
         made.append(_Page("changes.html", "changes/", language, {"cases": changed}))
@@ -337,6 +340,8 @@ class SiteRenderer:
                         **page.context,
                     )
                 )
+        for language, figures in self._figures.items():
+            out.extend(self.trust(language, figures))
         base_path = urlsplit(self.settings.base_url).path or "/"
         for edition in parts:
             home = self.links.home(edition.language)
@@ -353,6 +358,21 @@ class SiteRenderer:
             for name, path in static_files(self.settings, "site").items()
         )
         return out
+
+    def trust(self, language: str, figures: Stats) -> list[Artifact]:
+        """<home>stats/stats.json and <home>stats/badge.svg: the trust page's figures of one language's
+        part of the site, for machines and to embed; made again only when the figures change."""
+        folder = f"{self.links.home(language)}stats/"
+        t = self.tr(language)
+        made_of = key(self.fingerprint, repr(figures), language)
+        return [
+            Artifact(
+                f"{folder}stats.json",
+                functools.partial(stats_json, figures, language, self.links.absolute(folder)),
+                key(made_of, "stats.json"),
+            ),
+            Artifact(f"{folder}badge.svg", functools.partial(badge_svg, figures, t), key(made_of, "badge.svg")),
+        ]
 
     def archive(
         self, cases: tuple[Case, ...], parts: tuple[Edition, ...], starts: tuple[tuple[str, str], ...]
