@@ -195,6 +195,31 @@ def test_trust_page_charts_show_without_javascript(browser: Browser, base_url: s
     context.close()
 
 
+def test_the_page_of_changes_is_one_click_away_and_in_one_language(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}ru/cases/taksi-otchet-posle-nizkoy-otsenki/")
+    page.get_by_role("navigation", name="Вы здесь").get_by_role("link", name="Что мы изменили").click()
+    expect(page).to_have_url(f"{base_url}ru/changes/")
+    expect(page.locator("h1")).to_have_text("Что изменилось благодаря вам")
+    assert page.locator("html").get_attribute("lang") == "ru"
+    entries = page.locator("article.change")
+    expect(entries).to_have_count(9)
+    # The page's own words are Russian; a story told in another language says so and is marked.
+    for i in range(entries.count()):
+        entry = entries.nth(i)
+        language = entry.get_attribute("lang")
+        label = entry.locator(".meta .language")
+        if language == "ru":
+            expect(label).to_have_count(0)
+        else:
+            expect(label).to_have_attribute("lang", "ru")
+            assert label.inner_text() in ("английский", "датский")
+    first = entries.first.locator("h2 a")
+    title = first.inner_text()
+    first.click()
+    expect(page.locator("h1")).to_have_text(title)
+    expect(page.locator("section.section-changed")).to_have_count(1)
+
+
 PAGES = [
     "",
     "cases/cleaning-missed-office/",
@@ -205,6 +230,8 @@ PAGES = [
     "tags/guarantee/",
     "industries/hotels/",
     "stats/",
+    "changes/",
+    "ru/changes/",
     "404.html",
     "digests/",
     "ru/digests/2026-11-05/",
