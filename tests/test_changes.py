@@ -208,6 +208,11 @@ def test_a_case_without_a_change_is_not_listed_and_a_change_is_kept_safe(
     ids = doc.xpath("//@id")
     assert len(ids) == len(set(ids)), "two cases' footnotes must not give one id twice"
     assert (project / "dist/site/cases/room/photo.png").is_file()
+    # The photo and the footnote mark lead where they do from the case's page: the page of changes
+    # has no broken link its cases do not have (the made-up /rules/).
+    checked = cli("check", "--links").output
+    broken = {line.split(": ")[1] for line in checked.splitlines() if "changes/index.html: " in line}
+    assert broken == {"/rules/"}, checked
 
 
 def test_the_page_of_changes_is_made_again_only_when_a_change_or_a_field_changes(
