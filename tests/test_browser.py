@@ -108,6 +108,14 @@ def test_search_finds_the_right_case(page: Page, search_url: str) -> None:
     expect(page.locator("h1")).to_contain_text("Broken teapots")
 
 
+def test_search_finds_the_page_of_changes_by_its_title_only(page: Page, base_url: str) -> None:
+    page.goto(base_url)
+    search(page, "because you told us")
+    expect(page.locator(".pagefind-ui__result-link").first).to_have_attribute("href", "/changes/")
+    search(page, "teapot")  # its changes are found on their cases' pages, once
+    expect(page.locator(".pagefind-ui__result-link")).to_have_attribute("href", "/cases/online-retail-damaged-parcels/")
+
+
 def open_filter(page: Page, name: str) -> None:
     """Open a filter's group in the search box's panel. Set, not clicked: Pagefind opens a group by
     itself at times (once one of its values is ticked), and a click would then close it."""

@@ -39,7 +39,8 @@ def ordered_sections(case: Case) -> tuple[Section, ...]:
 class CaseCard:
     """A case as a list's card or a neighbour's link shows it: any field, but not its text. A page
     keyed by its cards is made again when a field of one changes, not when its text does; a theme
-    that reaches for a card's text gets a clear error instead of a page that goes stale."""
+    that reaches for a card's text gets a clear error instead of a page that goes stale. Its What we
+    changed (`change`) is the one piece of text a card shows: the face holds it."""
 
     __slots__ = ("_case",)
 
