@@ -239,6 +239,21 @@ def test_the_page_of_changes_is_made_again_only_when_a_change_or_a_field_changes
     assert "changes.html" in rendered and "A lost room" in (project / "dist/site/changes/index.html").read_text()
 
 
+def test_the_page_of_changes_comes_in_pages_as_the_index_does(project: Path, write_case: WriteCase, cli: Cli) -> None:
+    (project / "site.toml").write_text("per_page = 2\n", encoding="utf-8")
+    for day in range(1, 4):
+        write_case(f"c{day}.md", with_change(case_text(title=f"Case {day}", date=f"2026-03-0{day}")))
+    write_case("plain.md", case_text(title="Plain", date="2026-03-09"))
+    assert cli(*BUILD).exit_code == 0
+    site = project / "dist/site"
+    first, second = page(site, "changes"), page(site, "changes/page/2")
+    assert [e.cssselect("h2")[0].text_content() for e in entries(first)] == ["Case 3", "Case 2"]
+    assert [e.cssselect("h2")[0].text_content() for e in entries(second)] == ["Case 1"]
+    assert first.cssselect("a[rel=next]")[0].get("href") == "../changes/page/2/"
+    assert "Page 2 of 2" in second.findtext(".//title")
+    assert not (site / "changes/page/3").exists()
+
+
 # Time to first reply, stats.json and the badge ----------------------------------------------------
 
 

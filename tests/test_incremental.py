@@ -534,7 +534,7 @@ def _without_index(folder: Path) -> dict[str, bytes]:
     [
         ("_charts.html", {"stats.html"}),
         ("404.html", {"404.html"}),
-        ("_macros.html", {"case.html", "index.html", "list.html"}),
+        ("_macros.html", {"case.html", "changes.html", "index.html", "list.html"}),
         ("base.html", {"404.html", "case.html", "changes.html", "index.html", "list.html", "stats.html", "terms.html"}),
     ],
 )

@@ -298,10 +298,24 @@ class SiteRenderer:
         }
         self._figures[language] = figures
         made.append(_Page("stats.html", "stats/", language, stats))
-        changed = tuple(CaseCard(case) for case in cases if case.has_change)
-        made.append(_Page("changes.html", "changes/", language, {"cases": changed}))
-        if changed:  # for the sitemap: the page changes when a change is published
-            self._lastmod[file_for(f"{home}changes/")] = changed[0].date
+        changed = tuple(case for case in cases if case.has_change)
+        for number, pages, chunk in _paged(changed, self.settings.per_page):
+            made.append(
+                _Page(
+                    "changes.html",
+                    links.changes(number).removeprefix(home),
+                    language,
+                    {
+                        "cases": tuple(CaseCard(case) for case in chunk),
+                        "page": number,
+                        "pages": pages,
+                        "previous_page": links.changes(number - 1) if number > 1 else None,
+                        "next_page": links.changes(number + 1) if number < pages else None,
+                    },
+                )
+            )
+        if changed:  # for the sitemap: the first page changes when a change is published
+            self._lastmod[file_for(links.changes())] = changed[0].date
         return made
 
     def render(self, cases: tuple[Case, ...]) -> list[Artifact]:
