@@ -63,11 +63,14 @@ def test_each_language_has_a_json_feed_beside_its_atom_feed(built: Path) -> None
         assert [item["url"] for item in feed["items"]] == [entry.link for entry in atom.entries]
         for item in feed["items"]:
             assert isinstance(item["id"], str) and item["id"]
-            assert item["content_html"].startswith("<")
+            # A case whole; the page of changes (its own entry, as in the Atom feed) by its description.
+            changes = item["url"] == f"{BASE}{home}changes/"
+            assert item["content_text"] if changes else item["content_html"].startswith("<")
             assert item["date_published"].endswith("+00:00")
             # Each item's language is the language of the page it links to.
             assert item["language"] == page(local(built, item["url"])).get("lang")
         assert any(item["language"] != language for item in feed["items"])  # a story not told in it
+        assert sum(item["url"] == f"{BASE}{home}changes/" for item in feed["items"]) == 1
 
 
 def test_atom_entries_say_their_own_language(built: Path) -> None:
