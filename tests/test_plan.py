@@ -130,7 +130,7 @@ def test_a_fourth_output_is_one_class(project: Path, write_case: Callable[..., P
     case.write_text(case.read_text(encoding="utf-8").replace("paid for it", "paid for it at once"), encoding="utf-8")
     report = pipeline.build(request)
     assert report.plan == "from the last build: only the text of 1 case changed"
-    assert {r.name: r.changed for r in report.outputs} == {"site": 2, "titles": 0}  # its page, the feed
+    assert {r.name: r.changed for r in report.outputs} == {"site": 3, "titles": 0}  # its page, both feeds
     (project / "cases/c2.md").unlink()
     report = pipeline.build(request)
     assert (project / "dist/titles/titles.txt").read_text() == "Case 1\n"
