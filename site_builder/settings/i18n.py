@@ -105,6 +105,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "No digest has been sent in this language yet.",
         "intro": "Every case here began with a customer telling us something went wrong. "
         "Here is what happened, why, what we did about it, and whom we thank for it.",
+        "card_alt": "Card reading “{title}”, from {company}",
     },
     "ru": {
         "a_customer": "клиент",
@@ -195,6 +196,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "На этом языке дайджестов ещё не было.",
         "intro": "Каждый случай здесь начался с того, что клиент сказал нам: что-то пошло не так. "
         "Что случилось, почему, что мы сделали и кого благодарим.",
+        "card_alt": "Карточка с надписью «{title}» от компании {company}",
     },
     "da": {
         "a_customer": "en kunde",
@@ -286,6 +288,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "Der er endnu ikke sendt nyhedsbreve på dette sprog.",
         "intro": "Hver sag her begyndte med en kunde, der fortalte os, at noget gik galt. "
         "Her er, hvad der skete, hvorfor, hvad vi gjorde, og hvem vi takker.",
+        "card_alt": "Kort med teksten »{title}« fra {company}",
     },
 }
 

@@ -22,6 +22,7 @@ from site_builder.digest.period import Period
 from site_builder.settings.config import Settings
 from site_builder.settings.i18n import Translator, language_name, own_name, translator
 from site_builder.settings.theme import TemplateDigests, environment, static_files, theme_error, theme_fingerprint
+from site_builder.website.cards import Cards, Face
 from site_builder.website.editions import Edition, editions, homes, versions
 from site_builder.website.feed import FEED_SIZE, render_feed
 from site_builder.website.links import Links, file_for, root_for, tag_slug
@@ -93,6 +94,8 @@ class SiteRenderer:
         self.links = Links(settings)
         self.env: jinja2.Environment = environment(settings, "site")
         self.templates = TemplateDigests(self.env, lambda: theme_fingerprint(settings, "site"))
+        self.cards = Cards(settings, self.env, self.templates)
+        self.host = urlsplit(settings.base_url).netloc
         self._translators: dict[str, Translator] = {}
         self._alternates: dict[str, tuple[tuple[str, str], ...]] = {}  # of each page, for the sitemap
         self._lastmod: dict[str, dt.date] = {}  # of each case page, for the sitemap
@@ -139,6 +142,7 @@ class SiteRenderer:
     def _render_page(self, template: str, path: str, language: str, root: str | None, context: dict[str, Any]) -> bytes:
         context.setdefault("switcher", ())
         context.setdefault("alternates", ())
+        context.setdefault("card", None)
         html = self.env.get_template(template).render(
             settings=self.settings,
             links=self.links.within(language),
@@ -178,6 +182,7 @@ class SiteRenderer:
             "case.html",
             path,
             case.language,
+            card=self.cards.shared(path, self.case_face(case), self.tr(case.language)),
             case=case,
             previous=_card(previous),
             next=_card(next_),
@@ -185,6 +190,19 @@ class SiteRenderer:
             switcher=switcher,
             lazy=functools.partial(self._case_context, case, versions),
         )
+
+    def face(self, language: str, title: str, kicker: str | None = None, badge: str = "", lead: str = "") -> Face:
+        """What the card of a page in `language` shows (`kicker`: the site's title unless given)."""
+        company = self.settings.company_in(language).name
+        kicker = self.settings.title_in(language) if kicker is None else kicker
+        return Face(language, title, kicker, badge, lead, company, self.host)
+
+    def case_face(self, case: Case) -> Face:
+        """A case's card: its title, industry and response time, as its page shows them."""
+        t = self.tr(case.language)
+        industry = self.settings.shown("industries", case.industry, case.language) if case.industry else None
+        badge = t.duration(case.response_time) if case.response_time is not None else ""
+        return self.face(case.language, case.title, industry, badge)
 
     def _languages(
         self, language: str, path: str, versions: tuple[tuple[str, str], ...]
@@ -236,12 +254,15 @@ class SiteRenderer:
         links = self.links.within(language)
         home = links.home()
         made: list[_Page] = []
+        front = self.face(language, self.settings.title_in(language), "", lead=self.settings.description_in(language))
         for number, pages, chunk in _paged(cases, self.settings.per_page):
             made.append(
                 _Page(
                     "index.html",
                     links.index(number).removeprefix(home),
                     language,
+                    front,
+                    links.index(1).removeprefix(home),
                     {
                         "cases": tuple(CaseCard(case) for case in chunk),
                         "page": number,
@@ -266,12 +287,15 @@ class SiteRenderer:
                     groups[url].append(case)
             for url, members in sorted(groups.items()):
                 name = names[url]
+                face = self.face(language, t(heading, name=name))
                 for number, pages, chunk in _paged(tuple(members), self.settings.per_page):
                     made.append(
                         _Page(
                             "list.html",
                             path(name, number).removeprefix(home),
                             language,
+                            face,
+                            path(name, 1).removeprefix(home),
                             {
                                 "heading": t(heading, name=name),
                                 "cases": tuple(CaseCard(case) for case in chunk),
@@ -283,7 +307,17 @@ class SiteRenderer:
                         )
                     )
             terms = [(names[u], path(names[u], 1), len(m)) for u, m in sorted(groups.items())]
-            made.append(_Page("terms.html", f"{folder}/", language, {"heading": t(all_heading), "terms": terms}))
+            face = self.face(language, t(all_heading))
+            made.append(
+                _Page(
+                    "terms.html",
+                    f"{folder}/",
+                    language,
+                    face,
+                    f"{folder}/",
+                    {"heading": t(all_heading), "terms": terms},
+                )
+            )
         figures = compute(cases, lambda name: self.settings.shown("industries", name, language))
         stats = {
             "stats": figures,
@@ -291,7 +325,7 @@ class SiteRenderer:
             "buckets": [(t(key), count) for key, count in figures.buckets],
             "costs": [(t(f"cost_{cost}"), count) for cost, count in figures.costs],
         }
-        made.append(_Page("stats.html", "stats/", language, stats))
+        made.append(_Page("stats.html", "stats/", language, self.face(language, t("stats_title")), "stats/", stats))
         return made
 
     def render(self, cases: tuple[Case, ...]) -> list[Artifact]:
@@ -308,6 +342,7 @@ class SiteRenderer:
                 older = own[i + 1] if i + 1 < len(own) else None
                 newer = own[i - 1] if i > 0 else None
                 out.append(self.case_page(case, older, newer, versions(case, stories, starts, self.links)))
+                out.append(self.cards.artifact(self.links.case(case), self.case_face(case)))
                 self._lastmod[file_for(self.links.case(case))] = case.date
                 out.extend(
                     Artifact(f"{self.links.case(case)}{name}", source, key(case.digest, name, file_key(source)))
@@ -321,6 +356,7 @@ class SiteRenderer:
                 alternates, switcher = self._languages(
                     language, self.links.home(language) + page.path, same + starts if several else ()
                 )
+                shared = self.links.home(language) + page.card_at  # a list's later pages share its first's
                 out.append(
                     self.page(
                         page.template,
@@ -328,9 +364,12 @@ class SiteRenderer:
                         language,
                         alternates=alternates,
                         switcher=switcher,
+                        card=self.cards.shared(shared, page.face, self.tr(language)),
                         **page.context,
                     )
                 )
+                if page.path == page.card_at:
+                    out.append(self.cards.artifact(shared, page.face))
         base_path = urlsplit(self.settings.base_url).path or "/"
         for edition in parts:
             home = self.links.home(edition.language)
@@ -361,6 +400,7 @@ class SiteRenderer:
         where = {(language, period.until) for language, made in copies.items() for period, _ in made}
         out: list[Artifact] = []
         for language, made in copies.items():
+            t = self.tr(language)
             listed = []
             for period, chosen in made:
                 path = self.links.digest(period.until, language)
@@ -368,11 +408,14 @@ class SiteRenderer:
                     (lang, self.links.digest(period.until, lang)) for lang in copies if (lang, period.until) in where
                 )
                 alternates, switcher = self._languages(language, path, same + starts if starts else ())
+                face = self.face(language, t("digest_subject", date=t.date(period.until)))
+                out.append(self.cards.artifact(path, face))
                 out.append(
                     self.page(
                         "digest.html",
                         path,
                         language,
+                        card=self.cards.shared(path, face, t),
                         since=period.since,
                         until=period.until,
                         cases=tuple(CaseCard(case) for case in chosen),
@@ -384,9 +427,18 @@ class SiteRenderer:
             path = self.links.digests(language)
             same = tuple((lang, self.links.digests(lang)) for lang in copies)
             alternates, switcher = self._languages(language, path, same + starts if starts else ())
+            face = self.face(language, t("digests"))
+            out.append(self.cards.artifact(path, face))
+            card = self.cards.shared(path, face, t)
             out.append(
                 self.page(
-                    "digests.html", path, language, digests=tuple(listed), alternates=alternates, switcher=switcher
+                    "digests.html",
+                    path,
+                    language,
+                    digests=tuple(listed),
+                    alternates=alternates,
+                    switcher=switcher,
+                    card=card,
                 )
             )
         return out
@@ -443,6 +495,8 @@ class _Page:
     template: str
     path: str
     language: str
+    face: Face  # what its card shows
+    card_at: str  # where its card is: the first page of its list
     context: dict[str, Any]
 
 
