@@ -52,11 +52,11 @@ class Face:
 
     language: str
     title: str
-    kicker: str  # the line above the title: a case's industry, the site's title, or nothing
+    kicker: str  # the line above the title: a case's industry, or nothing
     badge: str  # a case's "Resolved in 2 days", else ""
     lead: str  # a line under the title: the home page's description, else ""
     company: str
-    site: str  # the site's host name, as a link preview shows it
+    site: str  # the site's title
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +104,19 @@ def fonts(settings: Settings) -> dict[str, Path]:
     return found
 
 
+def drawing(settings: Settings) -> str:
+    """A digest of what every card is drawn with besides its template: the fonts, the colours and
+    the versions of the libraries that draw it."""
+    return key(
+        __version__,
+        version("weasyprint"),
+        version("pypdfium2"),
+        version("pillow"),
+        sorted((name, file_key(path)) for name, path in fonts(settings).items()),
+        sorted(colors(settings).items()),
+    )
+
+
 class Cards:
     """Makes the card artifacts of one build and what each page's meta says of its card."""
 
@@ -119,17 +132,9 @@ class Cards:
     @functools.cached_property
     def _drawing(self) -> tuple[str, dict[str, str], dict[str, str]]:
         """The digest of how every card is drawn, the font URLs and the colours (once a build)."""
-        found, palette = fonts(self.settings), colors(self.settings)
-        made_of = key(
-            __version__,
-            version("weasyprint"),
-            version("pypdfium2"),
-            version("pillow"),
-            self.templates(TEMPLATE),
-            sorted((name, file_key(path)) for name, path in found.items()),
-            sorted(palette.items()),
-        )
-        return made_of, {name: path.resolve().as_uri() for name, path in found.items()}, palette
+        found = fonts(self.settings)
+        made_of = key(drawing(self.settings), self.templates(TEMPLATE))
+        return made_of, {name: path.resolve().as_uri() for name, path in found.items()}, colors(self.settings)
 
     def artifact(self, page: str, face: Face) -> Artifact:
         """The card of the page at `page`: from the cache, or drawn (in the writer's workers)."""

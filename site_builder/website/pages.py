@@ -95,7 +95,6 @@ class SiteRenderer:
         self.env: jinja2.Environment = environment(settings, "site")
         self.templates = TemplateDigests(self.env, lambda: theme_fingerprint(settings, "site"))
         self.cards = Cards(settings, self.env, self.templates)
-        self.host = urlsplit(settings.base_url).netloc
         self._translators: dict[str, Translator] = {}
         self._alternates: dict[str, tuple[tuple[str, str], ...]] = {}  # of each page, for the sitemap
         self._lastmod: dict[str, dt.date] = {}  # of each case page, for the sitemap
@@ -191,16 +190,15 @@ class SiteRenderer:
             lazy=functools.partial(self._case_context, case, versions),
         )
 
-    def face(self, language: str, title: str, kicker: str | None = None, badge: str = "", lead: str = "") -> Face:
-        """What the card of a page in `language` shows (`kicker`: the site's title unless given)."""
+    def face(self, language: str, title: str, kicker: str = "", badge: str = "", lead: str = "") -> Face:
+        """What the card of a page in `language` shows."""
         company = self.settings.company_in(language).name
-        kicker = self.settings.title_in(language) if kicker is None else kicker
-        return Face(language, title, kicker, badge, lead, company, self.host)
+        return Face(language, title, kicker, badge, lead, company, self.settings.title_in(language))
 
     def case_face(self, case: Case) -> Face:
         """A case's card: its title, industry and response time, as its page shows them."""
         t = self.tr(case.language)
-        industry = self.settings.shown("industries", case.industry, case.language) if case.industry else None
+        industry = self.settings.shown("industries", case.industry, case.language) if case.industry else ""
         badge = t.duration(case.response_time) if case.response_time is not None else ""
         return self.face(case.language, case.title, industry, badge)
 
@@ -254,7 +252,7 @@ class SiteRenderer:
         links = self.links.within(language)
         home = links.home()
         made: list[_Page] = []
-        front = self.face(language, self.settings.title_in(language), "", lead=self.settings.description_in(language))
+        front = self.face(language, self.settings.title_in(language), lead=self.settings.description_in(language))
         for number, pages, chunk in _paged(cases, self.settings.per_page):
             made.append(
                 _Page(
