@@ -168,7 +168,7 @@ def test_cards_are_pictures_in_the_theme_colours_with_nothing_but_pixels(site: P
     assert len(cards) >= 20
     for card in cards:
         data = card.read_bytes()
-        assert chunks(data) == ["IHDR", "IDAT", "IEND"] or set(chunks(data)) == {"IHDR", "IDAT", "IEND"}, card
+        assert set(chunks(data)) <= {"IHDR", "PLTE", "IDAT", "IEND"}, card  # no text, time or profile
         with Image.open(io.BytesIO(data)) as opened:
             image = opened.convert("RGB")
         assert max(ImageStat.Stat(image).stddev) > 20, f"{card} is nearly blank"

@@ -190,10 +190,10 @@ class SiteRenderer:
             lazy=functools.partial(self._case_context, case, versions),
         )
 
-    def face(self, language: str, title: str, kicker: str = "", badge: str = "", lead: str = "") -> Face:
-        """What the card of a page in `language` shows."""
-        company = self.settings.company_in(language).name
-        return Face(language, title, kicker, badge, lead, company, self.settings.title_in(language))
+    def face(self, language: str, title: str, kicker: str | None = None, badge: str = "", lead: str = "") -> Face:
+        """What the card of a page in `language` shows (above its title: the site's, unless told)."""
+        company, site = self.settings.company_in(language).name, self.settings.title_in(language)
+        return Face(language, title, site if kicker is None else kicker, badge, lead, company, site)
 
     def case_face(self, case: Case) -> Face:
         """A case's card: its title, industry and response time, as its page shows them."""
@@ -252,7 +252,7 @@ class SiteRenderer:
         links = self.links.within(language)
         home = links.home()
         made: list[_Page] = []
-        front = self.face(language, self.settings.title_in(language), lead=self.settings.description_in(language))
+        front = self.face(language, self.settings.title_in(language), "", lead=self.settings.description_in(language))
         for number, pages, chunk in _paged(cases, self.settings.per_page):
             made.append(
                 _Page(
