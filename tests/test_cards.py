@@ -123,6 +123,18 @@ def test_every_page_but_the_404s_names_its_card_and_the_card_is_there(site: Path
         assert found["og:image:alt"] and found["og:image:alt"] == found["twitter:image:alt"], page
 
 
+def test_the_link_check_follows_the_cards(project: Path, write_case: Callable[..., Path]) -> None:
+    (project / "site.toml").write_text('base_url = "https://x.example/proof/"\n', encoding="utf-8")
+    write_case("a.md", case_text(title="Case A"))
+    assert CliRunner().invoke(main, ["build", "--only", "site", "--no-search"]).exit_code == 0
+    result = CliRunner().invoke(main, ["check", "--links"])
+    assert result.exit_code == 0 and "All links in" in result.output, result.output
+    (project / "dist/site/stats/card.png").unlink()
+    result = CliRunner().invoke(main, ["check", "--links"])
+    assert result.exit_code != 0
+    assert "stats/index.html: https://x.example/proof/stats/card.png: no such page or file" in result.output
+
+
 def test_a_case_page_points_at_its_own_card(site: Path) -> None:
     case = meta(site / "cases/cleaning-missed-office/index.html")
     assert case["og:image"] == f"{BASE}cases/cleaning-missed-office/card.png"
