@@ -1,6 +1,6 @@
 """Benchmark: our builder against Hugo and Pelican on the same generated corpus.
 
-    python bench/run.py [--cases 1000 10000] [--leaflets 40] [--send 10000 [--dkim]] [--skip-peers] [--languages 3000]
+    python bench/run.py [--cases 1000 10000] [--leaflets 40] [--send 10000 [--dkim]] [--skip-peers] [--languages 3000] [--ci 1000]
                         [--booklet 100 1000 10000 [--booklet-cold-up-to 100]]
 
 `--cases` with no number skips the builds (to time only leaflets or sending).
@@ -221,6 +221,61 @@ def booklet(count: int, cold_up_to: int) -> dict[str, Run]:
     return results
 
 
+def _clone(origin: Path, workspace: Path) -> None:
+    """A fresh clone at the workspace's path (a GitHub runner's is the same on every run): every
+    file has a new inode and mtime."""
+    shutil.rmtree(workspace, ignore_errors=True)
+    subprocess.run(["git", "clone", "-q", str(origin), str(workspace)], check=True)
+
+
+def _tar(workspace: Path, archive: Path, *paths: str, extract: bool = False) -> float:
+    """Save `paths` (or restore them) as actions/cache does: a POSIX tar (mtimes to the
+    nanosecond, hard links kept); zstd is left out, its time is GitHub's. Seconds taken."""
+    started = time.perf_counter()
+    command = ["-xf", str(archive)] if extract else ["--posix", "-cf", str(archive)]
+    subprocess.run(["tar", *command, "-P", "-C", str(workspace), *paths], check=True)
+    return time.perf_counter() - started
+
+
+def ci(count: int) -> tuple[dict[str, Run], dict[str, float]]:
+    """The publish workflow's build: a fresh clone with the build cache restored, as actions/cache
+    restores it (.site-builder/ and dist/), against the cold build every run was before. Returns
+    the builds timed, and the cache's size and restore time."""
+    origin = scratch()
+    cases = write_corpus(count, origin)
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=origin, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=origin, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "corpus"], cwd=origin, check=True)
+    middle = sorted(cases.glob("*.md"))[count // 2].relative_to(origin)
+    newest = _newest(cases).relative_to(origin)
+    workspace = scratch() / "project"
+    full = [*SB, "build", *NOW, "--since", "2025-01-01", "--until", "2025-12-31"]
+    results: dict[str, Run] = {}
+    _clone(origin, workspace)
+    results["fresh clone, no cache (the workflows before): cold"] = timed(full, workspace)
+    archive, partial = workspace.parent / "cache.tar", workspace.parent / "site-builder-only.tar"
+    figures = {"cache saved (tar, s)": _tar(workspace, archive, ".site-builder", "dist")}
+    _tar(workspace, partial, ".site-builder")
+    figures["cache size (MB, before zstd)"] = archive.stat().st_size / 1e6
+    figures[".site-builder/ alone (MB)"] = partial.stat().st_size / 1e6
+    situations = (
+        ("no change", None, archive),
+        ("one case edited", middle, archive),
+        ("newest case edited", newest, archive),
+        ("one case edited, .site-builder/ alone restored (no dist/)", middle, partial),
+    )
+    for label, edited, kept in situations:
+        _clone(origin, workspace)
+        if edited is not None:
+            _edit(workspace / edited, "ci")
+        figures[f"restore ({label}, s)"] = _tar(workspace, kept, extract=True)
+        results[f"fresh clone, cache restored: {label}"] = timed(full, workspace)
+    shutil.rmtree(origin)
+    shutil.rmtree(workspace.parent)
+    return results, figures
+
+
 def sending(count: int, dkim: str = "") -> float:
     """Messages per second to a loopback SMTP server, with the ledger; `dkim`: signed with a new key
     of that kind (rsa: 2048 bits, or ed25519)."""
@@ -302,6 +357,9 @@ def main() -> None:
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--full-up-to", type=int, default=1000, help="largest corpus to also time full builds on")
     parser.add_argument(
+        "--ci", type=int, nargs="*", default=[], help="cases for the CI build: fresh clone, cache restored"
+    )
+    parser.add_argument(
         "--languages", type=int, default=0, help="cases for the one-language / three-language comparison"
     )
     args = parser.parse_args()
@@ -333,6 +391,16 @@ def main() -> None:
             ratios = "".join(f" {p.seconds / run.seconds:.2f}x |" for p in peers.values())
             print(f"| ours: {label} | {run.seconds:.2f} | {pages / run.seconds:.0f} | {run.peak_mb:.0f} |{ratios}")
         shutil.rmtree(folder)
+    for count in args.ci:
+        print(f"\n## CI: the publish workflow's build, {count} cases (full: site with search, digest, leaflets)\n")
+        print("| run | seconds | peak MB |")
+        print("|---|---|---|")
+        runs, figures = ci(count)
+        for label, run in runs.items():
+            print(f"| {label} | {run.seconds:.2f} | {run.peak_mb:.0f} |")
+        print()
+        for label, figure in figures.items():
+            print(f"- {label}: {figure:.2f}")
     if args.languages:
         print(f"\n## Languages ({args.languages} cases, site cold)\n")
         print("| cases written | seconds | HTML pages | ms per page | vs one language (mean of the three) |")

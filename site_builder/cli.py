@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import datetime as dt
 import errno
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
@@ -35,8 +37,10 @@ from site_builder.problems import (
 )
 from site_builder.runtime import collect_for_a_build, exit_quickly
 from site_builder.settings.config import PAPER_SIZES, SECURITY, Settings, load_settings
+from site_builder.words import counted
 
 if TYPE_CHECKING:
+    from site_builder.build.pipeline import BuildReport
     from site_builder.digest.send import SendReport
     from site_builder.digest.sent import Sent
     from site_builder.digest.transport import Transport
@@ -46,7 +50,43 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_FROM = 200  # items; fewer finish in well under a second
-DATE = click.DateTime(["%Y-%m-%d"])
+
+
+if TYPE_CHECKING:
+    _DayType = click.ParamType[dt.datetime, object]
+else:
+    _DayType = click.ParamType  # generic only from click 8.5; the package accepts 8.1
+
+
+class _Day(_DayType):
+    """A date written YYYY-MM-DD (a machine's timestamp, 2026-03-31T09:30:00Z, gives its date)."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
+        """The date at midnight; a mistake is named in plain words."""
+        if isinstance(value, dt.datetime):
+            return value
+        text = str(value).strip()
+        found = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})([T ].+)?", text)
+        if found is None:
+            self.fail(f"{text!r} is not a date; write it as YYYY-MM-DD, like 2026-03-31", param, ctx)
+        year, month, day = (int(part) for part in found.groups()[:3])
+        if not 1 <= month <= 12:
+            self.fail(f"{text} is not a real date: there is no month {month} (YYYY-MM-DD)", param, ctx)
+        last = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= last:
+            name = calendar.month_name[month]
+            self.fail(f"{text} is not a real date: {name} {year} has {last} days (YYYY-MM-DD)", param, ctx)
+        if found.group(4):
+            try:
+                dt.datetime.fromisoformat(text)
+            except ValueError:
+                self.fail(f"{text!r} is not a date and time; write YYYY-MM-DD, like 2026-03-31", param, ctx)
+        return dt.datetime(year, month, day)
+
+
+DATE = _Day()
 
 
 _config = click.option(
@@ -206,6 +246,7 @@ def _period(
 
 
 def _report_problems(problems: Iterable[Problem], action: str, fmt: str = "text") -> None:
+    """Each problem, then the summary and `action` ("{them}": "it" for one problem, else "them")."""
     problems = list(problems)
     if fmt == "json":
         click.echo(as_json(problems))
@@ -214,6 +255,7 @@ def _report_problems(problems: Iterable[Problem], action: str, fmt: str = "text"
         click.echo(as_github(problem) if fmt == "github" else str(problem), err=fmt == "text")
     if problems and fmt == "text":
         failing = any(p.is_error for p in problems)
+        action = action.replace("{them}", "it" if len(problems) == 1 else "them")
         click.secho(f"\n{summary(problems)}; {action}", fg="red" if failing else "yellow", err=True)
 
 
@@ -223,6 +265,33 @@ def _progress(paths: list[str]) -> Iterator[str]:
         return
     with click.progressbar(paths, label="Reading cases", file=sys.stderr) as bar:
         yield from bar
+
+
+_DIGEST_FILES = {
+    ".html": "to look at in a browser",
+    ".txt": "the plain-text part",
+    ".eml": "the whole message as a recipient gets it (a mail program opens it)",
+}
+
+
+def _say_digest(result: BuildReport, language: str) -> None:
+    """What `digest` made: the period, how many cases, and each file with what it is for."""
+    period, output = result.period, result.outputs[0]
+    if not output.files:
+        click.echo(f"No digest: no published cases from {period.since} to {period.until}; nothing written.")
+        return
+    from site_builder.settings.i18n import language_name
+
+    click.echo(
+        f"Digest of {period.since} to {period.until} "
+        f"({counted(result.whole, 'case', 'cases')} published in that time), "
+        f"as a reader of {language_name(language, 'en')} gets it, in {output.path}/ ({result.seconds:.2f} s):"
+    )
+    stem = f"digest-{period.until}"
+    for suffix, use in _DIGEST_FILES.items():
+        if (output.path / f"{stem}{suffix}").is_file():
+            click.echo(f"  {stem}{suffix}  {use}")
+    click.echo("Nothing was sent: `site-builder send --recipients FILE` sends it, to each reader in their language.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -242,10 +311,25 @@ def run() -> NoReturn:
     exit_quickly(code)
 
 
-def _run_build(request: BuildRequest, workers: LayoutWorkers | None = None, verbose: bool = False) -> None:
+def _run_build(
+    request: BuildRequest, workers: LayoutWorkers | None = None, verbose: bool = False, summary: Path | None = None
+) -> None:
     from site_builder.build import pipeline
+    from site_builder.build.summary import site_keys
 
     out, strict = request.out, request.strict
+    state = request.settings.cache_dir
+    before = site_keys(out, state) if summary and "site" in request.outputs else None
+
+    def failed(message: str, code: int, problems: tuple[Problem, ...] = ()) -> NoReturn:
+        if summary:
+            # The problems say why nothing was built; any other failure is quoted whole.
+            _summarize(summary, problems=problems, cases=None, failure="" if problems else message)
+        if problems:
+            _report_problems(problems, message)
+            sys.exit(code)
+        _fail(message, code)
+
     try:
         with _writing(out, "build again"):
             result = pipeline.build(
@@ -257,28 +341,52 @@ def _run_build(request: BuildRequest, workers: LayoutWorkers | None = None, verb
                 ),
             )
     except OutputError as exc:
-        _fail(f"Output error: {exc}", 2)
+        failed(f"Output error: {exc}", 2)
     except InputError as exc:
         why = " (--strict: warnings count as errors)" if strict else ""
-        _report_problems(exc.problems, f"nothing was built{why}, the previous output is unchanged.")
-        sys.exit(1)
+        failed(f"nothing was built{why}, the previous output is unchanged.", 1, tuple(exc.problems))
     except ThemeError as exc:
-        _fail(f"Theme error: {exc}\nNothing was built, the previous output is unchanged.", 1)
+        failed(f"Theme error: {exc}\nNothing was built, the previous output is unchanged.", 1)
     except LayoutError as exc:
-        _fail(f"Leaflet error: {exc}\nNothing was built, the previous output is unchanged.", 1)
+        failed(f"Leaflet error: {exc}\nNothing was built, the previous output is unchanged.", 1)
     except SearchError as exc:
-        _fail(f"Search index error: {exc}\nNothing was built, the previous output is unchanged.", 1)
+        failed(f"Search index error: {exc}\nNothing was built, the previous output is unchanged.", 1)
+    if summary:
+        after = site_keys(out, state) if "site" in request.outputs else None
+        _summarize(
+            summary,
+            problems=result.warnings,
+            cases=result.cases,
+            held_back=result.held_back,
+            before=before,
+            after=after,
+        )
     _report_problems(result.warnings, "built anyway; --strict would refuse.")
     if verbose:
         click.echo(f"Plan: {result.plan}")
-    held = f" ({result.held_back} draft or future-dated case(s) not published)" if result.held_back else ""
-    click.echo(f"Built {result.cases} case(s){held} in {result.seconds:.2f} s:")
+    if request.outputs == ("digest",):
+        _say_digest(result, request.settings.language)
+        return
+    held = f" ({counted(result.held_back, 'draft or future-dated case', 'drafts or future-dated cases')}"
+    held = f"{held} not published)" if result.held_back else ""
+    click.echo(f"Built {counted(result.cases, 'case', 'cases')}{held} in {result.seconds:.2f} s:")
     for output in result.outputs:
         if output.files:
-            click.echo(f"  {output.path}/  {output.files} files, {output.changed} new or changed")
+            click.echo(f"  {output.path}/  {counted(output.files, 'file', 'files')}, {output.changed} new or changed")
         else:
             p = result.period
             click.echo(f"  {output.name}: no published cases from {p.since} to {p.until}; nothing written")
+
+
+def _summarize(path: Path, **report: Any) -> None:
+    """Append the build's summary in Markdown to `path` (as GitHub's $GITHUB_STEP_SUMMARY is meant to be)."""
+    from site_builder.build.summary import markdown
+
+    try:
+        with path.open("a", encoding="utf-8") as file:
+            file.write(markdown(**report))
+    except OSError as exc:
+        _fail(f"{path}: cannot write the summary ({exc.strerror}); check --summary", 2)
 
 
 @main.command()
@@ -301,6 +409,17 @@ def _run_build(request: BuildRequest, workers: LayoutWorkers | None = None, verb
 @click.option(
     "-v", "--verbose", is_flag=True, help="Also say how it was built and why (in full, or from the last build)."
 )
+@click.option(
+    "--archive-from-cache",
+    is_flag=True,
+    help="With no send ledger here (a pull request's build), the digests sent as the last build read them.",
+)
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append in Markdown the check's result, the cases and the pages changed since the last build "
+    "(a pull request's $GITHUB_STEP_SUMMARY).",
+)
 def build(
     cases_dir: Path,
     config_path: Path,
@@ -316,6 +435,8 @@ def build(
     only: tuple[str, ...],
     verbose: bool,
     print_shop: bool | None,
+    archive_from_cache: bool,
+    summary: Path | None,
 ) -> None:
     """Check every case, then build the outputs into OUT, replacing the old ones only on success."""
     # The leaflet workers first, before the rest of the tool is even imported: each spends half a
@@ -330,7 +451,8 @@ def build(
         leaflet = LeafletOptions(
             settings.leaflet.size, settings.leaflet.print_marks, print_shop, jobs, settings.cache_dir
         )
-        sent = _sent(settings) if "site" in names or ("digest" in names and since is None) else None
+        wanted = "site" in names or ("digest" in names and since is None)
+        sent = _sent(settings, archive_from_cache) if wanted else None
         period = _period(settings, since, until, today, ledger="digest" in names, sent=sent)
         request = BuildRequest(
             cases_dir,
@@ -344,7 +466,7 @@ def build(
             strict=strict,
             sent=sent.periods if sent and "site" in names else (),
         )
-        _run_build(request, workers, verbose)
+        _run_build(request, workers, verbose, summary)
     if print_shop and "leaflets" in names:
         _preflight(out / "leaflets")
 
@@ -354,15 +476,15 @@ def _preflight(folder: Path) -> None:
     from site_builder.leaflets.preflight import preflight
 
     problems = [replace(problem, severity="warning") for problem in preflight(folder, print_shop=True)]
-    _report_problems(problems, "the print files were written; fix these before sending them to print.")
+    _report_problems(problems, "the print files were written; fix {them} before sending them to print.")
 
 
-def _sent(settings: Settings) -> Sent:
+def _sent(settings: Settings, cached_if_missing: bool = False) -> Sent:
     """The digests sent, for the site's archive and the digest's first day; a ledger that cannot be
     read is a warning, never a failed build (see digest/sent.py)."""
     from site_builder.digest.sent import sent_digests
 
-    sent = sent_digests(settings)
+    sent = sent_digests(settings, cached_if_missing)
     if sent.warning:
         click.secho(f"warning: {sent.warning}", fg="yellow", err=True)
     return sent
@@ -495,7 +617,7 @@ def check(
 
         for line in untranslated(cases, settings.languages):
             click.echo(line)
-    _report_problems(problems, "fix them and run check again." if failing else "fine to publish; worth a look.", fmt)
+    _report_problems(problems, "fix {them} and run check again." if failing else "fine to publish; worth a look.", fmt)
     broken = []
     if links:
         site = out / "site"
@@ -506,9 +628,8 @@ def check(
         broken = check_site(site, settings.base_url)
         for link in broken:
             click.echo(f"{site}/{link}", err=True)
-        click.echo(
-            f"{len(broken)} broken link(s) in {site}." if broken else f"All links in {site} work.", err=bool(broken)
-        )
+        said = f"{counted(len(broken), 'broken link', 'broken links')} in {site}." if broken else ""
+        click.echo(said or f"All links in {site} work.", err=bool(broken))
     preflighted = []
     if print_shop:
         folder = out / "leaflets"
@@ -517,13 +638,17 @@ def check(
         from site_builder.leaflets.preflight import preflight
 
         preflighted = preflight(folder, print_shop=True)
-        _report_problems(preflighted, "fix them and build the print files again.", fmt)
+        _report_problems(preflighted, "fix {them} and build the print files again.", fmt)
         if fmt == "text" and not preflighted:
             click.echo(f"The print files in {folder} pass preflight.")
     if failing or broken or preflighted:
         sys.exit(1)
     if fmt == "text":
-        click.echo(f"All {len(cases)} case(s) in {cases_dir} are valid.")
+        click.echo(
+            f"The case in {cases_dir} is valid."
+            if len(cases) == 1
+            else f"All {counted(len(cases), 'case', 'cases')} in {cases_dir} are valid."
+        )
 
 
 @main.command()
@@ -643,7 +768,8 @@ def send(
             _fail(f"Ledger error: {exc}; nothing was sent.", 2)
         options = SendOptions(rate=rate, record=outbox is None, sign=sign)
         click.echo(
-            f"Digest {period.since} to {period.until}: {len(period.select(cases))} case(s), {len(people)} recipient(s)"
+            f"Digest {period.since} to {period.until}: {counted(len(period.select(cases)), 'case', 'cases')}, "
+            f"{counted(len(people), 'recipient', 'recipients')}"
         )
         with store:
             try:
@@ -873,7 +999,8 @@ def mailbox(
     if report.interrupted:
         _fail(
             f"Stopped: {report.interrupted}. Everyone found is recorded; "
-            f"{report.handled - report.moved} message(s) stay in {report.folder} and are moved by the next run.",
+            f"{counted(report.handled - report.moved, 'message', 'messages')} left in {report.folder} "
+            "for the next run to move.",
             1,
         )
 

@@ -12,6 +12,7 @@ import datetime as dt
 import html
 import http.server
 import mimetypes
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -138,6 +139,34 @@ def make_handler(site: Path, state: PreviewState) -> type[http.server.BaseHTTPRe
     return Handler
 
 
+# Files editors and tools write beside the one being saved, then rename or delete: vim's .swp and
+# its "4913" probe, emacs's #autosave# and .#lock, gedit's .goutputstream-*, backups~, Office's
+# ~$lock, JetBrains' ___jb_tmp___, sed -i's sedXXXXXX, downloads in progress. A build reads none of
+# them, so they neither start one nor appear in "Rebuilt after a change to ...".
+EDITORS_SCRATCH = watchfiles.DefaultFilter(
+    ignore_entity_patterns=(
+        *watchfiles.DefaultFilter.ignore_entity_patterns,
+        r"^\.",
+        r"^#.*#$",
+        r"^~\$",
+        r"^4913$",
+        r"^sed[A-Za-z0-9]{6}$",
+        r"\.(tmp|temp|bak|part|crdownload|kate-swp)$",
+    )
+)
+
+
+class PreviewServer(http.server.ThreadingHTTPServer):
+    """The preview's HTTP server: a reader who leaves mid-answer is no error, and any other failure
+    of one request is one line, never a traceback among the build messages."""
+
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        """Say in one line why a request failed, unless the browser simply went away."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError):
+            print(f"preview: a request from {client_address[0]} failed: {error}", file=sys.stderr)
+
+
 def preview_folder(settings: Settings) -> Path:
     """Where the preview is built: beside the build cache, apart from any published output."""
     return settings.cache_dir.parent / "preview"
@@ -166,7 +195,7 @@ def serve(
     # Chosen once: a site.toml edited while serving must not move the folder being served.
     out = preview_folder(settings)
     state = PreviewState()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), make_handler(out / "site", state))
+    server = PreviewServer(("127.0.0.1", port), make_handler(out / "site", state))
     server.daemon_threads = True
     base_url = f"http://127.0.0.1:{server.server_address[1]}/"
     state.publish(build_preview(cases_dir, out, config_path, base_url))
@@ -177,7 +206,10 @@ def serve(
         # The pages are served only once the watcher runs (its first quiet spell, 0.25 s): an edit
         # saved as soon as the page answers must not be missed.
         paths = watched_paths(cases_dir, config_path, settings)
-        for changes in watchfiles.watch(*paths, stop_event=stop, rust_timeout=250, yield_on_timeout=True):
+        watching = watchfiles.watch(
+            *paths, watch_filter=EDITORS_SCRATCH, stop_event=stop, rust_timeout=250, yield_on_timeout=True
+        )
+        for changes in watching:
             if not serving:
                 threading.Thread(target=server.serve_forever, daemon=True).start()
                 announce(

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from site_builder.words import counted
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -23,7 +25,7 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
         label = "warning: " if self.severity == "warning" else ""
-        text = f"{where}: {label}{self.field}: {self.message}"
+        text = f"{where}: {label}{self.field}: {self.message}" if self.field else f"{where}: {label}{self.message}"
         return f"{text} ({self.expected})" if self.expected else text
 
     @property
@@ -77,7 +79,8 @@ def as_github(problem: Problem) -> str:
     props = [f"file={_escape_property(problem.path.as_posix())}"]
     if problem.line:
         props.append(f"line={problem.line}")
-    props.append(f"title={_escape_property(problem.field)}")
+    if problem.field:
+        props.append(f"title={_escape_property(problem.field)}")
     message = f"{problem.message} ({problem.expected})" if problem.expected else problem.message
     return f"::{kind} {','.join(props)}::{_escape_data(message)}"
 
@@ -105,10 +108,10 @@ def summary(problems: Sequence[Problem]) -> str:
     files = len({p.path for p in problems})
     parts = []
     if errors:
-        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+        parts.append(counted(errors, "error", "errors"))
     if warnings:
-        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
-    return f"{' and '.join(parts)} in {files} file{'s' if files != 1 else ''}"
+        parts.append(counted(warnings, "warning", "warnings"))
+    return f"{' and '.join(parts)} in {counted(files, 'file', 'files')}"
 
 
 class OutputError(Exception):

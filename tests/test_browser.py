@@ -293,3 +293,30 @@ def test_the_page_keeps_its_place_and_its_room_when_the_search_box_arrives(
         assert separator == '"·"'
         context.close()
     assert abs(tops[True] - tops[False]) <= 2, tops  # no jump when Pagefind draws its box
+
+
+@pytest.mark.parametrize("home", ["", "ru/", "da/"])
+def test_chart_labels_stay_readable_and_apart_on_a_phone(browser: Browser, base_url: str, home: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    tab.goto(f"{base_url}{home}stats/")
+    charts = tab.locator("figure.chart svg[role=img]")
+    expect(charts).to_have_count(3)
+    for chart in charts.all():
+        # The size text is drawn at: its font size in the drawing's units, times the drawing's scale.
+        sizes = chart.evaluate(
+            "svg => [...svg.querySelectorAll('text')].map("
+            "t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)"
+        )
+        assert sizes and min(sizes) >= 12, sizes
+        boxes = chart.evaluate(
+            "svg => [...svg.querySelectorAll('text, rect')].map(e => {"
+            " const b = e.getBoundingClientRect(); return [e.tagName + ':' + e.textContent, b.left, b.top, b.right, b.bottom]; })"
+        )
+        for i, (name, left, top, right, bottom) in enumerate(boxes):
+            for j, (other, o_left, o_top, o_right, o_bottom) in enumerate(boxes):
+                if i == j or not name.startswith("text"):
+                    continue
+                apart = right <= o_left or o_right <= left or bottom <= o_top or o_bottom <= top
+                assert apart, (home, name, other)
+    context.close()

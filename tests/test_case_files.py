@@ -20,7 +20,7 @@ def test_markdown_and_upper_case_suffixes_are_cases(project: Path, write_case: C
     write_case("three.Markdown", case_text(title="Three"))
     result = CliRunner().invoke(main, BUILD)
     assert result.exit_code == 0, result.output
-    assert "Built 3 case(s)" in result.output
+    assert "Built 3 cases in" in result.output
     for slug in ("one", "two", "three"):
         assert (project / f"dist/site/cases/{slug}/index.html").is_file()
 

@@ -53,7 +53,7 @@ def test_digest_files_and_message(sample_project: Path, cli: Callable[..., Resul
         assert title in text
     links = {a.get("href") for a in doc.cssselect("a")}
     assert "https://proof.example.com/da/cases/rengoering-glemte-etager/" in links
-    assert all(link.startswith(("https://", "mailto:")) for link in links)
+    assert all(link.startswith(("https://", "mailto:", "tel:")) for link in links)  # tel: the invitation's phone
     assert "https://proof.example.com/da/cases/rengoering-glemte-etager/" in text
     assert doc.get("lang") == "en"
     assert doc.cssselect("[lang=ru]") and doc.cssselect("[lang=da]")

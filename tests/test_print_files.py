@@ -240,7 +240,7 @@ def test_screen_leaflets_are_pdf_ua_with_tags_title_bookmarks_and_links(screen: 
                 assert len(title.children) >= 3  # the sections' headings
             uris = {str(a.A.URI) for page in pdf.pages for a in page.obj.get("/Annots", []) if a.Subtype == "/Link"}
             assert any(u.startswith("https://proof.example.com/") and "/cases/" in u for u in uris), uris
-            assert "mailto:care@northwind.example" in uris
+            assert "https://northwind.example/complaints" in uris  # the invitation to complain's form
             figures = [e for e in _elements(pdf.Root.StructTreeRoot) if e.get("/S") == "/Figure"]
             # "QR code: https://...", "QR-код: ...", "QR-kode: ..." in the case's language.
             assert any(": https://" in str(f.get("/Alt", "")) for f in figures), path.name

@@ -160,7 +160,7 @@ def test_link_checker_finds_broken_links(sample_project: Path, cli: Callable[...
     assert any("../no-such-case/: no such page or file" in row for row in lines)
     assert any("../../tags/guarantee/#nowhere: no anchor #nowhere on that page" in row for row in lines)
     assert any("../../static/missing.png: no such page or file" in row for row in lines)
-    assert "3 broken link(s)" in result.stderr
+    assert "3 broken links" in result.stderr
 
 
 def test_link_check_needs_a_built_site(

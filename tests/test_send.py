@@ -136,7 +136,7 @@ def test_default_period_starts_after_last_digest_sent(
 ) -> None:
     assert cli("send", "--recipients", "people.csv", "--since", "2026-03-01", "--until", "2026-03-12").exit_code == 0
     result = cli("send", "--recipients", "people.csv", "--until", "2026-03-31")
-    assert "Digest 2026-03-13 to 2026-03-31: 1 case(s)" in result.output
+    assert "Digest 2026-03-13 to 2026-03-31: 1 case, " in result.output
 
 
 def test_permanent_refusal_is_reported_and_others_still_get_mail(

@@ -21,8 +21,9 @@ from tests.smtp_server import free_port
 
 
 @contextmanager
-def running_serve(project: Path, *args: str) -> Iterator[str]:
-    """`site-builder serve` running in a subprocess on a free port; yields its URL once it answers."""
+def running_serve(project: Path, *args: str, said: list[str] | None = None) -> Iterator[str]:
+    """`site-builder serve` running in a subprocess on a free port; yields its URL once it answers.
+    `said` receives what it printed, once it has stopped."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
@@ -46,6 +47,8 @@ def running_serve(project: Path, *args: str) -> Iterator[str]:
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=10)
+        if said is not None:
+            said.append(stderr.decode())
     assert b"Traceback" not in stderr, stderr.decode()
 
 
@@ -132,6 +135,42 @@ def test_serve_is_a_preview_that_never_touches_the_published_build(
     assert "A room was found again" in (preview / "cases/room/index.html").read_text(encoding="utf-8")
     assert (preview / "cases/draft/index.html").is_file()
     assert not any(b"127.0.0.1" in data for p, data in after.items() if p.parts[0] == "dist")
+
+
+SCRATCH = (".room.md.swp", "room.md~", "#room.md#", ".#room.md", "4913", ".goutputstream-QX81B2", "sedAb12Cd")
+
+
+def test_a_rebuild_names_the_case_saved_not_the_editors_scratch_files(
+    project: Path, write_case: Callable[..., Path]
+) -> None:
+    room = write_case("room.md", case_text(title="A room was gone"))
+    said: list[str] = []
+    with running_serve(project, said=said) as url:
+        for name in SCRATCH:  # what vim, emacs, gedit, sed -i and Office leave while saving
+            (room.parent / name).write_text("scratch", encoding="utf-8")
+        time.sleep(1.5)  # longer than the watcher's quiet spell: a rebuild, if these started one, is done
+        write_case("room.md", case_text(title="A room was found again"))
+        wait_for(f"{url}cases/room/", "A room was found again")
+        time.sleep(0.5)
+    rebuilt = [line for line in said[0].splitlines() if line.startswith("Rebuilt")]
+    assert rebuilt == ["Rebuilt after a change to room.md"], said[0]
+
+
+def test_a_reader_who_leaves_mid_answer_is_no_traceback(project: Path, write_case: Callable[..., Path]) -> None:
+    import socket
+    import struct
+
+    write_case("room.md", case_text(title="A room was gone"))
+    said: list[str] = []
+    with running_serve(project, said=said) as url:
+        port = int(url.rstrip("/").rsplit(":", 1)[1])
+        for _ in range(20):  # the answer is a page of several KB: some writes meet a closed socket
+            with socket.create_connection(("127.0.0.1", port)) as reader:
+                reader.sendall(b"GET /cases/room/ HTTP/1.1\r\nHost: x\r\n\r\n")
+                reader.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset
+        time.sleep(1)
+        wait_for(f"{url}cases/room/", "A room was gone")
+    assert "Traceback" not in said[0] and "Exception occurred" not in said[0], said[0]
 
 
 def test_a_page_listens_for_builds_after_the_one_it_was_read_in(tmp_path: Path) -> None:

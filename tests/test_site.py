@@ -67,7 +67,7 @@ def test_build_writes_every_kind_of_page(built: Path, cli: Callable[..., Result]
 def test_build_prints_what_it_wrote(sample_project: Path, cli: Callable[..., Result]) -> None:
     result = cli("build")
     assert result.exit_code == 0
-    assert "Built 12 case(s) (1 draft or future-dated case(s) not published) in" in result.output
+    assert "Built 12 cases (1 draft or future-dated case not published) in" in result.output
     assert "dist/site/" in result.output and "files" in result.output
 
 

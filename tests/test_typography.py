@@ -297,7 +297,7 @@ def test_addresses_are_never_hyphenated(sample_project: Path, write_case: Callab
         out = leaflets(sample_project, size)
         for pdf in [*case_pdfs(out), out / "all.pdf"]:
             whole = joined(pdf)
-            assert "https://northwind.example" in whole, (size, pdf.name)
+            assert "northwind.example/complaints" in whole, (size, pdf.name)  # the invitation's form
             if pdf.name != "all.pdf":
                 assert f"/cases/{pdf.stem}/" in whole, (size, pdf.name)
         assert LONG_LINK in joined(out / "links.pdf"), size

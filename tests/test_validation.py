@@ -243,7 +243,7 @@ def test_ignored_files_and_clean_exit(write_case: Callable[..., Path], cli: Call
     write_case("notes.txt", "not a case")
     result = cli("check")
     assert result.exit_code == 0, result.output
-    assert "All 1 case(s)" in result.output
+    assert "The case in cases is valid." in result.output
 
 
 def test_localized_headings_are_accepted(write_case: Callable[..., Path], cli: Callable[..., Result]) -> None:
@@ -304,7 +304,9 @@ def test_build_refuses_invalid_cases(
 def test_missing_cases_folder(cli: Callable[..., Result]) -> None:
     result = cli("check", "--cases", "nowhere")
     assert result.exit_code == 1
-    assert "nowhere: cases: folder not found" in result.stderr
+    # The whole path, and what to do: run from the wrong folder, "cases" alone says nothing.
+    assert f"{Path.cwd() / 'nowhere'}: no such folder (run site-builder in your project's folder" in result.stderr
+    assert "--cases PATH" in result.stderr and "1 error in 1 file; fix it and run check again." in result.stderr
 
 
 def test_usage_error_exits_2(cli: Callable[..., Result]) -> None:
@@ -317,7 +319,7 @@ def test_the_program_exits_with_its_code_and_all_its_output(project: Path, write
     command = [sys.executable, "-m", "site_builder", "build", "--only", "site", "--no-search"]
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(command, cwd=project, capture_output=True, text=True, env=environment, check=False)
-    assert done.returncode == 0 and done.stdout.startswith("Built 1 case(s)") and done.stdout.endswith("changed\n")
+    assert done.returncode == 0 and done.stdout.startswith("Built 1 case in") and done.stdout.endswith("changed\n")
     write_case("broken.md", case_text(title=""))
     done = subprocess.run(command, cwd=project, capture_output=True, text=True, env=environment, check=False)
     assert done.returncode == 1 and "broken.md" in done.stdout + done.stderr

@@ -98,7 +98,7 @@ def test_pull_request_and_publish_steps_run(sample_project: Path, tmp_path: Path
                 period = Period(dt.date.fromisoformat(sent[0]), dt.date.fromisoformat(sent[1]))
                 store.claim(period.key, "anna@example.com", "<1@x>", period.until)
                 store.mark_sent(period.key, "anna@example.com", [])
-    env = fake_gh(tmp_path, artifacts)
+    env = {**fake_gh(tmp_path, artifacts), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
     for name in ("pull-request.yml", "publish.yml"):
         for step, script in steps(name).items():
             if step == "Install":
@@ -113,6 +113,72 @@ def test_pull_request_and_publish_steps_run(sample_project: Path, tmp_path: Path
     site = sample_project / "dist/site"
     assert (site / "digests/2026-11-05/index.html").is_file() and (site / "ru/digests/2026-11-05/index.html").is_file()
     assert not (site / "digests/2026-07-31").exists(), "the newest ledger only"
+    summaries = (tmp_path / "summary.md").read_text(encoding="utf-8").split("### What this build publishes")
+    assert len(summaries) == 3, "each workflow's build appends its summary"
+    assert "| Check of the cases | passed" in summaries[1] and "no earlier build in the cache" in summaries[1]
+    assert "since the last build in the cache" in summaries[2], "publish compares with the pull request's build"
+
+
+def cache_step(name: str) -> dict[str, Any]:
+    """The workflow's step that restores the build cache."""
+    job = load(name)["jobs"]["build" if name == "publish.yml" else "check"]
+    [step] = [s for s in job["steps"] if "cache" in s.get("uses", "")]
+    assert isinstance(step, dict)
+    return step
+
+
+def test_the_build_cache_is_kept_between_runs_without_the_ledger() -> None:
+    publish, pull = cache_step("publish.yml"), cache_step("pull-request.yml")
+    # Publishing restores and saves; a pull request only restores main's (its own would become
+    # what its next run compares with), from the same paths (else the cache's version differs).
+    assert publish["uses"] == "actions/cache@v4" and pull["uses"] == "actions/cache/restore@v4"
+    paths = publish["with"]["path"].split()
+    assert paths == pull["with"]["path"].split() == [".site-builder", "!.site-builder/sent.sqlite", "dist"]
+    for step in (publish, pull):
+        key, prefix = step["with"]["key"], step["with"]["restore-keys"]
+        # Another tool version, theme or site.toml never restores: they are in the prefix itself.
+        for part in ("pyproject.toml", "site_builder/**", "theme/**", "theme-overrides/**", "site.toml"):
+            assert f"'{part}'" in prefix
+        assert key.startswith(prefix) and "${{ github.sha }}" in key[len(prefix) :]
+    assert publish["with"]["restore-keys"] == pull["with"]["restore-keys"]
+    for name, job in (("publish.yml", "build"), ("pull-request.yml", "check")):
+        first = load(name)["jobs"][job]["steps"][:2]
+        assert first == [{"uses": "actions/checkout@v4"}, cache_step(name)], "hashed before Install adds files"
+    names = [step.get("name") for step in load("publish.yml")["jobs"]["build"]["steps"]]
+    assert names.index("Restore the build cache") < names.index("Fetch the send ledger of the last digest (read-only)")
+    check = load("pull-request.yml")["jobs"]["check"]["steps"]
+    [upload] = [step for step in check if step.get("uses") == "actions/upload-artifact@v4"]
+    assert upload["with"]["path"] == "dist/site"
+    [build] = [step for step in check if "site-builder build" in step.get("run", "")]
+    assert build["run"].strip() == 'site-builder build --archive-from-cache --summary "$GITHUB_STEP_SUMMARY"'
+    assert build["if"] == "${{ !cancelled() }}", "the summary says why a failed check built nothing"
+
+
+@pytest.mark.parametrize("artifact", [True, False])
+def test_a_ledger_the_cache_brought_back_never_wins(sample_project: Path, tmp_path: Path, artifact: bool) -> None:
+    """Even a cache saved by an older workflow that kept the ledger: the fetched one is read, or none."""
+    artifacts = tmp_path / "artifacts"
+    fresh = artifacts / "7/sent.sqlite"
+    fresh.parent.mkdir(parents=True)
+    if artifact:
+        with Ledger(fresh) as store:
+            period = Period(dt.date(2026, 10, 1), dt.date(2026, 11, 5))
+            store.claim(period.key, "anna@example.com", "<1@x>", period.until)
+            store.mark_sent(period.key, "anna@example.com", [])
+    stale = sample_project / ".site-builder/sent.sqlite"
+    stale.parent.mkdir()
+    with Ledger(stale) as store:
+        period = Period(dt.date(2026, 7, 1), dt.date(2026, 7, 31))
+        store.claim(period.key, "anna@example.com", "<1@x>", period.until)
+        store.mark_sent(period.key, "anna@example.com", [])
+    stale.chmod(0o444)  # as the last publish left it
+    fetch = steps("publish.yml")["Fetch the send ledger of the last digest (read-only)"]
+    result = run_step(fetch, sample_project, fake_gh(tmp_path, artifacts))
+    assert result.returncode == 0, result.stderr
+    if artifact:
+        assert stale.read_bytes() == fresh.read_bytes()
+    else:
+        assert not stale.exists(), "no artifact: no ledger, whatever the cache held"
 
 
 def test_a_send_publishes_the_site_after_keeping_the_ledger() -> None:

@@ -57,6 +57,7 @@ class BuildReport:
     seconds: float
     warnings: tuple[Problem, ...] = ()
     plan: str = ""  # which way it was built, and why
+    whole: int = 0  # cases shown whole (in the feed, the digest or a booklet): a digest's own cases
 
 
 def build(
@@ -127,7 +128,15 @@ def _full(
     whole = tuple(case for o in outputs for case in o.shown_whole(shown, request))
     note = shortcut.take_note(context, cases, problems, signatures, shown, whole, remembered)
     shortcut.save(settings, request.out, note)
-    return BuildReport(len(shown), len(cases) - len(shown), request.period, reports, 0.0, problems)
+    return BuildReport(
+        len(shown),
+        len(cases) - len(shown),
+        request.period,
+        reports,
+        0.0,
+        problems,
+        whole=len({c.source for c in whole}),
+    )
 
 
 def _remake(
@@ -163,7 +172,15 @@ def _remake(
     except shortcut.Stale:
         return None  # a file the last build wrote is gone or changed: build everything
     shortcut.save(request.settings, request.out, found.note)
-    return BuildReport(note.cases, note.held_back, request.period, reports, 0.0, found.problems)
+    return BuildReport(
+        note.cases,
+        note.held_back,
+        request.period,
+        reports,
+        0.0,
+        found.problems,
+        whole=len(found.note.shown_whole),
+    )
 
 
 @contextlib.contextmanager

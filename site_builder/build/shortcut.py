@@ -29,7 +29,7 @@ from site_builder.build.keys import key
 from site_builder.build.manifest import folder_tag
 from site_builder.build.sealed import read_sealed, write_sealed
 from site_builder.build.writer import recorded
-from site_builder.cases.load import case_names, load_case
+from site_builder.cases.load import MAX_BYTES, case_names, decoded, load_case, text_digest
 from site_builder.cases.model import Case
 from site_builder.problems import Problem
 from site_builder.settings.config import Settings
@@ -188,7 +188,7 @@ class Changed:
     problems: tuple[Problem, ...]
     note: Note
     whole: tuple[Case, ...] | None  # the cases shown whole, newest first, when a changed one is among them
-    changed: int  # case files whose text changed (a file only touched is re-read, not counted)
+    changed: int  # case files whose text changed (a file only touched is hashed, not counted)
 
 
 def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Changed | str:
@@ -204,10 +204,15 @@ def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Ch
             return f"{name} could not be read"
         if now is None or now != note.files[name][0]:
             changed[name] = now
+    files = dict(note.files)
+    # A fresh clone with the cache restored (CI) gives every file a new mtime and inode: a file
+    # whose text is as recorded is only hashed, not parsed, and the note takes its new signature.
+    for name in list(changed):
+        if _same_text(name, note.files[name][3]):
+            files[name] = (changed.pop(name), *note.files[name][1:])
     if len(changed) > MOST:
         return f"more than {MOST} case files changed"
     loaded: dict[str, Case] = {}
-    files = dict(note.files)
     for name, now in changed.items():
         problems: list[Problem] = []
         case = load_case(Path(name), settings, problems)
@@ -237,6 +242,16 @@ def changes(note: Note, settings: Settings, cases_dir: Path, strict: bool) -> Ch
     fresh = dataclasses.replace(note, files=files, whole=blob)
     edited = sum(1 for name, case in loaded.items() if name in changed and case.digest != note.files[name][3])
     return Changed(shown, every, fresh, whole, edited)
+
+
+def _same_text(name: str, digest: str) -> bool:
+    """True when the file at `name` still holds the text whose digest the note recorded."""
+    try:
+        with open(name, "rb") as file:  # noqa: PTH123 - as os.stat above
+            text = decoded(file.read(MAX_BYTES + 1))
+    except (OSError, UnicodeDecodeError):
+        return False
+    return text_digest(Path(name), text) == digest
 
 
 def _neighbour(note: Note, at: int, step: int, loaded: dict[str, Case], settings: Settings) -> Case | None:

@@ -206,6 +206,16 @@ def _costs(value: Any) -> tuple[str, ...]:
     return tuple(costs)
 
 
+def decoded(data: bytes) -> str:
+    """A case file's text as the loader reads it (UTF-8, a byte-order mark dropped)."""
+    return data.decode("utf-8").removeprefix("\ufeff")
+
+
+def text_digest(path: Path, text: str) -> str:
+    """A case's `digest`: of its path as shown and its text."""
+    return key(path, text)
+
+
 def _read(path: Path, problems: list[Problem]) -> str | None:
     try:
         return _read_text(path, problems)
@@ -240,7 +250,7 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
         )
         return None
     try:
-        return data.decode("utf-8").removeprefix("\ufeff")
+        return decoded(data)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         problems.append(
@@ -405,7 +415,7 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         translation_key=translation_key,
         assets=assets,
         local_links=links,
-        digest=key(shown, text),
+        digest=text_digest(shown, text),
     )
 
 
@@ -607,7 +617,16 @@ def check_cases(
     when given, receives each file's size, mtime and inode as read (None: too fresh to tell)."""
     problems: list[Problem] = []
     if not folder.is_dir():
-        problems.append(Problem(folder, None, "cases", "folder not found", "a folder of .md case files"))
+        problems.append(
+            Problem(
+                folder.absolute(),
+                None,
+                "",
+                "no such folder",
+                "run site-builder in your project's folder, the one that holds cases/, "
+                "or name the folder of case files with --cases PATH",
+            )
+        )
         return (), tuple(problems)
     cases: list[Case] = []
     owners: dict[str, Case] = {}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from site_builder.settings.config import Mailbox
+from site_builder.words import counted
 
 # Messages asked for in one FETCH: short commands, and answers that arrive in reasonable pieces.
 BATCH = 200
@@ -326,8 +327,9 @@ class Session:
             others = {int(n) for d in flagged if isinstance(d, bytes) for n in d.split()} - set(uids)
             if others:
                 return (
-                    f"{len(others)} other message(s) in the folder are flagged deleted, so the copied ones were only "
-                    "flagged deleted too; they disappear when the folder is next expunged"
+                    f"{counted(len(others), 'other message in the folder is', 'other messages in the folder are')} "
+                    "flagged deleted, so the copied ones were only flagged deleted too; they disappear when the "
+                    "folder is next expunged"
                 )
             self._ok(self._call("expunge"), "EXPUNGE")
         return ""

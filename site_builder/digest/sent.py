@@ -54,12 +54,17 @@ def _decode(data: bytes) -> tuple[Period, ...] | None:
     return tuple(periods)
 
 
-def sent_digests(settings: Settings) -> Sent:
-    """The digests sent, from `settings`' ledger; see the module's docstring for a ledger that cannot be read."""
+def sent_digests(settings: Settings, cached_if_missing: bool = False) -> Sent:
+    """The digests sent, from `settings`' ledger; see the module's docstring for a ledger that cannot be
+    read. `cached_if_missing`: no ledger means it is kept elsewhere (a pull request's build, which
+    must not hold addresses), not that nothing was sent: the digests the last build read."""
     path = settings.ledger_path
     cache = Cache(settings.cache_dir / "sent")
     name = key("sent digests", str(path.resolve()))
     if not path.exists():
+        if cached_if_missing:
+            kept = cache.get(name)
+            return Sent((kept and _decode(kept)) or ())
         cache.forget(name)  # nothing sent: no archive, nothing to fall back on either
         return Sent(())
     from site_builder.digest.ledger_read import LedgerError, digests_sent  # sqlite3: only when there is a ledger

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from site_builder.problems import Problem
+from site_builder.words import counted
 
 # all.pdf, all.ru.pdf: a case's slug has no dot, so no leaflet is named like a booklet.
 _BOOKLET = re.compile(r"all(\.[^.]+)?\.pdf")
@@ -166,7 +167,7 @@ def check_pdf(path: Path, print_shop: bool) -> list[Problem]:
     for page in sorted(reader.rgb_colour_pages)[:1]:
         reader.problem(
             page,
-            f"RGB colour in a print file ({len(reader.rgb_colour_pages)} page(s))",
+            f"RGB colour in a print file ({counted(len(reader.rgb_colour_pages), 'page', 'pages')})",
             "give every colour of the leaflet theme as device-cmyk()",
         )
     if print_shop and _BOOKLET.fullmatch(path.name) and pages % 4:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import string
 import tomllib
 import zoneinfo
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -35,6 +36,16 @@ class Company:
     phone: str = _doc("Phone number printed on leaflets.", "")
     website: str = _doc("Company home page.", "")
     address: str = _doc("Postal address printed on leaflets.", "")
+    logo: str = _doc(
+        "An SVG or PNG file in the project (relative to site.toml): the site's icon and the publisher's logo "
+        "in its structured data; empty: the theme's icon.",
+        "",
+    )
+    complain_url: str = _doc(
+        "Where a customer tells you something went wrong: your form (https://...) or a mailto: address; "
+        "the first way in the invitation to complain on every page, digest and leaflet.",
+        "",
+    )
 
 
 MARKDOWN_ENGINES = ("python-markdown", "commonmark")
@@ -206,6 +217,11 @@ class Settings:
     timezone: str = _doc(
         "Time zone of received/resolved times written without an offset (like Europe/Copenhagen).", "UTC"
     )
+    title_pattern: str = _doc(
+        "How each page's title is written: {page} (the page's own name; the site title on the home page), "
+        "{site} (the site title), {company} (the company's name).",
+        "{page} · {company}",
+    )
     search: bool = _doc("Build the search index (Pagefind) and show the search box.", True)
     untranslated: str = _doc(
         "A case with no translation in a language: show (in that language's lists, marked) or hide.", "show"
@@ -276,6 +292,16 @@ class Settings:
         canonical = self.canonical(kind, name)
         return names.get(canonical, canonical)
 
+    def page_title(self, page: str, language: str) -> str:
+        """A page's title in `language` from its own name, as title_pattern writes it."""
+        site, company = self.title_in(language), self.company_in(language).name
+        return self.title_pattern.format(page=page, site=site, company=company)
+
+    @property
+    def logo_path(self) -> Path | None:
+        """The company's logo, resolved against site.toml's folder; None when there is none."""
+        return self.root / self.company.logo if self.company.logo else None
+
     @property
     def ledger_path(self) -> Path:
         """The send ledger, resolved against site.toml's folder."""
@@ -318,6 +344,20 @@ def _check_base_url(value: str, where: str, problems: list[str]) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         problems.append(f"{where}: {value!r} is not an absolute http(s) URL (like https://example.com/)")
     return value if value.endswith("/") else value + "/"
+
+
+def _check_complain_url(value: str, where: str, problems: list[str]) -> None:
+    """complain_url becomes a link on every page, email and leaflet: a web form or a mailbox, nothing
+    a browser would run (javascript:, data:) and nothing relative to a page that moves."""
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    web = scheme in ("http", "https") and bool(parts.netloc)
+    mail = scheme == "mailto" and "@" in parts.path
+    if value and (not (web or mail) or any(c.isspace() or not c.isprintable() for c in value)):
+        problems.append(
+            f"{where}: {value!r} is not a web or email address; write the full address of your complaint "
+            "form (like https://example.com/complaints) or mailto:care@example.com"
+        )
 
 
 def zone_named(name: str) -> dt.tzinfo:
@@ -408,6 +448,38 @@ def dns_name(domain: str) -> str:
         return str(idna.encode(domain, uts46=True).decode("ascii"))
     except idna.IDNAError:
         return ""
+
+
+TITLE_PLACEHOLDERS = ("page", "site", "company")
+
+
+def _check_title_pattern(pattern: str, problems: list[str]) -> None:
+    """title_pattern names only the placeholders there are, and the page's own name."""
+    allowed = ", ".join(f"{{{name}}}" for name in TITLE_PLACEHOLDERS)
+    try:
+        parsed = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        problems.append(f"title_pattern: {pattern!r} is not valid: {exc} (write {{{{ and }}}} for a brace)")
+        return
+    for _, name, spec, conversion in parsed:
+        if name is not None and (name not in TITLE_PLACEHOLDERS or spec or conversion):
+            problems.append(f"title_pattern: {{{name}}} is not a placeholder of a title (use {allowed})")
+            return
+    if "page" not in (name for _, name, _, _ in parsed):
+        problems.append(f"title_pattern: {pattern!r} leaves out {{page}}: every page would have the same title")
+
+
+def _check_logo(logo: str, root: Path, problems: list[str]) -> None:
+    """The logo is an SVG or PNG file inside the project (the site copies it; nothing else is read)."""
+    where = f"company.logo: {logo!r}"
+    if Path(logo).suffix.lower() not in (".svg", ".png"):
+        problems.append(f"{where} is not an .svg or .png file; give the path of an SVG or PNG logo")
+        return
+    path = (root / logo).resolve()
+    if not path.is_relative_to(root.resolve()):
+        problems.append(f"{where} is outside the project folder ({root.resolve()}); copy the file into it")
+    elif not path.is_file():
+        problems.append(f"{where} not found (looked for {path}); the path is relative to site.toml")
 
 
 def _check_sections(raw: dict[str, Any], problems: list[str]) -> dict[str, dict[str, tuple[str, ...]]]:
@@ -539,6 +611,13 @@ def load_settings(path: Path | None) -> Settings:
     elif url and (not url.startswith("https://") or "{token}" not in url):
         problems.append(f"digest.unsubscribe_url: {url!r} must be an https URL containing {{token}}")
     _check_dkim(settings.digest, problems)
+    _check_title_pattern(settings.title_pattern, problems)
+    if settings.company.logo:
+        _check_logo(settings.company.logo, path.parent, problems)
+    _check_complain_url(settings.company.complain_url, "company.complain_url", problems)
+    for lang, text in texts.items():
+        if isinstance(own := text.company.get("complain_url"), str):
+            _check_complain_url(own, f"languages.{lang}.company.complain_url", problems)
     sections = _check_sections(settings.sections, problems)
     strings = {}
     for lang, table in settings.strings.items():
@@ -581,5 +660,9 @@ def _language_tables(data: dict[str, Any], problems: list[str]) -> tuple[dict[st
                     problems.append(f"{where}.{kind}.{name}: got {value!r}, expected text in quotes")
                 elif kind == "company" and name not in company:
                     problems.append(f"{where}.company.{name}: unknown setting ({_hint(name, company)})")
+                elif kind == "company" and name == "logo":
+                    problems.append(
+                        f"{where}.company.logo: the logo is the site's, one for every language; set it in [company]"
+                    )
         texts[lang] = text
     return {**data, "languages": list(raw)}, texts

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 from babel import Locale
 from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from babel.units import format_unit
 
 from site_builder.settings.config import SECTION_KEYS, Settings
+from site_builder.words import plural_category
 
 # English is complete; other languages fall back to it key by key.
 STRINGS: dict[str, dict[str, str]] = {
@@ -72,7 +74,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "unsubscribe": "Unsubscribe",
         "unsubscribe_by_email": "Unsubscribe by email",
         "view_in_browser": "View this email in your browser",
-        "complain": "Something went wrong for you? Reply to this email and tell us.",
         "stats": "Stats",
         "stats_title": "How fast we fix complaints",
         "stats_intro": "Every number on this page is counted from the published cases.",
@@ -105,6 +106,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "No digest has been sent in this language yet.",
         "intro": "Every case here began with a customer telling us something went wrong. "
         "Here is what happened, why, what we did about it, and whom we thank for it.",
+        "tagged_description": "Complaints tagged “{name}”: "
+        "what went wrong for our customers, why, and how we fixed it.",
+        "in_industry_description": "Complaints in {name}: what went wrong for our customers, why, and how we fixed it.",
+        "tags_description": "Every topic of the complaints we have fixed, with the number of cases of each.",
+        "industries_description": "Every industry of the complaints we have fixed, with the number of cases of each.",
+        "list_feed": "Follow these cases (Atom feed)",
+        # The invitation to complain (theme/*/_invite.*): the next complaint is the next fix.
+        "invite_title": "Something went wrong? Tell us.",
+        "invite_text": "We answer every complaint, put things right, and change what caused it.",
+        "invite_form": "Tell us what happened",
+        "invite_reply": "Reply to this email, or:",
         "card_alt": "Card reading “{title}”, from {company}",
     },
     "ru": {
@@ -163,7 +175,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "unsubscribe": "Отписаться",
         "unsubscribe_by_email": "Отписаться письмом",
         "view_in_browser": "Открыть письмо в браузере",
-        "complain": "У вас что-то пошло не так? Ответьте на это письмо и расскажите нам.",
         "stats": "Статистика",
         "stats_title": "Как быстро мы решаем жалобы",
         "stats_intro": "Все цифры на этой странице посчитаны по опубликованным случаям.",
@@ -196,6 +207,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "На этом языке дайджестов ещё не было.",
         "intro": "Каждый случай здесь начался с того, что клиент сказал нам: что-то пошло не так. "
         "Что случилось, почему, что мы сделали и кого благодарим.",
+        "tagged_description": "Жалобы с меткой «{name}»: "
+        "что пошло не так у наших клиентов, почему и как мы это исправили.",
+        "in_industry_description": "Жалобы в отрасли «{name}»: "
+        "что пошло не так у наших клиентов, почему и как мы это исправили.",
+        "tags_description": "Все темы жалоб, которые мы исправили, и число случаев в каждой.",
+        "industries_description": "Все отрасли жалоб, которые мы исправили, и число случаев в каждой.",
+        "list_feed": "Следить за этими случаями (лента Atom)",
+        "invite_title": "Что-то пошло не так? Расскажите нам.",
+        "invite_text": "Мы отвечаем на каждую жалобу, исправляем ошибку и меняем то, что к ней привело.",
+        "invite_form": "Рассказать, что случилось",
+        "invite_reply": "Ответьте на это письмо или:",
         "card_alt": "Карточка с надписью «{title}» от компании {company}",
     },
     "da": {
@@ -254,7 +276,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "unsubscribe": "Afmeld",
         "unsubscribe_by_email": "Afmeld via e-mail",
         "view_in_browser": "Se e-mailen i din browser",
-        "complain": "Er noget gået galt for dig? Svar på denne e-mail og fortæl os det.",
         "stats": "Statistik",
         "stats_title": "Hvor hurtigt vi løser klager",
         "stats_intro": "Alle tal på denne side er talt op fra de offentliggjorte sager.",
@@ -288,8 +309,32 @@ STRINGS: dict[str, dict[str, str]] = {
         "digests_none": "Der er endnu ikke sendt nyhedsbreve på dette sprog.",
         "intro": "Hver sag her begyndte med en kunde, der fortalte os, at noget gik galt. "
         "Her er, hvad der skete, hvorfor, hvad vi gjorde, og hvem vi takker.",
+        "tagged_description": "Klager med emnet “{name}”: "
+        "hvad gik galt for vores kunder, hvorfor, og hvordan vi løste det.",
+        "in_industry_description": "Klager i branchen “{name}”: "
+        "hvad gik galt for vores kunder, hvorfor, og hvordan vi løste det.",
+        "tags_description": "Alle emner i de klager, vi har løst, med antallet af sager i hvert.",
+        "industries_description": "Alle brancher i de klager, vi har løst, med antallet af sager i hver.",
+        "list_feed": "Følg disse sager (Atom-feed)",
+        "invite_title": "Er noget gået galt? Fortæl os det.",
+        "invite_text": "Vi svarer på hver klage, retter fejlen og ændrer det, der forårsagede den.",
+        "invite_form": "Fortæl, hvad der skete",
+        "invite_reply": "Svar på denne e-mail, eller:",
         "card_alt": "Kort med teksten »{title}« fra {company}",
     },
+}
+
+# Counted words, one text per CLDR plural category a language has (`key_one`, `key_few`,
+# `key_many`, `key_other`); `Translator.count` picks by Babel's rules, `_other` when one is missing.
+COUNTS: dict[str, dict[str, str]] = {
+    "en": {"cases_one": "{count} case", "cases_other": "{count} cases"},
+    "ru": {
+        "cases_one": "{count} случай",
+        "cases_few": "{count} случая",
+        "cases_many": "{count} случаев",
+        "cases_other": "{count} случая",
+    },
+    "da": {"cases_one": "{count} sag", "cases_other": "{count} sager"},
 }
 
 HEADINGS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -314,6 +359,11 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         """The text for `key` in this language, with `{name}` placeholders filled in."""
         return self.table[key].format(**values) if values else self.table[key]
+
+    def count(self, key: str, count: int) -> str:
+        """A number with its noun in the right plural form: '1 case', '22 случая', '25 случаев'."""
+        text = self.table.get(f"{key}_{plural_category(count, self.language)}") or self.table[f"{key}_other"]
+        return text.format(count=format_decimal(count, locale=self.language))
 
     def date(self, value: dt.date) -> str:
         """A date as people write it in this language (14 October 2026, 14 октября 2026 г.)."""
@@ -387,7 +437,7 @@ def placeholders(text: str) -> list[str]:
 
 def _placeholder_problem(key: str, text: str) -> str | None:
     """What is wrong with the placeholders of an override of `key`, or None."""
-    allowed = placeholders(STRINGS["en"][key])
+    allowed = placeholders({**STRINGS["en"], **COUNTS["en"]}[key])
     named = ", ".join(f"{{{name}}}" for name in allowed) or "none"
     if not allowed:
         # Shown as it is written, braces and all: only a word in braces looks like a mistake.
@@ -417,7 +467,8 @@ def check_strings(strings: Mapping[str, Mapping[str, str]]) -> list[str]:
     for language, table in strings.items():
         for key, text in table.items():
             # A key of its own (for a theme override's template) has no placeholders to check against.
-            problem = _placeholder_problem(key, text) if key in STRINGS["en"] else None
+            known = key in STRINGS["en"] or key in COUNTS["en"]
+            problem = _placeholder_problem(key, text) if known else None
             if problem:
                 problems.append(f"strings.{language}.{key}: {problem}")
     return problems
@@ -438,7 +489,13 @@ def own_name(language: str) -> str:
 
 def translator(language: str, settings: Settings) -> Translator:
     """Built-in strings for `language`, then site.toml's overrides, falling back to English."""
-    table = {**STRINGS["en"], **STRINGS.get(language, {}), **settings.strings.get(language, {})}
+    table = {
+        **STRINGS["en"],
+        **COUNTS["en"],
+        **STRINGS.get(language, {}),
+        **COUNTS.get(language, {}),
+        **settings.strings.get(language, {}),
+    }
     return Translator(language, table)
 
 

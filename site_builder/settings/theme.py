@@ -14,6 +14,7 @@ import jinja2.meta
 from site_builder.build.sealed import read_sealed, write_sealed
 from site_builder.problems import ThemeError
 from site_builder.settings.config import Settings
+from site_builder.settings.contact import ways_to_complain
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # site_builder/
 
@@ -81,6 +82,8 @@ def environment(settings: Settings, part: str) -> jinja2.Environment:
         # them again costs a small rebuild 50 ms. Not the email's: `send` writes nothing else.
         bytecode_cache=SealedBytecodeCache(str(_bytecode_folder(settings))) if part != "email" else None,
     )
+    # Every part's invitation to complain (its _invite template) lists the same ways, in the same order.
+    env.globals["ways_to_complain"] = ways_to_complain
     return env
 
 

@@ -1,42 +1,61 @@
-"""The Atom feed of published cases (feedgen), with absolute URLs from base_url."""
+"""The feeds of published cases: Atom (feedgen) and JSON Feed 1.1, with absolute URLs from base_url."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from site_builder.cases.model import Case
 from site_builder.settings.config import Settings
-from site_builder.website.links import Links
+from site_builder.website.links import Links, icon
 
 FEED_SIZE = 50
+JSON_FEED = "https://jsonfeed.org/version/1.1"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """What one feed is of: the page it follows (a site path: a language's home, a tag's list), its
+    title and language, and each case's HTML body (None: summaries only, as a tag's feed has)."""
+
+    page: str
+    title: str
+    language: str
+    content: Callable[[Case], str] | None = None
 
 
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
-def render_feed(
-    cases: tuple[Case, ...], settings: Settings, content: Callable[[Case], str], home: str = "", language: str = ""
-) -> bytes:
-    """Atom XML of the newest cases of one language's part of the site (`home`, "" for the site's
-    language); `content` gives a case's HTML body for its entry."""
+def _updated(cases: tuple[Case, ...]) -> dt.datetime:
+    # The newest case date, not the clock: the same cases give the same feed.
+    return _midnight(cases[0].date) if cases else _midnight(dt.date(2000, 1, 1))
+
+
+def render_feed(cases: tuple[Case, ...], settings: Settings, channel: Channel) -> bytes:
+    """Atom XML of the newest `cases` of a channel; each entry says its own language (xml:lang),
+    since a list may show a story in another language than the feed's."""
+    import lxml.etree
     from feedgen.feed import FeedGenerator  # with lxml and dateutil, 17 ms: only when the feed changed
 
-    language = language or settings.language
     links = Links(settings)
-    company = settings.company_in(language)
+    company = settings.company_in(channel.language)
     fg = FeedGenerator()
-    fg.id(links.absolute(home))
-    fg.title(settings.title_in(language))
-    fg.subtitle(settings.description_in(language))
+    fg.id(links.absolute(channel.page))
+    fg.title(channel.title)
+    fg.subtitle(settings.description_in(channel.language))
     fg.author({"name": company.name, "email": company.email or None})
-    fg.link(href=links.absolute(home), rel="alternate")
-    fg.link(href=links.absolute(f"{home}feed.xml"), rel="self")
-    fg.language(language)
-    # The newest case date, not the clock: the same cases give the same feed.
-    fg.updated(_midnight(cases[0].date) if cases else _midnight(dt.date(2000, 1, 1)))
-    for case in reversed(cases[:FEED_SIZE]):  # feedgen lists the last added first
+    fg.link(href=links.absolute(channel.page), rel="alternate")
+    fg.link(href=links.absolute(f"{channel.page}feed.xml"), rel="self")
+    fg.language(channel.language)
+    fg.updated(_updated(cases))
+    newest = cases[:FEED_SIZE]
+    for case in reversed(newest):  # feedgen lists the last added first
         entry = fg.add_entry()
         url = links.absolute(links.case(case))
         entry.id(url)
@@ -45,7 +64,44 @@ def render_feed(
         entry.published(_midnight(case.date))
         entry.updated(_midnight(case.date))
         entry.summary(case.summary)
-        entry.content(content(case), type="html")
+        if channel.content is not None:
+            entry.content(channel.content(case), type="html")
         for tag in case.tags:
             entry.category(term=tag)
-    return bytes(fg.atom_str(pretty=True))
+    root = lxml.etree.fromstring(fg.atom_str())
+    for element, case in zip(root.iterfind("{http://www.w3.org/2005/Atom}entry"), newest, strict=True):
+        element.set(_XML_LANG, case.language)
+    lxml.etree.indent(root)
+    return bytes(lxml.etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def render_json_feed(cases: tuple[Case, ...], settings: Settings, channel: Channel) -> bytes:
+    """JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/) of the newest `cases` of a channel."""
+    links = Links(settings)
+    company = settings.company_in(channel.language)
+    items = []
+    for case in cases[:FEED_SIZE]:
+        url = links.absolute(links.case(case))
+        item: dict[str, Any] = {"id": url, "url": url, "title": case.title, "summary": case.summary}
+        if channel.content is not None:
+            item["content_html"] = channel.content(case)
+        else:
+            item["content_text"] = case.summary  # an item needs a content: the summary is it
+        item["date_published"] = _midnight(case.date).isoformat()
+        item["date_modified"] = _midnight(case.date).isoformat()
+        if case.tags:
+            item["tags"] = list(case.tags)
+        item["language"] = case.language
+        items.append(item)
+    feed = {
+        "version": JSON_FEED,
+        "title": channel.title,
+        "home_page_url": links.absolute(channel.page),
+        "feed_url": links.absolute(f"{channel.page}feed.json"),
+        "description": settings.description_in(channel.language),
+        "favicon": links.absolute(icon(settings)[0]),
+        "authors": [{"name": company.name, "url": company.website or links.absolute(links.home(channel.language))}],
+        "language": channel.language,
+        "items": items,
+    }
+    return (json.dumps(feed, ensure_ascii=False, indent=1) + "\n").encode("utf-8")

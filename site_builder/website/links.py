@@ -77,3 +77,13 @@ def file_for(path: str) -> str:
 def root_for(path: str) -> str:
     """Relative prefix from a page at `path` back to the site root."""
     return "../" * path.count("/")
+
+
+def icon(settings: Settings) -> tuple[str, str]:
+    """The site's icon as a site path and its media type: the company's logo when site.toml names
+    one, else the theme's favicon."""
+    logo = settings.company.logo
+    if not logo:
+        return "static/favicon.svg", "image/svg+xml"
+    suffix = logo.rsplit(".", 1)[-1].lower()
+    return f"static/company-logo.{suffix}", "image/svg+xml" if suffix == "svg" else "image/png"

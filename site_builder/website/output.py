@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from site_builder.build.keys import key
+from site_builder.build.keys import file_key, key
 from site_builder.settings.config import Digest, Leaflet, Settings, Smtp
 
 if TYPE_CHECKING:
@@ -38,7 +38,9 @@ class Website:
         from site_builder.website.cards import drawing  # the fonts cards are drawn with are the leaflets' theme's
 
         settings = site_settings(request.settings)
-        made = (repr(settings), theme_fingerprint(settings, "site"), drawing(settings), request.wants("leaflets"))
+        # The logo is copied into the site: a new picture under the same name is a change too.
+        logo = file_key(settings.logo_path) if settings.logo_path is not None else ""
+        made = (repr(settings), theme_fingerprint(settings, "site"), logo, drawing(settings), request.wants("leaflets"))
         return key(*made, *_archive(request))
 
     def render(self, cases: tuple[Case, ...], request: BuildRequest, workers: LayoutWorkers | None) -> list[Artifact]:

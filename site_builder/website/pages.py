@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+from markupsafe import Markup
 
 from site_builder import __version__
 from site_builder.build.artifacts import Artifact
@@ -19,14 +20,16 @@ from site_builder.cases.model import Case, Section
 from site_builder.cases.names import booklet_file
 from site_builder.cases.translations import by_story, for_reader
 from site_builder.digest.period import Period
+from site_builder.settings.collation import sort_key
 from site_builder.settings.config import Settings
 from site_builder.settings.i18n import Translator, language_name, own_name, translator
 from site_builder.settings.theme import TemplateDigests, environment, static_files, theme_error, theme_fingerprint
 from site_builder.website.cards import Cards, Face
 from site_builder.website.editions import Edition, editions, homes, versions
-from site_builder.website.feed import FEED_SIZE, render_feed
-from site_builder.website.links import Links, file_for, root_for, tag_slug
+from site_builder.website.feed import FEED_SIZE, Channel, render_feed, render_json_feed
+from site_builder.website.links import Links, file_for, icon, root_for, tag_slug
 from site_builder.website.stats import compute
+from site_builder.website.structured import breadcrumbs, collection, publisher
 
 
 def ordered_sections(case: Case) -> tuple[Section, ...]:
@@ -142,6 +145,8 @@ class SiteRenderer:
         context.setdefault("switcher", ())
         context.setdefault("alternates", ())
         context.setdefault("card", None)
+        context.setdefault("json_ld", ())
+        context.setdefault("own_feed", None)
         html = self.env.get_template(template).render(
             settings=self.settings,
             links=self.links.within(language),
@@ -162,9 +167,15 @@ class SiteRenderer:
             leaflets=self.leaflets,
             archive=bool(self.digests),
             base_path=urlsplit(self.settings.base_url).path or "/",
+            titled=functools.partial(self._titled, language),
+            icon=icon(self.settings),
             **context,
         )
         return html.encode("utf-8")
+
+    def _titled(self, language: str, page: str) -> str:
+        """A page's <title> from its own name (the template's title block, already escaped once)."""
+        return self.settings.page_title(page.unescape() if isinstance(page, Markup) else page, language)
 
     def _shown_name(self, language: str, kind: str, name: str) -> str:
         """An industry's or tag's name as a reader of `language` sees it."""
@@ -221,16 +232,21 @@ class SiteRenderer:
     def _case_context(self, case: Case, versions: tuple[tuple[str, str], ...]) -> dict[str, Any]:
         """What only rendering a case page needs (skipped for a page kept from the last build)."""
         t = self.tr(case.language)
+        url = self.links.absolute(self.links.case(case))
+        company = publisher(self.settings, case.language)
         json_ld = {
             "@context": "https://schema.org",
             "@type": "Article",
             "headline": case.title,
             "description": case.summary,
             "datePublished": case.date.isoformat(),
+            "dateModified": case.date.isoformat(),  # a case is published once it is fixed, and not revised
             "inLanguage": case.language,
-            "url": self.links.absolute(self.links.case(case)),
+            "url": url,
+            "mainEntityOfPage": {"@type": "WebPage", "@id": url},
             "keywords": list(case.tags),
-            "publisher": {"@type": "Organization", "name": self.settings.company.name},
+            "author": company,
+            "publisher": company,
             "about": case.industry or t("a_customer"),
         }
         others = [
@@ -243,23 +259,37 @@ class SiteRenderer:
             key = "translationOfWork" if case.language != self.settings.language else "workTranslation"
             json_ld[key] = others[0] if key == "translationOfWork" and len(others) == 1 else others  # type: ignore[assignment]
         name = own_name(case.language)
-        return {"ordered_sections": ordered_sections(case), "json_ld": json_ld, "language_name": name}
+        links = self.links.within(case.language)
+        trail = [(self.settings.title_in(case.language), links.home())]
+        if case.industry:
+            trail.append(
+                (self.settings.shown("industries", case.industry, case.language), links.industry(case.industry))
+            )
+        trail.append((case.title, links.case(case)))
+        crumbs = breadcrumbs([(name_, self.links.absolute(path)) for name_, path in trail])
+        return {"ordered_sections": ordered_sections(case), "json_ld": (json_ld, crumbs), "language_name": name}
 
-    def _lists(self, edition: Edition) -> list[_Page]:
-        """Every list page of one language's part of the site (paths within it, from its home)."""
+    def _lists(self, edition: Edition) -> tuple[list[_Page], list[Artifact]]:
+        """Every list page of one language's part of the site (paths within it, from its home), and
+        the feed of each tag's and industry's list."""
         language, cases = edition.language, edition.listed
         t = self.tr(language)
         links = self.links.within(language)
         home = links.home()
+        site_title, absolute = self.settings.title_in(language), self.links.absolute
         made: list[_Page] = []
-        front = self.face(language, self.settings.title_in(language), "", lead=self.settings.description_in(language))
+        feeds: list[Artifact] = []
+        home_card = self.face(language, site_title, "", lead=self.settings.description_in(language))
         for number, pages, chunk in _paged(cases, self.settings.per_page):
+            front = collection(
+                site_title, self.settings.description_in(language), absolute(home), language, self.settings
+            )
             made.append(
                 _Page(
                     "index.html",
                     links.index(number).removeprefix(home),
                     language,
-                    front,
+                    home_card,
                     links.index(1).removeprefix(home),
                     {
                         "cases": tuple(CaseCard(case) for case in chunk),
@@ -268,6 +298,7 @@ class SiteRenderer:
                         "previous_page": links.index(number - 1) if number > 1 else None,
                         "next_page": links.index(number + 1) if number < pages else None,
                         "booklet": booklet_file(language, self.settings.language),
+                        "json_ld": (front,),
                     },
                 )
             )
@@ -275,6 +306,7 @@ class SiteRenderer:
             ("tags", lambda c: c.tags, links.tag, "tagged", "tags", "tags"),
             ("industries", _industry, links.industry, "in_industry", "industries", "industries"),
         )
+        collate = sort_key(language)
         for kind, keys, path, heading, all_heading, folder in kinds:
             groups: dict[str, list[Case]] = defaultdict(list)
             names: dict[str, str] = {}
@@ -283,9 +315,16 @@ class SiteRenderer:
                     url = tag_slug(self.settings.canonical(kind, term))
                     names.setdefault(url, self.settings.shown(kind, term, language))
                     groups[url].append(case)
-            for url, members in sorted(groups.items()):
-                name = names[url]
-                face = self.face(language, t(heading, name=name))
+            # In the reader's alphabet: доставка after delivery and follow-up on a Russian page.
+            ordered = sorted(groups, key=lambda url: (collate(names[url]), url))
+            top = (site_title, absolute(home)), (t(all_heading), absolute(f"{home}{folder}/"))
+            for url in ordered:
+                name, members = names[url], groups[url]
+                title, first = t(heading, name=name), path(name, 1)
+                description = t(f"{heading}_description", name=name)
+                trail = breadcrumbs([*top, (title, absolute(first))])
+                about = collection(title, description, absolute(first), language, self.settings)
+                face = self.face(language, title)
                 for number, pages, chunk in _paged(tuple(members), self.settings.per_page):
                     made.append(
                         _Page(
@@ -295,26 +334,23 @@ class SiteRenderer:
                             face,
                             path(name, 1).removeprefix(home),
                             {
-                                "heading": t(heading, name=name),
+                                "heading": title,
+                                "description": description,
+                                "own_feed": first + "feed.xml",
                                 "cases": tuple(CaseCard(case) for case in chunk),
                                 "page": number,
                                 "pages": pages,
                                 "previous_page": path(name, number - 1) if number > 1 else None,
                                 "next_page": path(name, number + 1) if number < pages else None,
+                                "json_ld": (about, trail),
                             },
                         )
                     )
-            terms = [(names[u], path(names[u], 1), len(m)) for u, m in sorted(groups.items())]
-            face = self.face(language, t(all_heading))
+                feeds.append(self._term_feed(tuple(members), Channel(first, title, language)))
+            terms = [(names[u], path(names[u], 1), len(groups[u])) for u in ordered]
+            context = {"heading": t(all_heading), "description": t(f"{folder}_description"), "terms": terms}
             made.append(
-                _Page(
-                    "terms.html",
-                    f"{folder}/",
-                    language,
-                    face,
-                    f"{folder}/",
-                    {"heading": t(all_heading), "terms": terms},
-                )
+                _Page("terms.html", f"{folder}/", language, self.face(language, t(all_heading)), f"{folder}/", context)
             )
         figures = compute(cases, lambda name: self.settings.shown("industries", name, language))
         stats = {
@@ -324,7 +360,15 @@ class SiteRenderer:
             "costs": [(t(f"cost_{cost}"), count) for cost, count in figures.costs],
         }
         made.append(_Page("stats.html", "stats/", language, self.face(language, t("stats_title")), "stats/", stats))
-        return made
+        return made, feeds
+
+    def _term_feed(self, cases: tuple[Case, ...], channel: Channel) -> Artifact:
+        """<tag's list>feed.xml: the newest of a tag's or industry's cases, as summaries. Made of
+        what their cards show, as the list is: an edit of a case's text leaves it alone."""
+        newest = cases[:FEED_SIZE]
+        made_of = key(self.fingerprint, "feed", channel.page, channel.title, *(c.face for c in newest))
+        render = functools.partial(render_feed, newest, self.settings, channel)
+        return Artifact(f"{channel.page}feed.xml", render, made_of)
 
     def render(self, cases: tuple[Case, ...]) -> list[Artifact]:
         """Every file of the site for `cases` (newest first)."""
@@ -346,7 +390,9 @@ class SiteRenderer:
                     Artifact(f"{self.links.case(case)}{name}", source, key(case.digest, name, file_key(source)))
                     for name, source in case.assets
                 )
-        lists = {e.language: self._lists(e) for e in parts}
+        made = {e.language: self._lists(e) for e in parts}
+        lists = {language: pages for language, (pages, _) in made.items()}
+        out.extend(feed for _, feeds in made.values() for feed in feeds)
         where = {(language, page.path) for language, pages in lists.items() for page in pages}
         for language, pages in lists.items():
             for page in pages:
@@ -383,6 +429,9 @@ class SiteRenderer:
             Artifact(f"static/{name}", path, key(self.fingerprint, "static", name, file_key(path)))
             for name, path in static_files(self.settings, "site").items()
         )
+        if self.settings.logo_path is not None:
+            logo = self.settings.logo_path
+            out.append(Artifact(icon(self.settings)[0], logo, key(self.fingerprint, "logo", file_key(logo))))
         return out
 
     def archive(
@@ -446,19 +495,28 @@ class SiteRenderer:
         return for_reader(cases, language, self.settings.fallbacks, self.untranslated)
 
     def feeds(self, cases: tuple[Case, ...], parts: tuple[Edition, ...] | None = None) -> list[Artifact]:
-        """feed.xml of each language's part of the site (`parts`, when the caller has them): the
-        newest cases its lists show, whole."""
+        """feed.xml and feed.json of each language's part of the site (`parts`, when the caller has
+        them): the newest cases its lists show, whole."""
         return [
-            self.feed(edition.listed, self.links.home(edition.language), edition.language)
+            feed
             for edition in parts or editions(cases, self.settings)
+            for feed in self.feed(edition.listed, self.links.home(edition.language), edition.language)
         ]
 
-    def feed(self, cases: tuple[Case, ...], home: str = "", language: str = "") -> Artifact:
-        """<home>feed.xml: the newest of `cases` (newest first), whole."""
+    def feed(self, cases: tuple[Case, ...], home: str = "", language: str = "") -> tuple[Artifact, Artifact]:
+        """<home>feed.xml (Atom) and <home>feed.json (JSON Feed): the newest of `cases` (newest first), whole."""
         newest = cases[:FEED_SIZE]
+        language = language or self.settings.language
+        channel = Channel(home, self.settings.title_in(language), language, _body)
         made_of = key(self.fingerprint, "feed", home, *(c.digest for c in newest))
-        render = functools.partial(render_feed, newest, self.settings, _body, home, language or self.settings.language)
-        return Artifact(f"{home}feed.xml", render, made_of)
+        return (
+            Artifact(f"{home}feed.xml", functools.partial(render_feed, newest, self.settings, channel), made_of),
+            Artifact(
+                f"{home}feed.json",
+                functools.partial(render_json_feed, newest, self.settings, channel),
+                key(made_of, "json"),
+            ),
+        )
 
     def sitemap(self, made: list[Artifact]) -> Artifact:
         """sitemap.xml of every HTML page but the 404 pages, with each page's language alternates."""
