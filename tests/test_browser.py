@@ -126,6 +126,14 @@ def test_search_finds_the_right_case(page: Page, search_url: str) -> None:
     expect(page.locator("h1")).to_contain_text("Broken teapots")
 
 
+def test_search_finds_the_page_of_changes_by_its_title_only(page: Page, base_url: str) -> None:
+    page.goto(base_url)
+    search(page, "because you told us")
+    expect(page.locator(".pagefind-ui__result-link").first).to_have_attribute("href", "/changes/")
+    search(page, "teapot")  # its changes are found on their cases' pages, once
+    expect(page.locator(".pagefind-ui__result-link")).to_have_attribute("href", "/cases/online-retail-damaged-parcels/")
+
+
 def open_filter(page: Page, name: str) -> None:
     """Open a filter's group in the search box's panel. Set, not clicked: Pagefind opens a group by
     itself at times (once one of its values is ticked), and a click would then close it."""
@@ -213,6 +221,31 @@ def test_trust_page_charts_show_without_javascript(browser: Browser, base_url: s
     context.close()
 
 
+def test_the_page_of_changes_is_one_click_away_and_in_one_language(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}ru/cases/taksi-otchet-posle-nizkoy-otsenki/")
+    page.get_by_role("navigation", name="Вы здесь").get_by_role("link", name="Что мы изменили").click()
+    expect(page).to_have_url(f"{base_url}ru/changes/")
+    expect(page.locator("h1")).to_have_text("Что изменилось благодаря вам")
+    assert page.locator("html").get_attribute("lang") == "ru"
+    entries = page.locator("article.change")
+    expect(entries).to_have_count(9)
+    # The page's own words are Russian; a story told in another language says so and is marked.
+    for i in range(entries.count()):
+        entry = entries.nth(i)
+        language = entry.get_attribute("lang")
+        label = entry.locator(".meta .language")
+        if language == "ru":
+            expect(label).to_have_count(0)
+        else:
+            expect(label).to_have_attribute("lang", "ru")
+            assert label.inner_text() in ("английский", "датский")
+    first = entries.first.locator("h2 a")
+    title = first.inner_text()
+    first.click()
+    expect(page.locator("h1")).to_have_text(title)
+    expect(page.locator("section.section-changed")).to_have_count(1)
+
+
 PAGES = [
     "",
     "cases/cleaning-missed-office/",
@@ -223,6 +256,8 @@ PAGES = [
     "tags/guarantee/",
     "industries/hotels/",
     "stats/",
+    "changes/",
+    "ru/changes/",
     "404.html",
     "digests/",
     "ru/digests/2026-11-05/",

@@ -534,8 +534,8 @@ def _without_index(folder: Path) -> dict[str, bytes]:
     [
         ("_charts.html", {"stats.html"}),
         ("404.html", {"404.html"}),
-        ("_macros.html", {"case.html", "index.html", "list.html"}),
-        ("base.html", {"404.html", "case.html", "index.html", "list.html", "stats.html", "terms.html"}),
+        ("_macros.html", {"case.html", "changes.html", "index.html", "list.html"}),
+        ("base.html", {"404.html", "case.html", "changes.html", "index.html", "list.html", "stats.html", "terms.html"}),
     ],
 )
 def test_a_template_change_makes_again_only_the_pages_made_from_it(

@@ -60,7 +60,7 @@ def test_each_language_has_its_part_of_the_site(site: Path) -> None:
 def test_a_page_never_mixes_two_interface_languages(site: Path) -> None:
     home = page(site, "ru/")
     nav = [a.text_content() for a in home.xpath("//header//nav[not(@class='languages')]//a")]
-    assert nav == ["Все случаи", "Метки", "Отрасли", "Статистика", "Лента Atom"]
+    assert nav == ["Все случаи", "Метки", "Отрасли", "Что мы изменили", "Статистика", "Лента Atom"]
     assert home.xpath("//a[@class='brand']")[0].text_content() == "Жалобы, которые мы исправили"
     assert home.xpath("//footer")[0].text_content().strip().startswith("Публикует Northwind Services")
     case = page(site, "da/cases/taxi-lufthavn-forsinket/")

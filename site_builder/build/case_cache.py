@@ -31,7 +31,7 @@ from site_builder.settings.config import Settings
 # warned; 10: Python-Markdown; 9: consent in
 # fields, names, nesting; 8: linked files and pictures from other sites checked; 7: authoring hints,
 # TOML; 6: hostile front matter refused; 5: one key function; 4: sealed
-_MAGIC = b"site-builder case cache 13\n"
+_MAGIC = b"site-builder case cache 14\n"  # 14: responded, What we changed
 _RACY_SECONDS = 2
 _SIZE = 8  # bytes of a journal record's length
 

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from site_builder.build.outputs import Output
     from site_builder.build.request import BuildRequest
 
-_MAGIC = b"site-builder shortcut 9\n"  # 9: languages, for neighbours (8: pictures from other sites, 7: context)
+# 10: responded; 9: languages, for neighbours (8: pictures from other sites, 7: context)
+_MAGIC = b"site-builder shortcut 10\n"
 MOST = 50  # more changed files than this: a full build is as quick and simpler
 KEEP_WHOLE = 2000  # more cases shown whole (a digest of years): the note does not keep them, a full build is as quick
 

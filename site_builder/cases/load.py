@@ -41,6 +41,7 @@ FIELDS = (
     "date",
     "received",
     "resolved",
+    "responded",
     "customer",
     "consent",
     "slug",
@@ -290,12 +291,25 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
     moment = "a date YYYY-MM-DD, or a date and time like 2026-03-14 09:30 or 2026-03-14T09:30:00+01:00"
     received = f.get("received", _moment, moment)
     resolved = f.get("resolved", _moment, moment)
-    received, resolved = _zoned([received, resolved], settings.zone, settings.timezone == "UTC")
+    responded = f.get("responded", _moment, moment)
+    received, resolved, responded = _zoned([received, resolved, responded], settings.zone, settings.timezone == "UTC")
     if received is not None and resolved is not None and _earlier(resolved, received):
         f.fail(
             "resolved",
             f"{resolved} is before received {received}",
             "the day the complaint was fixed, on or after received",
+        )
+    if responded is not None and received is not None and _earlier(responded, received):
+        f.fail(
+            "responded",
+            f"{responded} is before received {received}",
+            "when we first replied to the customer, on or after received",
+        )
+    elif responded is not None and resolved is not None and _earlier(resolved, responded):
+        f.fail(
+            "responded",
+            f"{responded} is after resolved {resolved}",
+            "when we first replied to the customer, on or before resolved",
         )
     consent = f.get("consent", _bool, "true or false", default=False)
     customer = f.get("customer", _text, "the customer's name in quotes")
@@ -402,6 +416,7 @@ def load_case(path: Path, settings: Settings, problems: list[Problem]) -> Case |
         date=date,
         received=received,
         resolved=resolved,
+        responded=responded,
         customer=customer if consent else None,
         industry=industry,
         tags=tags,

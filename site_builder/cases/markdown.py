@@ -100,6 +100,36 @@ _CLEANER = nh3.Cleaner(
     link_rel="noopener noreferrer nofollow",
     strip_comments=True,
 )
+
+
+def elsewhere(safe_html: str, base: str) -> str:
+    """A section's safe HTML shown on another page: its relative links and pictures lead where they
+    lead from the case's page (`base`, that page's path from the other page, ending in /), and it
+    has no ids (two cases' footnotes would share them; its footnote marks lead to the case's page)."""
+
+    def rebase(tag: str, attribute: str, value: str) -> str | None:
+        if attribute == "id":
+            return None
+        if attribute in ("href", "src") and not _LEADS_OUT.match(value):
+            return base + value
+        return value
+
+    return str(
+        nh3.clean(
+            safe_html,
+            tags=_TAGS,
+            attributes=_ATTRIBUTES,
+            attribute_filter=rebase,
+            allowed_classes=_CLASSES,
+            url_schemes=_SCHEMES,
+            link_rel="noopener noreferrer nofollow",
+            strip_comments=True,
+        )
+    )
+
+
+# A link that leads the same way from any page: to another site, or from the site's root.
+_LEADS_OUT = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|/)")
 _TAG = re.compile(r"<[^>]+>")
 # A sentence ends at . ! ? or … followed by a capital, so "kl. 7" or "e.g. this" stay whole.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'«“„(]?[A-ZÀ-ÖØ-ÞА-ЯЁ])")

@@ -90,13 +90,21 @@ class Case:
     assets: tuple[tuple[str, Path], ...] = ()  # files the body links to: (path beside the page, source)
     local_links: tuple[str, ...] = ()  # every relative link target in the body, existing or not
     digest: str = ""  # of the file's path and text: pages that show this case depend on it
+    responded: Moment | None = None  # the first reply to the customer, between received and resolved
+    # Whether the body has What we changed: set below, so that the page of changes can pick its cases
+    # without reading every case's sections.
+    has_change: bool = field(default=False, compare=False)
     face: str = field(default="", compare=False)  # of everything but its text: set below
 
     def __post_init__(self) -> None:
         # What lists and neighbours' links may show of a case (a theme can show any field), digested
         # once when parsed: the case cache keeps it, and 10,000 of them take 0.15 s.
+        change = self.change
+        object.__setattr__(self, "has_change", change is not None)
         shown = tuple(getattr(self, f.name) for f in fields(self) if f.name not in _NOT_FACE)
-        object.__setattr__(self, "face", key(shown))
+        # What we changed is text, but the page of changes shows it: an edit of it re-renders that page
+        # (and the lists, as a change of any field does; rare enough not to key them apart).
+        object.__setattr__(self, "face", key(shown, change.html if change else None))
 
     @property
     def sections(self) -> tuple[Section, ...]:
@@ -113,19 +121,34 @@ class Case:
         return tuple(s for s in self.sections if s.key == "extra")
 
     @property
+    def change(self) -> Section | None:
+        """The optional "What we changed" section, or None."""
+        return next((s for s in self.sections if s.key == "changed"), None)
+
+    @property
     def response_time(self) -> dt.timedelta | None:
         """Time from complaint to fix; whole days unless both moments have a time of day."""
-        if self.received is None or self.resolved is None:
-            return None
-        if isinstance(self.received, dt.datetime) and isinstance(self.resolved, dt.datetime):
-            return instant(self.resolved) - instant(self.received)
-        return _day(self.resolved) - _day(self.received)
+        return _between(self.received, self.resolved)
+
+    @property
+    def reply_time(self) -> dt.timedelta | None:
+        """Time from complaint to first reply, measured as `response_time` is."""
+        return _between(self.received, self.responded)
 
 
 def instant(moment: dt.datetime) -> dt.datetime:
     """A time as an instant: in UTC when it has a zone (two times in one zone subtract as written,
     ignoring a change of daylight saving between them), as it is when it has none."""
     return moment.astimezone(dt.UTC) if moment.tzinfo is not None else moment
+
+
+def _between(start: Moment | None, end: Moment | None) -> dt.timedelta | None:
+    """Time from `start` to `end`; whole days unless both have a time of day."""
+    if start is None or end is None:
+        return None
+    if isinstance(start, dt.datetime) and isinstance(end, dt.datetime):
+        return instant(end) - instant(start)
+    return _day(end) - _day(start)
 
 
 def _day(value: Moment) -> dt.date:

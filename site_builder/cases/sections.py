@@ -1,4 +1,4 @@
-"""Split a case body into its level-2 sections and check the four required ones."""
+"""Split a case body into its level-2 sections and check the four required ones and the optional ones."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder.problems import Problem
-from site_builder.settings.config import SECTION_KEYS
+from site_builder.settings.config import OPTIONAL_SECTION_KEYS, SECTION_KEYS
 
 _HEADING = re.compile(r"^ {0,3}##[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
@@ -148,7 +148,8 @@ def classify(
             )
         )
     sections = [RawSection(by_name.get(s.heading.casefold(), "extra"), s.heading, s.text, s.line) for s in raw]
-    almost = _almost(body, first_line, by_name) if len({s.key for s in sections} - {"extra"}) < 4 else {}
+    required = {s.key for s in sections}.intersection(SECTION_KEYS)
+    almost = _almost(body, first_line, by_name) if len(required) < len(SECTION_KEYS) else {}
     seen: dict[str, RawSection] = {}
     for section in sections:
         if section.key == "extra":
@@ -160,7 +161,7 @@ def classify(
                     section.line,
                     "body",
                     f"section '{section.heading}' appears twice (first on line {seen[section.key].line})",
-                    "each of the four sections once",
+                    "each section once" if section.key in OPTIONAL_SECTION_KEYS else "each of the four sections once",
                 )
             )
             continue
@@ -192,7 +193,8 @@ def classify(
             )
             continue
         problems.append(Problem(path, first_line, "body", f"section '{name}' is missing", expected + " in that order"))
-    order = [s for s in sections if s.key != "extra" and seen.get(s.key) is s]
+    problems.extend(_misplaced(path, seen, aliases))
+    order = [s for s in sections if s.key in SECTION_KEYS and seen.get(s.key) is s]
     for before, after in itertools.pairwise(order):
         if SECTION_KEYS.index(before.key) > SECTION_KEYS.index(after.key):
             problems.append(
@@ -205,3 +207,25 @@ def classify(
                 )
             )
     return sections, problems
+
+
+def _misplaced(path: Path, seen: Mapping[str, RawSection], aliases: Mapping[str, tuple[str, ...]]) -> list[Problem]:
+    """A problem for an optional section written before Fix: it tells what came of the fix, and every
+    output shows it after Fix (before or after Thanks, as written, it is shown before Thanks)."""
+    fix = seen.get("fix")
+    if fix is None:
+        return []
+    problems = []
+    for key in OPTIONAL_SECTION_KEYS:
+        section = seen.get(key)
+        if section is not None and section.line < fix.line:
+            problems.append(
+                Problem(
+                    path,
+                    section.line,
+                    "body",
+                    f"section '{section.heading}' comes before '{fix.heading}'",
+                    f"move '## {aliases[key][0].capitalize()}' after '## {aliases['fix'][0].title()}'",
+                )
+            )
+    return problems

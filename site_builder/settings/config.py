@@ -18,6 +18,8 @@ from babel import Locale, UnknownLocaleError
 from site_builder.problems import ConfigError
 
 SECTION_KEYS = ("problem", "cause", "fix", "thanks")
+# Sections a case may have besides the four: "What we changed", after Fix, gathered on one page.
+OPTIONAL_SECTION_KEYS = ("changed",)
 
 
 def _doc(text: str, default: Any = MISSING, factory: Any = MISSING) -> Any:
@@ -490,8 +492,9 @@ def _check_sections(raw: dict[str, Any], problems: list[str]) -> dict[str, dict[
             continue
         result[lang] = {}
         for key, names in table.items():
-            if key not in SECTION_KEYS:
-                problems.append(f"sections.{lang}.{key}: unknown section ({_hint(key, list(SECTION_KEYS))})")
+            if key not in SECTION_KEYS + OPTIONAL_SECTION_KEYS:
+                known = list(SECTION_KEYS + OPTIONAL_SECTION_KEYS)
+                problems.append(f"sections.{lang}.{key}: unknown section ({_hint(key, known)})")
             elif not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
                 problems.append(f"sections.{lang}.{key}: expected a list of headings")
             else:

@@ -13,7 +13,7 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from babel.units import format_unit
 
-from site_builder.settings.config import SECTION_KEYS, Settings
+from site_builder.settings.config import OPTIONAL_SECTION_KEYS, SECTION_KEYS, Settings
 from site_builder.words import plural_category
 
 # English is complete; other languages fall back to it key by key.
@@ -117,6 +117,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "invite_text": "We answer every complaint, put things right, and change what caused it.",
         "invite_form": "Tell us what happened",
         "invite_reply": "Reply to this email, or:",
+        "changed": "What we changed",
+        "changes": "What we changed",
+        "changes_title": "What changed because you told us",
+        "changes_intro": "Every change below began with a customer's complaint. "
+        "Newest first, each with the case it came from.",
+        "changes_none": "No case says yet what we changed.",
+        "responded": "First reply",
+        "stats_first_reply": "median time to first reply",
+        "stats_first_reply_p90": "9 in 10 got a first reply within",
+        "badge": "{fixed} · median {median}",
         "card_alt": "Card reading “{title}”, from {company}",
     },
     "ru": {
@@ -218,6 +228,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "invite_text": "Мы отвечаем на каждую жалобу, исправляем ошибку и меняем то, что к ней привело.",
         "invite_form": "Рассказать, что случилось",
         "invite_reply": "Ответьте на это письмо или:",
+        "changed": "Что мы изменили",
+        "changes": "Что мы изменили",
+        "changes_title": "Что изменилось благодаря вам",
+        "changes_intro": "Каждое изменение ниже началось с жалобы клиента. "
+        "Сначала новые, у каждого — случай, из которого оно выросло.",
+        "changes_none": "Пока ни в одном случае не написано, что мы изменили.",
+        "responded": "Первый ответ",
+        "stats_first_reply": "медианное время до первого ответа",
+        "stats_first_reply_p90": "9 из 10 получили первый ответ за",
+        "badge": "{fixed} · медиана {median}",
         "card_alt": "Карточка с надписью «{title}» от компании {company}",
     },
     "da": {
@@ -320,6 +340,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "invite_text": "Vi svarer på hver klage, retter fejlen og ændrer det, der forårsagede den.",
         "invite_form": "Fortæl, hvad der skete",
         "invite_reply": "Svar på denne e-mail, eller:",
+        "changed": "Hvad vi ændrede",
+        "changes": "Hvad vi ændrede",
+        "changes_title": "Hvad der ændrede sig, fordi du sagde det",
+        "changes_intro": "Hver ændring herunder begyndte med en kundes klage. "
+        "Nyeste først, hver med den sag, den kom fra.",
+        "changes_none": "Ingen sag fortæller endnu, hvad vi ændrede.",
+        "responded": "Første svar",
+        "stats_first_reply": "mediantid til første svar",
+        "stats_first_reply_p90": "9 ud af 10 fik første svar inden for",
+        "badge": "{fixed} · median {median}",
         "card_alt": "Kort med teksten »{title}« fra {company}",
     },
 }
@@ -327,25 +357,52 @@ STRINGS: dict[str, dict[str, str]] = {
 # Counted words, one text per CLDR plural category a language has (`key_one`, `key_few`,
 # `key_many`, `key_other`); `Translator.count` picks by Babel's rules, `_other` when one is missing.
 COUNTS: dict[str, dict[str, str]] = {
-    "en": {"cases_one": "{count} case", "cases_other": "{count} cases"},
+    "en": {
+        "cases_one": "{count} case",
+        "cases_other": "{count} cases",
+        "badge_fixed_one": "{count} complaint fixed",
+        "badge_fixed_other": "{count} complaints fixed",
+    },
     "ru": {
         "cases_one": "{count} случай",
         "cases_few": "{count} случая",
         "cases_many": "{count} случаев",
         "cases_other": "{count} случая",
+        "badge_fixed_one": "{count} жалоба решена",
+        "badge_fixed_few": "{count} жалобы решены",
+        "badge_fixed_many": "{count} жалоб решено",
+        "badge_fixed_other": "{count} жалобы решено",
     },
-    "da": {"cases_one": "{count} sag", "cases_other": "{count} sager"},
+    "da": {
+        "cases_one": "{count} sag",
+        "cases_other": "{count} sager",
+        "badge_fixed_one": "{count} klage løst",
+        "badge_fixed_other": "{count} klager løst",
+    },
 }
 
 HEADINGS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {"problem": ("Problem",), "cause": ("Cause",), "fix": ("Fix",), "thanks": ("Thanks",)},
+    "en": {
+        "problem": ("Problem",),
+        "cause": ("Cause",),
+        "fix": ("Fix",),
+        "thanks": ("Thanks",),
+        "changed": ("What we changed",),
+    },
     "ru": {
         "problem": ("Проблема",),
         "cause": ("Причина",),
         "fix": ("Решение",),
         "thanks": ("Спасибо", "Благодарность"),
+        "changed": ("Что мы изменили",),
     },
-    "da": {"problem": ("Problem",), "cause": ("Årsag",), "fix": ("Løsning",), "thanks": ("Tak",)},
+    "da": {
+        "problem": ("Problem",),
+        "cause": ("Årsag",),
+        "fix": ("Løsning",),
+        "thanks": ("Tak",),
+        "changed": ("Hvad vi ændrede", "Hvad vi har ændret"),
+    },
 }
 
 
@@ -500,9 +557,10 @@ def translator(language: str, settings: Settings) -> Translator:
 
 
 def heading_aliases(language: str, settings: Settings) -> dict[str, tuple[str, ...]]:
-    """Headings accepted for each section: the case's language first, English always works."""
+    """Headings accepted for each section (the four and the optional ones): the case's language first,
+    English always works."""
     result: dict[str, tuple[str, ...]] = {}
-    for key in SECTION_KEYS:
+    for key in SECTION_KEYS + OPTIONAL_SECTION_KEYS:
         names = [
             *HEADINGS.get(language, {}).get(key, ()),
             *settings.sections.get(language, {}).get(key, ()),

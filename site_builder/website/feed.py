@@ -20,12 +20,15 @@ _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 @dataclass(frozen=True, slots=True)
 class Channel:
     """What one feed is of: the page it follows (a site path: a language's home, a tag's list), its
-    title and language, and each case's HTML body (None: summaries only, as a tag's feed has)."""
+    title and language, and each case's HTML body (None: summaries only, as a tag's feed has).
+    `changes`: the title and description of the language's page of changes, for an entry of its own
+    (a language's feed has one; a tag's does not)."""
 
     page: str
     title: str
     language: str
     content: Callable[[Case], str] | None = None
+    changes: tuple[str, str] | None = None
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -35,6 +38,15 @@ def _midnight(day: dt.date) -> dt.datetime:
 def _updated(cases: tuple[Case, ...]) -> dt.datetime:
     # The newest case date, not the clock: the same cases give the same feed.
     return _midnight(cases[0].date) if cases else _midnight(dt.date(2000, 1, 1))
+
+
+def _newest_change(cases: tuple[Case, ...], channel: Channel) -> Case | None:
+    """The case whose change dates the changes page's entry, if the channel has one. The feed's own
+    cases date it: a build that makes the feed again from them alone (an edit of one) gives the same
+    entry, and the page's newest change is among them whenever it is news."""
+    if channel.changes is None:
+        return None
+    return next((case for case in cases[:FEED_SIZE] if case.has_change), None)
 
 
 def render_feed(cases: tuple[Case, ...], settings: Settings, channel: Channel) -> bytes:
@@ -55,9 +67,22 @@ def render_feed(cases: tuple[Case, ...], settings: Settings, channel: Channel) -
     fg.language(channel.language)
     fg.updated(_updated(cases))
     newest = cases[:FEED_SIZE]
+    languages: dict[str, str] = {}
+    changed = _newest_change(cases, channel)
+    if changed is not None and channel.changes is not None:
+        entry = fg.add_entry()
+        url = links.absolute(f"{channel.page}changes/")
+        entry.id(url)
+        entry.title(channel.changes[0])
+        entry.link(href=url, rel="alternate")
+        entry.published(_midnight(changed.date))
+        entry.updated(_midnight(changed.date))
+        entry.summary(channel.changes[1])
+        languages[url] = channel.language
     for case in reversed(newest):  # feedgen lists the last added first
         entry = fg.add_entry()
         url = links.absolute(links.case(case))
+        languages[url] = case.language
         entry.id(url)
         entry.title(case.title)
         entry.link(href=url, rel="alternate")
@@ -69,8 +94,8 @@ def render_feed(cases: tuple[Case, ...], settings: Settings, channel: Channel) -
         for tag in case.tags:
             entry.category(term=tag)
     root = lxml.etree.fromstring(fg.atom_str())
-    for element, case in zip(root.iterfind("{http://www.w3.org/2005/Atom}entry"), newest, strict=True):
-        element.set(_XML_LANG, case.language)
+    for element in root.iterfind("{http://www.w3.org/2005/Atom}entry"):
+        element.set(_XML_LANG, languages[element.findtext("{http://www.w3.org/2005/Atom}id") or ""])
     lxml.etree.indent(root)
     return bytes(lxml.etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
@@ -93,6 +118,21 @@ def render_json_feed(cases: tuple[Case, ...], settings: Settings, channel: Chann
             item["tags"] = list(case.tags)
         item["language"] = case.language
         items.append(item)
+    changed = _newest_change(cases, channel)
+    if changed is not None and channel.changes is not None:
+        url = links.absolute(f"{channel.page}changes/")
+        when = _midnight(changed.date).isoformat()
+        items.append(
+            {
+                "id": url,
+                "url": url,
+                "title": channel.changes[0],
+                "content_text": channel.changes[1],
+                "date_published": when,
+                "date_modified": when,
+                "language": channel.language,
+            }
+        )
     feed = {
         "version": JSON_FEED,
         "title": channel.title,

@@ -58,6 +58,10 @@ class Links:
         """Path of the page listing the digests sent, in a language's part of the site."""
         return f"{self.home(language)}digests/"
 
+    def changes(self, page: int = 1) -> str:
+        """Path of page `page` of What changed because you told us."""
+        return f"{self.home()}changes/" + (f"page/{page}/" if page > 1 else "")
+
     def index(self, page: int) -> str:
         """Path of page `page` (1-based) of the case index."""
         return self.home() + ("" if page == 1 else f"page/{page}/")

@@ -28,20 +28,23 @@ from site_builder.website.cards import Cards, Face
 from site_builder.website.editions import Edition, editions, homes, versions
 from site_builder.website.feed import FEED_SIZE, Channel, render_feed, render_json_feed
 from site_builder.website.links import Links, file_for, icon, root_for, tag_slug
-from site_builder.website.stats import compute
+from site_builder.website.stats import Stats, compute
 from site_builder.website.structured import breadcrumbs, collection, publisher
+from site_builder.website.trust import badge_svg, stats_json
 
 
 def ordered_sections(case: Case) -> tuple[Section, ...]:
-    """Problem, Cause, Fix, the extra sections, then Thanks."""
+    """Problem, Cause, Fix, What we changed and the extra sections as written, then Thanks."""
     main = tuple(case.section(k) for k in ("problem", "cause", "fix"))
-    return (*main, *case.extra_sections, case.section("thanks"))
+    after = tuple(s for s in case.sections if s.key in ("extra", "changed"))
+    return (*main, *after, case.section("thanks"))
 
 
 class CaseCard:
     """A case as a list's card or a neighbour's link shows it: any field, but not its text. A page
     keyed by its cards is made again when a field of one changes, not when its text does; a theme
-    that reaches for a card's text gets a clear error instead of a page that goes stale."""
+    that reaches for a card's text gets a clear error instead of a page that goes stale. Its What we
+    changed (`change`) is the one piece of text a card shows: the face holds it."""
 
     __slots__ = ("_case",)
 
@@ -101,6 +104,7 @@ class SiteRenderer:
         self._translators: dict[str, Translator] = {}
         self._alternates: dict[str, tuple[tuple[str, str], ...]] = {}  # of each page, for the sitemap
         self._lastmod: dict[str, dt.date] = {}  # of each case page, for the sitemap
+        self._figures: dict[str, Stats] = {}  # of each language's part, for stats.json and the badge
 
     def tr(self, language: str) -> Translator:
         """A cached translator for `language`."""
@@ -155,6 +159,7 @@ class SiteRenderer:
             site_description=self.settings.description_in(language),
             company=self.settings.company_in(language),
             shown=functools.partial(self._shown_name, language),
+            elsewhere=_elsewhere,
             language_label=lambda other: language_name(other, language),
             page_language_name=own_name(language),
             tr=self.tr,
@@ -359,7 +364,29 @@ class SiteRenderer:
             "buckets": [(t(key), count) for key, count in figures.buckets],
             "costs": [(t(f"cost_{cost}"), count) for cost, count in figures.costs],
         }
+        self._figures[language] = figures
         made.append(_Page("stats.html", "stats/", language, self.face(language, t("stats_title")), "stats/", stats))
+        changed = tuple(case for case in cases if case.has_change)
+        changes_card = self.face(language, t("changes_title"))
+        for number, pages, chunk in _paged(changed, self.settings.per_page):
+            made.append(
+                _Page(
+                    "changes.html",
+                    links.changes(number).removeprefix(home),
+                    language,
+                    changes_card,
+                    links.changes().removeprefix(home),
+                    {
+                        "cases": tuple(CaseCard(case) for case in chunk),
+                        "page": number,
+                        "pages": pages,
+                        "previous_page": links.changes(number - 1) if number > 1 else None,
+                        "next_page": links.changes(number + 1) if number < pages else None,
+                    },
+                )
+            )
+        if changed:  # for the sitemap: the first page changes when a change is published
+            self._lastmod[file_for(links.changes())] = changed[0].date
         return made, feeds
 
     def _term_feed(self, cases: tuple[Case, ...], channel: Channel) -> Artifact:
@@ -414,6 +441,8 @@ class SiteRenderer:
                 )
                 if page.path == page.card_at:
                     out.append(self.cards.artifact(shared, page.face))
+        for language, figures in self._figures.items():
+            out.extend(self.trust(language, figures))
         base_path = urlsplit(self.settings.base_url).path or "/"
         for edition in parts:
             home = self.links.home(edition.language)
@@ -433,6 +462,21 @@ class SiteRenderer:
             logo = self.settings.logo_path
             out.append(Artifact(icon(self.settings)[0], logo, key(self.fingerprint, "logo", file_key(logo))))
         return out
+
+    def trust(self, language: str, figures: Stats) -> list[Artifact]:
+        """<home>stats/stats.json and <home>stats/badge.svg: the trust page's figures of one language's
+        part of the site, for machines and to embed; made again only when the figures change."""
+        folder = f"{self.links.home(language)}stats/"
+        t = self.tr(language)
+        made_of = key(self.fingerprint, repr(figures), language)
+        return [
+            Artifact(
+                f"{folder}stats.json",
+                functools.partial(stats_json, figures, language, self.links.absolute(folder)),
+                key(made_of, "stats.json"),
+            ),
+            Artifact(f"{folder}badge.svg", functools.partial(badge_svg, figures, t), key(made_of, "badge.svg")),
+        ]
 
     def archive(
         self, cases: tuple[Case, ...], parts: tuple[Edition, ...], starts: tuple[tuple[str, str], ...]
@@ -507,8 +551,10 @@ class SiteRenderer:
         """<home>feed.xml (Atom) and <home>feed.json (JSON Feed): the newest of `cases` (newest first), whole."""
         newest = cases[:FEED_SIZE]
         language = language or self.settings.language
-        channel = Channel(home, self.settings.title_in(language), language, _body)
-        made_of = key(self.fingerprint, "feed", home, *(c.digest for c in newest))
+        t = self.tr(language)
+        changes = (t("changes_title"), t("changes_intro"))
+        channel = Channel(home, self.settings.title_in(language), language, _body, changes)
+        made_of = key(self.fingerprint, "feed", home, changes, *(c.digest for c in newest))
         return (
             Artifact(f"{home}feed.xml", functools.partial(render_feed, newest, self.settings, channel), made_of),
             Artifact(
@@ -562,6 +608,13 @@ def _paged(cases: tuple[Case, ...], size: int) -> Iterable[tuple[int, int, tuple
     pages = max(1, -(-len(cases) // size))
     for number in range(1, pages + 1):
         yield number, pages, cases[(number - 1) * size : number * size]
+
+
+def _elsewhere(safe_html: str, base: str) -> str:
+    """A case's section shown on another page, its links leading where they do from the case's page."""
+    from site_builder.cases.markdown import elsewhere  # nh3: only when such a page is made
+
+    return elsewhere(safe_html, base)
 
 
 def _body(case: Case) -> str:

@@ -34,7 +34,7 @@ BUNDLES = "pagefind-bundles.json"  # the bundles the search box merges into the 
 
 def case_pages(site: Path) -> list[str]:
     """The pages the search indexes: one per case (cases/<slug>/index.html, and <language>/cases/...
-    for each other language), as paths inside the site."""
+    for each other language), and each language's page of changes, as paths inside the site."""
     found: list[str] = []
     try:
         with os.scandir(site) as top:
@@ -47,6 +47,8 @@ def case_pages(site: Path) -> list[str]:
                 found.extend(f"{part}cases/{entry.name}/index.html" for entry in entries if entry.is_dir())
         except OSError:
             continue
+    # What changed because you told us: the one other page whose text is the cases' own.
+    found.extend(f"{part}changes/index.html" for part in parts if (site / part / "changes/index.html").is_file())
     return sorted(found)
 
 

@@ -41,6 +41,9 @@ class Stats:
     buckets: tuple[tuple[str, int], ...]
     costs: tuple[tuple[str, int], ...]
     industries: tuple[IndustryRow, ...]
+    replied: int = 0  # cases with both received and responded
+    reply_median: dt.timedelta | None = None  # time to first reply
+    reply_p90: dt.timedelta | None = None
 
 
 def _median(times: list[dt.timedelta]) -> dt.timedelta | None:
@@ -72,6 +75,7 @@ def compute(cases: tuple[Case, ...], industry_name: Callable[[str], str] = lambd
     times = sorted(t for t in response if t is not None)
     buckets = Counter(next(key for bound, key in BUCKETS if t < bound) for t in times)
     costs = Counter(cost for c in cases for cost in c.costs)
+    replies = sorted(t for t in (c.reply_time for c in cases) if t is not None)
     by_industry: dict[str, list[dt.timedelta | None]] = {}
     for case, time in zip(cases, response, strict=True):
         by_industry.setdefault(industry_name(case.industry) if case.industry else "", []).append(time)
@@ -92,4 +96,7 @@ def compute(cases: tuple[Case, ...], industry_name: Callable[[str], str] = lambd
         buckets=tuple((key, buckets.get(key, 0)) for _, key in BUCKETS),
         costs=tuple((cost, costs.get(cost, 0)) for cost in COSTS),
         industries=tuple(industries),
+        replied=len(replies),
+        reply_median=_median(replies),
+        reply_p90=_p90(replies),
     )
