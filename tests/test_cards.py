@@ -254,8 +254,8 @@ def test_a_card_is_drawn_only_when_what_it_shows_or_how_it_is_drawn_changed(
     write_case("b.md", case_text(title="Case B"))
     build()
     cards = sorted(p.relative_to(project / "dist/site").as_posix() for p in (project / "dist/site").rglob("card.png"))
-    # Two cases, the home page, the tags, industries and stats pages, two tags and one industry.
-    assert len(cards) == len(drawn) == 9, (cards, drawn)
+    # Two cases, the home page, the tags, industries, stats and changes pages, two tags and one industry.
+    assert len(cards) == len(drawn) == 10, (cards, drawn)
     assert "Case A" in drawn and "Case B" in drawn
     drawn.clear()
     build()
@@ -279,13 +279,13 @@ def test_a_card_is_drawn_only_when_what_it_shows_or_how_it_is_drawn_changed(
     card = (theme_root() / "site/card.html").read_text(encoding="utf-8")
     (overrides / "card.html").write_text(card.replace("padding: 10px 28px", "padding: 12px 28px"), encoding="utf-8")
     build()
-    assert len(drawn) == 9
+    assert len(drawn) == 10
     drawn.clear()
     fonts = project / "theme-overrides/leaflet/fonts"
     fonts.mkdir(parents=True)
     shutil.copy(FONTS / "PTSans-Bold.ttf", fonts / "PTSans-Regular.ttf")
     build()
-    assert len(drawn) == 9
+    assert len(drawn) == 10
 
 
 def test_a_mistake_in_the_card_template_names_its_line(project: Path, write_case: Callable[..., Path]) -> None:
