@@ -76,10 +76,27 @@ def unsubscribe_secret() -> Iterator[bytes]:
         yield SECRET.encode("utf-8")
 
 
+@pytest.fixture(scope="session")
+def drawn_cards(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder of drawn social cards for the whole session (see `share_cards`)."""
+    return tmp_path_factory.mktemp("drawn-cards")
+
+
+def share_cards(root: Path, drawn: Path) -> None:
+    """Let the project at `root` keep its drawn cards in the session's folder. A card's key holds all
+    it is drawn from, so projects can share them: the sample site's 87 cards are drawn once a
+    session, not by every test that builds it (4 minutes more for test_site.py alone). Tests of
+    when a card is drawn remove the link first."""
+    cache = root / ".site-builder/cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "cards").symlink_to(drawn, target_is_directory=True)
+
+
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty project folder, made the working directory."""
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, drawn_cards: Path) -> Path:
+    """An empty project folder, made the working directory, sharing the session's drawn cards."""
     (tmp_path / "cases").mkdir()
+    share_cards(tmp_path, drawn_cards)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

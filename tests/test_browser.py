@@ -17,17 +17,18 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from site_builder.cli import main
 from site_builder.website import search as search_module
 from tests.browser import AXE, VNU, require, serve_folder
-from tests.conftest import ROOT, SAMPLE_CASES
+from tests.conftest import ROOT, SAMPLE_CASES, share_cards
 from tests.test_archive import record
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def site(tmp_path_factory: pytest.TempPathFactory, drawn_cards: Path) -> Path:
     """The sample site, built once for this module (site only: leaflets are tested elsewhere), with
     two digests sent, so its archive is checked like every other page."""
     root = tmp_path_factory.mktemp("browser")
+    share_cards(root, drawn_cards)
     shutil.copytree(SAMPLE_CASES, root / "cases")
     shutil.copy(ROOT / "site.toml", root / "site.toml")
     record(
@@ -89,6 +90,23 @@ def test_index_to_case_and_back(page: Page, base_url: str) -> None:
     expect(page.locator(".fact-strong dd")).to_have_text("Resolved in 4 days")
     page.get_by_role("link", name="#delivery").click()
     expect(page.locator("h1")).to_have_text("Cases tagged “delivery”")
+
+
+@pytest.mark.parametrize("path", ["", "cases/online-retail-damaged-parcels/", "ru/tags/", "da/stats/"])
+def test_a_shared_link_shows_its_card(page: Page, base_url: str, path: str) -> None:
+    """The og:image a link preview fetches is a picture the browser draws, at the size the meta says."""
+    page.goto(f"{base_url}{path}")
+    url = page.locator('meta[property="og:image"]').get_attribute("content") or ""
+    assert url.startswith("http://127.0.0.1/") and url.endswith("card.png"), url
+    width = page.locator('meta[property="og:image:width"]').get_attribute("content")
+    height = page.locator('meta[property="og:image:height"]').get_attribute("content")
+    assert (width, height) == ("1200", "630")
+    # The site was built for http://127.0.0.1/ and is served on a port of its own.
+    page.goto(base_url + url.removeprefix("http://127.0.0.1/"))
+    size = page.evaluate(
+        "() => { const i = document.querySelector('img'); return i && i.complete ? [i.naturalWidth, i.naturalHeight] : null; }"
+    )
+    assert size == [1200, 630]
 
 
 def search(page: Page, text: str) -> None:

@@ -58,10 +58,12 @@ def kind(name: str) -> str:
         return "note"
     if name.startswith("templates/"):
         return "templates"
-    if name == "leaflets/.pruned":
+    if name in ("leaflets/.pruned", "cards/.pruned"):
         return "stamp"  # empty: only its mtime is read
     if name.startswith("leaflets/"):
         return "leaflets"
+    if name.startswith("cards/"):
+        return "cards"  # the social cards (website/cards.py)
     if name.startswith("sent/"):
         return "sent"  # the digests sent as last read from the ledger; this project has none (test_archive.py)
     if name == "build.lock":
@@ -157,21 +159,21 @@ def damage(project: Path, names: list[str], how: str) -> None:
 
 def test_every_kind_of_cache_file_is_known(warm: Path, cache_files: dict[str, list[str]]) -> None:
     """The tests below damage every kind (a new kind of cache file fails `kind` until it is added)."""
-    assert sorted(cache_files) == ["cases", "journal", "leaflets", "note", "stamp", "templates"]
+    assert sorted(cache_files) == ["cards", "cases", "journal", "leaflets", "note", "stamp", "templates"]
     # Prune's once-a-day stamp: empty, only its mtime is read, so there is no byte to damage.
-    assert cache_files["stamp"] == ["leaflets/.pruned"]
+    assert cache_files["stamp"] == ["cards/.pruned", "leaflets/.pruned"]
     assert (warm / ".site-builder/cache/leaflets/.pruned").stat().st_size == 0
 
 
 @pytest.mark.parametrize("how", DAMAGES)
-@pytest.mark.parametrize("what", ["cases", "journal", "templates", "leaflets"])
+@pytest.mark.parametrize("what", ["cases", "journal", "templates", "leaflets", "cards"])
 def test_a_damaged_cache_file_is_made_again(
     tmp_path: Path, warm: Path, cache_files: dict[str, list[str]], clean: dict[str, bytes], what: str, how: str
 ) -> None:
     project = damaged_project(tmp_path, warm, warm / "cases")
     names = cache_files[what]
-    if what == "leaflets":
-        # Each leaflet damaged one way, a quarter of them each time: every file and every way
+    if what in ("leaflets", "cards"):
+        # Each leaflet (card) damaged one way, a quarter of them each time: every file and every way
         # covered over the four runs, without laying out every leaflet four times.
         names = names[list(DAMAGES).index(how) :: len(DAMAGES)]
     damage(project, names, how)

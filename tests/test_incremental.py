@@ -653,6 +653,7 @@ def test_a_send_adds_its_page_and_an_unchanged_ledger_rewrites_nothing(
     assert first[search.BUNDLES][2] == second[search.BUNDLES][2]
     assert changed_files(first, second) - {search.BUNDLES} == {
         "digests/2026-03-31/index.html",
+        "digests/2026-03-31/card.png",  # its social card
         "digests/index.html",
         "sitemap.xml",
     }

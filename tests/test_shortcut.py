@@ -88,8 +88,10 @@ def test_a_text_edit_loads_only_that_case_and_equals_a_clean_build(
     _many(write_case)
     _build(project)
     before = snapshot(project / "dist")
-    # 82: feed.json and the feeds of two tags and an industry; the changes page, stats.json and the badge (issue 18)
-    assert "82 files, 0 new or changed" in _build(project) and len(full_builds) == 1  # no change: no loading
+    # 82 pages and files (feed.json and the feeds of two tags and an industry; the changes page,
+    # stats.json and the badge: issue 18), and 61 social cards: 53 cases, the home page, two tags and
+    # an industry, their indexes, the stats and changes pages
+    assert "143 files, 0 new or changed" in _build(project) and len(full_builds) == 1  # no change: no loading
     _edit_text(project, "c01.md", "at once")  # an old case: on no list but its own page
     output = _build(project)
     assert len(full_builds) == 1, "the edit should not have loaded every case"

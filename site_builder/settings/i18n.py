@@ -127,6 +127,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "stats_first_reply": "median time to first reply",
         "stats_first_reply_p90": "9 in 10 got a first reply within",
         "badge": "{fixed} · median {median}",
+        "card_alt": "Card reading “{title}”, from {company}",
     },
     "ru": {
         "a_customer": "клиент",
@@ -237,6 +238,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "stats_first_reply": "медианное время до первого ответа",
         "stats_first_reply_p90": "9 из 10 получили первый ответ за",
         "badge": "{fixed} · медиана {median}",
+        "card_alt": "Карточка с надписью «{title}» от компании {company}",
     },
     "da": {
         "a_customer": "en kunde",
@@ -348,6 +350,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "stats_first_reply": "mediantid til første svar",
         "stats_first_reply_p90": "9 ud af 10 fik første svar inden for",
         "badge": "{fixed} · median {median}",
+        "card_alt": "Kort med teksten »{title}« fra {company}",
     },
 }
 

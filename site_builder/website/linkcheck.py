@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+_PICTURES = ("og:image", "twitter:image")
 _LINKING = {"a": "href", "link": "href", "img": "src", "script": "src", "source": "src", "iframe": "src"}
 
 
@@ -38,6 +39,9 @@ class _Page(HTMLParser):
         attribute = _LINKING.get(tag)
         if attribute and values.get(attribute) and values.get("rel") not in ("canonical", "alternate"):
             self.links.append(str(values[attribute]))
+        # The picture a shared link shows: absolute, so checked when it is on the site's own host.
+        if tag == "meta" and (values.get("property") or values.get("name")) in _PICTURES and values.get("content"):
+            self.links.append(str(values["content"]))
 
 
 def _parse(path: Path) -> _Page:

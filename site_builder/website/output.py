@@ -31,16 +31,17 @@ class Website:
     carried = None
 
     def shows(self, request: BuildRequest) -> str:
-        """The site's settings, its theme, whether it links to leaflets, and the digests sent (its
-        archive): a send makes the next build a full one, which adds the new digest's pages."""
+        """The site's settings, its theme, what its cards are drawn with (fonts, colours), whether it
+        links to leaflets, and the digests sent (its archive): a send makes the next build a full
+        one, which adds the new digest's pages."""
         from site_builder.settings.theme import theme_fingerprint  # Jinja: not for commands that build nothing
+        from site_builder.website.cards import drawing  # the fonts cards are drawn with are the leaflets' theme's
 
         settings = site_settings(request.settings)
         # The logo is copied into the site: a new picture under the same name is a change too.
         logo = file_key(settings.logo_path) if settings.logo_path is not None else ""
-        return key(
-            repr(settings), theme_fingerprint(settings, "site"), logo, request.wants("leaflets"), *_archive(request)
-        )
+        made = (repr(settings), theme_fingerprint(settings, "site"), logo, drawing(settings), request.wants("leaflets"))
+        return key(*made, *_archive(request))
 
     def render(self, cases: tuple[Case, ...], request: BuildRequest, workers: LayoutWorkers | None) -> list[Artifact]:
         """Every file of the site."""
@@ -104,7 +105,13 @@ class Website:
         return lambda folder, previous, changed: index_site(folder, previous, changed, settings, fresh)
 
     def written(self, tree: OutputTree, changed: int, request: BuildRequest) -> None:
-        """Nothing to tidy."""
+        """After a build that changed the site, the cached cards no page uses any more go, in time."""
+        from site_builder.build.cache import Cache
+        from site_builder.website.cards import FILE
+
+        if changed:
+            used = {made_of for name, made_of in tree.keys.items() if name.endswith(FILE)}
+            Cache(request.settings.cache_dir / "cards").prune(used)
 
 
 _VERSIONS = "versions"

@@ -24,6 +24,7 @@ from site_builder.settings.collation import sort_key
 from site_builder.settings.config import Settings
 from site_builder.settings.i18n import Translator, language_name, own_name, translator
 from site_builder.settings.theme import TemplateDigests, environment, static_files, theme_error, theme_fingerprint
+from site_builder.website.cards import Cards, Face
 from site_builder.website.editions import Edition, editions, homes, versions
 from site_builder.website.feed import FEED_SIZE, Channel, render_feed, render_json_feed
 from site_builder.website.links import Links, file_for, icon, root_for, tag_slug
@@ -99,6 +100,7 @@ class SiteRenderer:
         self.links = Links(settings)
         self.env: jinja2.Environment = environment(settings, "site")
         self.templates = TemplateDigests(self.env, lambda: theme_fingerprint(settings, "site"))
+        self.cards = Cards(settings, self.env, self.templates)
         self._translators: dict[str, Translator] = {}
         self._alternates: dict[str, tuple[tuple[str, str], ...]] = {}  # of each page, for the sitemap
         self._lastmod: dict[str, dt.date] = {}  # of each case page, for the sitemap
@@ -146,6 +148,7 @@ class SiteRenderer:
     def _render_page(self, template: str, path: str, language: str, root: str | None, context: dict[str, Any]) -> bytes:
         context.setdefault("switcher", ())
         context.setdefault("alternates", ())
+        context.setdefault("card", None)
         context.setdefault("json_ld", ())
         context.setdefault("own_feed", None)
         html = self.env.get_template(template).render(
@@ -194,6 +197,7 @@ class SiteRenderer:
             "case.html",
             path,
             case.language,
+            card=self.cards.shared(path, self.case_face(case), self.tr(case.language)),
             case=case,
             previous=_card(previous),
             next=_card(next_),
@@ -201,6 +205,18 @@ class SiteRenderer:
             switcher=switcher,
             lazy=functools.partial(self._case_context, case, versions),
         )
+
+    def face(self, language: str, title: str, kicker: str | None = None, badge: str = "", lead: str = "") -> Face:
+        """What the card of a page in `language` shows (above its title: the site's, unless told)."""
+        company, site = self.settings.company_in(language).name, self.settings.title_in(language)
+        return Face(language, title, site if kicker is None else kicker, badge, lead, company, site)
+
+    def case_face(self, case: Case) -> Face:
+        """A case's card: its title, industry and response time, as its page shows them."""
+        t = self.tr(case.language)
+        industry = self.settings.shown("industries", case.industry, case.language) if case.industry else ""
+        badge = t.duration(case.response_time) if case.response_time is not None else ""
+        return self.face(case.language, case.title, industry, badge)
 
     def _languages(
         self, language: str, path: str, versions: tuple[tuple[str, str], ...]
@@ -268,6 +284,7 @@ class SiteRenderer:
         site_title, absolute = self.settings.title_in(language), self.links.absolute
         made: list[_Page] = []
         feeds: list[Artifact] = []
+        home_card = self.face(language, site_title, "", lead=self.settings.description_in(language))
         for number, pages, chunk in _paged(cases, self.settings.per_page):
             front = collection(
                 site_title, self.settings.description_in(language), absolute(home), language, self.settings
@@ -277,6 +294,8 @@ class SiteRenderer:
                     "index.html",
                     links.index(number).removeprefix(home),
                     language,
+                    home_card,
+                    links.index(1).removeprefix(home),
                     {
                         "cases": tuple(CaseCard(case) for case in chunk),
                         "page": number,
@@ -310,12 +329,15 @@ class SiteRenderer:
                 description = t(f"{heading}_description", name=name)
                 trail = breadcrumbs([*top, (title, absolute(first))])
                 about = collection(title, description, absolute(first), language, self.settings)
+                face = self.face(language, title)
                 for number, pages, chunk in _paged(tuple(members), self.settings.per_page):
                     made.append(
                         _Page(
                             "list.html",
                             path(name, number).removeprefix(home),
                             language,
+                            face,
+                            path(name, 1).removeprefix(home),
                             {
                                 "heading": title,
                                 "description": description,
@@ -332,7 +354,9 @@ class SiteRenderer:
                 feeds.append(self._term_feed(tuple(members), Channel(first, title, language)))
             terms = [(names[u], path(names[u], 1), len(groups[u])) for u in ordered]
             context = {"heading": t(all_heading), "description": t(f"{folder}_description"), "terms": terms}
-            made.append(_Page("terms.html", f"{folder}/", language, context))
+            made.append(
+                _Page("terms.html", f"{folder}/", language, self.face(language, t(all_heading)), f"{folder}/", context)
+            )
         figures = compute(cases, lambda name: self.settings.shown("industries", name, language))
         stats = {
             "stats": figures,
@@ -341,14 +365,17 @@ class SiteRenderer:
             "costs": [(t(f"cost_{cost}"), count) for cost, count in figures.costs],
         }
         self._figures[language] = figures
-        made.append(_Page("stats.html", "stats/", language, stats))
+        made.append(_Page("stats.html", "stats/", language, self.face(language, t("stats_title")), "stats/", stats))
         changed = tuple(case for case in cases if case.has_change)
+        changes_card = self.face(language, t("changes_title"))
         for number, pages, chunk in _paged(changed, self.settings.per_page):
             made.append(
                 _Page(
                     "changes.html",
                     links.changes(number).removeprefix(home),
                     language,
+                    changes_card,
+                    links.changes().removeprefix(home),
                     {
                         "cases": tuple(CaseCard(case) for case in chunk),
                         "page": number,
@@ -384,6 +411,7 @@ class SiteRenderer:
                 older = own[i + 1] if i + 1 < len(own) else None
                 newer = own[i - 1] if i > 0 else None
                 out.append(self.case_page(case, older, newer, versions(case, stories, starts, self.links)))
+                out.append(self.cards.artifact(self.links.case(case), self.case_face(case)))
                 self._lastmod[file_for(self.links.case(case))] = case.date
                 out.extend(
                     Artifact(f"{self.links.case(case)}{name}", source, key(case.digest, name, file_key(source)))
@@ -399,6 +427,7 @@ class SiteRenderer:
                 alternates, switcher = self._languages(
                     language, self.links.home(language) + page.path, same + starts if several else ()
                 )
+                shared = self.links.home(language) + page.card_at  # a list's later pages share its first's
                 out.append(
                     self.page(
                         page.template,
@@ -406,9 +435,12 @@ class SiteRenderer:
                         language,
                         alternates=alternates,
                         switcher=switcher,
+                        card=self.cards.shared(shared, page.face, self.tr(language)),
                         **page.context,
                     )
                 )
+                if page.path == page.card_at:
+                    out.append(self.cards.artifact(shared, page.face))
         for language, figures in self._figures.items():
             out.extend(self.trust(language, figures))
         base_path = urlsplit(self.settings.base_url).path or "/"
@@ -459,6 +491,7 @@ class SiteRenderer:
         where = {(language, period.until) for language, made in copies.items() for period, _ in made}
         out: list[Artifact] = []
         for language, made in copies.items():
+            t = self.tr(language)
             listed = []
             for period, chosen in made:
                 path = self.links.digest(period.until, language)
@@ -466,11 +499,14 @@ class SiteRenderer:
                     (lang, self.links.digest(period.until, lang)) for lang in copies if (lang, period.until) in where
                 )
                 alternates, switcher = self._languages(language, path, same + starts if starts else ())
+                face = self.face(language, t("digest_subject", date=t.date(period.until)))
+                out.append(self.cards.artifact(path, face))
                 out.append(
                     self.page(
                         "digest.html",
                         path,
                         language,
+                        card=self.cards.shared(path, face, t),
                         since=period.since,
                         until=period.until,
                         cases=tuple(CaseCard(case) for case in chosen),
@@ -482,9 +518,18 @@ class SiteRenderer:
             path = self.links.digests(language)
             same = tuple((lang, self.links.digests(lang)) for lang in copies)
             alternates, switcher = self._languages(language, path, same + starts if starts else ())
+            face = self.face(language, t("digests"))
+            out.append(self.cards.artifact(path, face))
+            card = self.cards.shared(path, face, t)
             out.append(
                 self.page(
-                    "digests.html", path, language, digests=tuple(listed), alternates=alternates, switcher=switcher
+                    "digests.html",
+                    path,
+                    language,
+                    digests=tuple(listed),
+                    alternates=alternates,
+                    switcher=switcher,
+                    card=card,
                 )
             )
         return out
@@ -552,6 +597,8 @@ class _Page:
     template: str
     path: str
     language: str
+    face: Face  # what its card shows
+    card_at: str  # where its card is: the first page of its list
     context: dict[str, Any]
 
 
