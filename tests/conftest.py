@@ -92,6 +92,14 @@ def share_cards(root: Path, drawn: Path) -> None:
     (cache / "cards").symlink_to(drawn, target_is_directory=True)
 
 
+def tool_state(root: Path) -> list[str]:
+    """What the tool keeps in `root`'s .site-builder/, but the session's shared cards linked there."""
+    state = root / ".site-builder"
+    shared = state / "cache" / "cards"
+    kept = [p for p in state.rglob("*") if p != shared and not p.is_relative_to(shared)]
+    return sorted(str(p.relative_to(root)) for p in kept if not (p.is_dir() and shared.is_relative_to(p)))
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, drawn_cards: Path) -> Path:
     """An empty project folder, made the working directory, sharing the session's drawn cards."""

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from dkim.canonicalization import Relaxed
 
 from site_builder.digest.signing import SIGNED, DkimSigner, _canonical_body
-from tests.conftest import case_text
+from tests.conftest import case_text, tool_state
 from tests.smtp_server import SmtpServer
 from tests.test_send import PEOPLE, SEND, configure, raw_header
 
@@ -256,7 +256,7 @@ def test_a_key_that_cannot_sign_stops_before_anything_is_sent(
         assert line.startswith(f"Configuration error: digest.dkim_key: {Path('keys/dkim.pem')}: {said}"), line
         assert "Traceback" not in result.output
     assert smtp.recorder.messages == []
-    assert not (signed_project / ".site-builder").exists() and not (signed_project / "outbox").exists()
+    assert tool_state(signed_project) == [] and not (signed_project / "outbox").exists()
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from site_builder.digest.recipients import load_recipients
 from site_builder.digest.send import SendOptions, SendReport, send_digest
 from site_builder.digest.transport import ConnectFailure, OutboxTransport, Transport
 from site_builder.settings.config import load_settings
-from tests.conftest import SECRET, case_text
+from tests.conftest import SECRET, case_text, tool_state
 from tests.smtp_server import SmtpServer
 from tests.test_digest import parts
 
@@ -240,7 +240,7 @@ def test_dry_run_writes_outbox_and_no_ledger(mail_project: Path, smtp: SmtpServe
         "00003-carl@example.com.eml",
     ]
     assert smtp.recorder.messages == []
-    assert not (mail_project / ".site-builder").exists()
+    assert tool_state(mail_project) == []
 
 
 def test_overrides_on_the_command_line(mail_project: Path, smtp: SmtpServer, cli: Callable[..., Result]) -> None:

@@ -115,7 +115,7 @@ def test_ledger_locked_by_another_program(
     configure(project, smtp.port)
     people_project(project, write_case, 3)
     path = project / ".site-builder/sent.sqlite"
-    path.parent.mkdir()
+    path.parent.mkdir(exist_ok=True)
     if earlier:
         Ledger(path).close()
     other = sqlite3.connect(path, isolation_level=None)

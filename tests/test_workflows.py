@@ -166,7 +166,7 @@ def test_a_ledger_the_cache_brought_back_never_wins(sample_project: Path, tmp_pa
             store.claim(period.key, "anna@example.com", "<1@x>", period.until)
             store.mark_sent(period.key, "anna@example.com", [])
     stale = sample_project / ".site-builder/sent.sqlite"
-    stale.parent.mkdir()
+    stale.parent.mkdir(exist_ok=True)
     with Ledger(stale) as store:
         period = Period(dt.date(2026, 7, 1), dt.date(2026, 7, 31))
         store.claim(period.key, "anna@example.com", "<1@x>", period.until)

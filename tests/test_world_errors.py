@@ -85,7 +85,7 @@ def test_read_only_output(sample_project: Path) -> None:
 
 
 def test_disk_full(sample_project: Path) -> None:
-    with tmpfs(sample_project / "mnt", "2m") as mnt:
+    with tmpfs(sample_project / "mnt", "6m") as mnt:  # the site with its cards, about 3.3 MB
         out = mnt / "dist"
         assert run("build", *SITE, "--out", str(out)).returncode == 0
         with (mnt / "filler").open("wb", buffering=0) as filler:  # every block the tmpfs has left
