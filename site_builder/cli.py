@@ -397,6 +397,7 @@ def _summarize(path: Path, **report: Any) -> None:
 @click.option("--drafts", is_flag=True, help="Also publish cases marked draft: true.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors: build nothing if there are any.")
 @click.option("--search/--no-search", default=None, help="Build the search index [site.toml's search, on].")
+@click.option("--cards/--no-cards", default=None, help="Draw each page's social card [site.toml's cards, on].")
 @click.option("--now", type=DATE, help="Build as if today were this date (scheduled cases, digest period).")
 @click.option("--jobs", type=click.IntRange(min=0), default=0, help="Processes for leaflets [all cores].")
 @_print_option
@@ -430,6 +431,7 @@ def build(
     drafts: bool,
     strict: bool,
     search: bool | None,
+    cards: bool | None,
     now: dt.datetime | None,
     jobs: int,
     only: tuple[str, ...],
@@ -446,6 +448,8 @@ def build(
         settings = _settings(config_path, base_url)
         if search is not None:
             settings = replace(settings, search=search)
+        if cards is not None:
+            settings = replace(settings, cards=cards)
         today = now.date() if now else None
         print_shop = settings.leaflet.print if print_shop is None else print_shop
         leaflet = LeafletOptions(

@@ -135,6 +135,22 @@ def test_the_link_check_follows_the_cards(project: Path, write_case: Callable[..
     assert "stats/index.html: https://x.example/proof/stats/card.png: no such page or file" in result.output
 
 
+@pytest.mark.parametrize("how", ["cards = false", "--no-cards"])
+def test_a_site_can_go_without_cards(project: Path, write_case: Callable[..., Path], how: str) -> None:
+    settings = 'base_url = "https://x.example/proof/"\n' + (how + "\n" if "=" in how else "")
+    (project / "site.toml").write_text(settings, encoding="utf-8")
+    write_case("a.md", case_text(title="Case A"))
+    flags = [how] if how.startswith("--") else []
+    result = CliRunner().invoke(main, ["build", "--only", "site", "--no-search", *flags])
+    assert result.exit_code == 0, result.output
+    site = project / "dist/site"
+    assert not list(site.rglob("*.png"))
+    for page in pages(site):
+        said = meta(page)
+        assert "og:image" not in said and said.get("twitter:card") in (None, "summary"), page
+    assert CliRunner().invoke(main, ["check", "--links"]).exit_code == 0
+
+
 def test_a_case_page_points_at_its_own_card(site: Path) -> None:
     case = meta(site / "cases/cleaning-missed-office/index.html")
     assert case["og:image"] == f"{BASE}cases/cleaning-missed-office/card.png"

@@ -129,8 +129,10 @@ class Cards:
         self.links = Links(settings)
         self.cache = Cache(settings.cache_dir / "cards")
 
-    def shared(self, page: str, face: Face, t: Translator) -> Shared:
-        """The card of the page at `page`, for its meta."""
+    def shared(self, page: str, face: Face, t: Translator) -> Shared | None:
+        """The card of the page at `page`, for its meta; None with `cards = false`."""
+        if not self.settings.cards:
+            return None
         return Shared(self.links.absolute(card_path(page)), alt_text(face, t))
 
     @functools.cached_property
@@ -140,10 +142,13 @@ class Cards:
         made_of = key(drawing(self.settings), self.templates(TEMPLATE))
         return made_of, {name: path.resolve().as_uri() for name, path in found.items()}, colors(self.settings)
 
-    def artifact(self, page: str, face: Face) -> Artifact:
-        """The card of the page at `page`: from the cache, or drawn (in the writer's workers)."""
+    def artifacts(self, page: str, face: Face) -> list[Artifact]:
+        """The card of the page at `page`: from the cache, or drawn (in the writer's workers); none
+        with `cards = false`."""
+        if not self.settings.cards:
+            return []
         made_of = key(self._drawing[0], face)
-        return Artifact(card_path(page), functools.partial(self._made, face, made_of), made_of)
+        return [Artifact(card_path(page), functools.partial(self._made, face, made_of), made_of)]
 
     def html(self, face: Face) -> str:
         """The card's HTML, for WeasyPrint."""

@@ -411,7 +411,7 @@ class SiteRenderer:
                 older = own[i + 1] if i + 1 < len(own) else None
                 newer = own[i - 1] if i > 0 else None
                 out.append(self.case_page(case, older, newer, versions(case, stories, starts, self.links)))
-                out.append(self.cards.artifact(self.links.case(case), self.case_face(case)))
+                out.extend(self.cards.artifacts(self.links.case(case), self.case_face(case)))
                 self._lastmod[file_for(self.links.case(case))] = case.date
                 out.extend(
                     Artifact(f"{self.links.case(case)}{name}", source, key(case.digest, name, file_key(source)))
@@ -440,7 +440,7 @@ class SiteRenderer:
                     )
                 )
                 if page.path == page.card_at:
-                    out.append(self.cards.artifact(shared, page.face))
+                    out.extend(self.cards.artifacts(shared, page.face))
         for language, figures in self._figures.items():
             out.extend(self.trust(language, figures))
         base_path = urlsplit(self.settings.base_url).path or "/"
@@ -500,7 +500,7 @@ class SiteRenderer:
                 )
                 alternates, switcher = self._languages(language, path, same + starts if starts else ())
                 face = self.face(language, t("digest_subject", date=t.date(period.until)))
-                out.append(self.cards.artifact(path, face))
+                out.extend(self.cards.artifacts(path, face))
                 out.append(
                     self.page(
                         "digest.html",
@@ -519,7 +519,7 @@ class SiteRenderer:
             same = tuple((lang, self.links.digests(lang)) for lang in copies)
             alternates, switcher = self._languages(language, path, same + starts if starts else ())
             face = self.face(language, t("digests"))
-            out.append(self.cards.artifact(path, face))
+            out.extend(self.cards.artifacts(path, face))
             card = self.cards.shared(path, face, t)
             out.append(
                 self.page(
