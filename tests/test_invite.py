@@ -113,17 +113,22 @@ def test_a_case_page_invites_after_the_thanks(site: Path) -> None:
         assert invite.get("data-pagefind-ignore") is not None
 
 
-def test_a_page_in_russian_links_the_russian_form(
-    project: Path, write_case: Callable[..., Path], cli: Callable[..., Result]
-) -> None:
+def with_a_russian_form(project: Path, write_case: Callable[..., Path], phone: str) -> None:
+    """A project in three languages whose Russian part has its own complaint form, and two cases."""
     (project / "site.toml").write_text(
         '[languages.en]\n[languages.ru]\n[languages.ru.company]\ncomplain_url = "https://acme.example/ru/zhaloba"\n'
-        '[languages.da]\n[company]\nname = "Acme"\nemail = "care@acme.example"\nphone = ""\n'
+        f'[languages.da]\n[company]\nname = "Acme"\nemail = "care@acme.example"\nphone = "{phone}"\n'
         f'complain_url = "{FORM}"\n',
         encoding="utf-8",
     )
     write_case("room.md", case_text(title="The room was gone"))
     write_case("komnata.md", russian(case_text(title="Номер исчез", language="ru")))
+
+
+def test_a_page_in_russian_links_the_russian_form(
+    project: Path, write_case: Callable[..., Path], cli: Callable[..., Result]
+) -> None:
+    with_a_russian_form(project, write_case, phone="")
     result = cli("build", "--only", "site", "--no-search")
     assert result.exit_code == 0, result.output
     for path, form in (("dist/site/index.html", FORM), ("dist/site/ru/index.html", "https://acme.example/ru/zhaloba")):
@@ -285,14 +290,7 @@ def link_targets(path: Path) -> set[str]:
 def test_each_leaflet_invites_with_links(
     project: Path, write_case: Callable[..., Path], cli: Callable[..., Result]
 ) -> None:
-    (project / "site.toml").write_text(
-        '[languages.en]\n[languages.ru]\n[languages.ru.company]\ncomplain_url = "https://acme.example/ru/zhaloba"\n'
-        '[languages.da]\n[company]\nname = "Acme"\nemail = "care@acme.example"\nphone = "+45 70 20 30 40"\n'
-        f'complain_url = "{FORM}"\n',
-        encoding="utf-8",
-    )
-    write_case("room.md", case_text(title="The room was gone"))
-    write_case("komnata.md", russian(case_text(title="Номер исчез", language="ru")))
+    with_a_russian_form(project, write_case, phone="+45 70 20 30 40")
     result = cli("leaflets")
     assert result.exit_code == 0, result.output
     out = project / "dist/leaflets"

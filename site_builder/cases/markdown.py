@@ -90,16 +90,21 @@ def _filter(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+def _cleaner(attribute_filter: Callable[[str, str, str], str | None]) -> nh3.Cleaner:
+    """The sanitizer of case text: the allow-lists, with `attribute_filter` on every attribute."""
+    return nh3.Cleaner(
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        attribute_filter=attribute_filter,
+        allowed_classes=_CLASSES,
+        url_schemes=_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
 # Built once: nh3.clean() would convert the allow-lists again for every section.
-_CLEANER = nh3.Cleaner(
-    tags=_TAGS,
-    attributes=_ATTRIBUTES,
-    attribute_filter=_filter,
-    allowed_classes=_CLASSES,
-    url_schemes=_SCHEMES,
-    link_rel="noopener noreferrer nofollow",
-    strip_comments=True,
-)
+_CLEANER = _cleaner(_filter)
 
 
 def elsewhere(safe_html: str, base: str) -> str:
@@ -114,18 +119,7 @@ def elsewhere(safe_html: str, base: str) -> str:
             return base + value
         return value
 
-    return str(
-        nh3.clean(
-            safe_html,
-            tags=_TAGS,
-            attributes=_ATTRIBUTES,
-            attribute_filter=rebase,
-            allowed_classes=_CLASSES,
-            url_schemes=_SCHEMES,
-            link_rel="noopener noreferrer nofollow",
-            strip_comments=True,
-        )
-    )
+    return str(_cleaner(rebase).clean(safe_html))
 
 
 # A link that leads the same way from any page: to another site, or from the site's root.
