@@ -200,7 +200,8 @@ def test_cards_are_pictures_in_the_theme_colours_with_nothing_but_pixels(site: P
         with Image.open(io.BytesIO(data)) as opened:
             image = opened.convert("RGB")
         assert max(ImageStat.Stat(image).stddev) > 20, f"{card} is nearly blank"
-        assert near(image.getpixel((10, HEIGHT // 2)), COLORS["accent"]), card  # the brand's stripe
+        for y in (0, HEIGHT // 2, HEIGHT - 1):  # the brand's stripe, from edge to edge
+            assert near(image.getpixel((10, y)), COLORS["accent"]), (card, y)
         assert near(image.getpixel((WIDTH // 2, 8)), COLORS["bg"]), card  # a light ground
         # Dark text on it: the title's strokes, in the theme's text colour.
         title = pixels(image.crop((100, 100, WIDTH - 80, 380)))
