@@ -367,8 +367,8 @@ def _run_build(
     if request.outputs == ("digest",):
         _say_digest(result, request.settings.language)
         return
-    held = f" ({counted(result.held_back, 'draft or future-dated case', 'drafts or future-dated cases')}"
-    held = f"{held} not published)" if result.held_back else ""
+    waiting = counted(result.held_back, "draft or future-dated case", "drafts or future-dated cases")
+    held = f" ({waiting} not published)" if result.held_back else ""
     click.echo(f"Built {counted(result.cases, 'case', 'cases')}{held} in {result.seconds:.2f} s:")
     for output in result.outputs:
         if output.files:
